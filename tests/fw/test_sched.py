@@ -1,0 +1,376 @@
+# Scheduler behaviour. Runs under CPython (pytest) and MicroPython (tests/mpy/run.py).
+from fwtest import raises, virtual_scheduler
+
+from firmware.runtime import sched as S
+from firmware.runtime.clock import VirtualClock, PERIOD
+from firmware.runtime.sync import Event, Flag, Queue, QueueFull, QueueEmpty
+
+
+def test_priorities_run_first_and_fifo_within_a_level():
+    s = virtual_scheduler()
+    order = []
+
+    async def job(tag):
+        order.append(tag)
+        await S.sleep_ms(0)
+        order.append(tag + "'")
+
+    s.spawn(job, "bg1", prio=S.PRIO_BACKGROUND)
+    s.spawn(job, "bg2", prio=S.PRIO_BACKGROUND)
+    s.spawn(job, "audio", prio=S.PRIO_AUDIO)
+    s.spawn(job, "sensor", prio=S.PRIO_SENSOR)
+    s.spawn(job, "link", prio=S.PRIO_LINK)
+    s.run()
+    assert order == ["audio", "audio'", "link", "link'", "sensor", "sensor'",
+                     "bg1", "bg2", "bg1'", "bg2'"], order
+
+
+def test_sleep_wakes_on_time_in_virtual_time_and_idle_gets_the_gap():
+    gaps = []
+    clock = VirtualClock(7)
+    s = S.Scheduler(clock=clock, idle=lambda ms: (gaps.append(ms), clock.advance_ms(ms)))
+    woke = []
+
+    async def sleeper(ms):
+        await S.sleep_ms(ms)
+        woke.append((ms, clock.elapsed_ms()))
+
+    for ms in (30, 10, 20):
+        s.spawn(sleeper, ms)
+    s.run()
+    assert woke == [(10, 10), (20, 20), (30, 30)], woke
+    assert gaps == [10, 10, 10], gaps
+    assert s.idle_ms == 30
+
+
+def test_timers_survive_tick_wraparound():
+    clock = VirtualClock(0, start_ms=PERIOD - 15)  # 15 ms before the ticks wrap
+    s = S.Scheduler(clock=clock)
+    woke = []
+
+    async def sleeper(ms):
+        await S.sleep_ms(ms)
+        woke.append((ms, clock.ticks_ms()))
+
+    for ms in (40, 5, 20):
+        s.spawn(sleeper, ms)
+    s.run()
+    assert [w[0] for w in woke] == [5, 20, 40], woke
+    assert woke[1][1] == 5 and woke[2][1] == 25, woke  # wrapped past zero
+
+
+def test_event_wait_with_timeout_then_set_wakes_all_waiters():
+    s = virtual_scheduler()
+    ev = Event()
+    got = []
+
+    async def waiter(tag):
+        got.append((tag, await ev.wait(5)))
+        got.append((tag, await ev.wait()))
+
+    async def setter():
+        await S.sleep_ms(50)
+        ev.set()
+
+    s.spawn(waiter, "a")
+    s.spawn(waiter, "b")
+    s.spawn(setter)
+    s.run()
+    assert got == [("a", False), ("b", False), ("a", True), ("b", True)], got
+
+
+def test_flag_set_from_interrupt_context_wakes_exactly_its_waiter():
+    clock = VirtualClock(3)
+    irqs = []
+
+    def idle(ms):  # an interrupt arrives 300 ms into the first idle period
+        if not irqs:
+            clock.advance_ms(300)
+            irqs.append(clock.elapsed_ms())
+            f2.set()
+        else:
+            clock.advance_ms(ms)
+
+    s = S.Scheduler(clock=clock, idle=idle)
+    f1 = Flag(s)
+    f2 = Flag(s)
+    woke = []
+
+    async def waiter(tag, f):
+        woke.append((tag, await f.wait(1000), clock.elapsed_ms()))
+
+    s.spawn(waiter, "one", f1)
+    s.spawn(waiter, "two", f2)
+    s.run()
+    assert woke == [("two", True, 300), ("one", False, 1000)], woke
+
+
+def test_flag_set_before_wait_is_kept_and_counts_once():
+    s = virtual_scheduler()
+    f = Flag(s)
+    f.set()
+    f.set()
+    res = []
+
+    async def waiter():
+        res.append(await f.wait(10))
+        res.append(await f.wait(10))
+
+    s.spawn(waiter)
+    s.run()
+    assert res == [True, False], res
+
+
+def test_flag_refuses_a_second_waiter():
+    s = virtual_scheduler()
+    f = Flag(s)
+    errs = []
+
+    async def w():
+        await f.wait(100)
+
+    async def w2():
+        try:
+            await f.wait(100)
+        except S.SchedulerError as e:
+            errs.append(str(e))
+
+    s.spawn(w)
+    s.spawn(w2)
+    s.run()
+    assert errs and "one waiter" in errs[0], errs
+
+
+def test_queue_backpressure_blocks_the_producer():
+    s = virtual_scheduler()
+    q = Queue(2)
+    log = []
+
+    async def producer():
+        for i in range(5):
+            ok = await q.put(i)
+            log.append(("put", i, ok, s.clock.elapsed_ms()))
+
+    async def consumer():
+        for _ in range(5):
+            await S.sleep_ms(10)
+            assert await q.wait()
+            log.append(("get", q.get_nowait(), s.clock.elapsed_ms()))
+
+    s.spawn(producer)
+    s.spawn(consumer)
+    s.run()
+    puts = [e for e in log if e[0] == "put"]
+    gets = [e[1] for e in log if e[0] == "get"]
+    assert gets == [0, 1, 2, 3, 4], log
+    assert [p[3] for p in puts] == [0, 0, 10, 20, 30], puts  # blocked while full
+    assert len(q) == 0
+
+
+def test_queue_timeouts_and_errors():
+    s = virtual_scheduler()
+    q = Queue(1)
+    out = []
+
+    async def t():
+        out.append(await q.wait(5))  # empty: times out
+        out.append(await q.put("a", 5))
+        out.append(await q.put("b", 5))  # full: times out, not queued
+        try:
+            await q.get(3)
+            out.append("got")
+        except S.Timeout:
+            out.append("timeout")
+        out.append(q.get_nowait() if len(q) else None)
+        try:
+            await q.get(3)
+        except S.Timeout:
+            out.append("timeout")
+
+    s.spawn(t)
+    s.run()
+    assert out == [False, True, False, "got", None, "timeout"], out
+    assert isinstance(raises(QueueEmpty, q.get_nowait), QueueEmpty)
+    q.put_nowait(1)
+    raises(QueueFull, q.put_nowait, 2)
+    q.put_drop_oldest(3)
+    assert q.dropped == 1 and q.get_nowait() == 3
+    raises(ValueError, Queue, 0)
+
+
+def test_cancel_and_join():
+    s = virtual_scheduler()
+    events = []
+
+    async def sleeper():
+        try:
+            await S.sleep_ms(10000)
+        except S.CancelledError:
+            events.append("cancelled")
+            raise
+
+    async def boss():
+        t = s.spawn(sleeper)
+        await S.sleep_ms(5)
+        assert t.cancel()
+        events.append(("joined", await t.join(100), t.state == S.S_CANCELLED))
+        assert not t.cancel()  # already ended
+
+    async def short():
+        await S.sleep_ms(3)
+        return 42
+
+    async def joiner():
+        t = s.spawn(short)
+        events.append(("timeout", await t.join(1)))
+        events.append(("done", await t.join(), t.result))
+
+    s.spawn(boss)
+    s.spawn(joiner)
+    s.run()
+    assert "cancelled" in events
+    assert ("joined", True, True) in events, events
+    assert ("timeout", False) in events and ("done", True, 42) in events, events
+
+
+def test_cancel_a_waiting_task_removes_it_from_the_wait_list():
+    s = virtual_scheduler()
+    ev = Event()
+    got = []
+
+    async def waiter(tag):
+        try:
+            got.append((tag, await ev.wait()))
+        except S.CancelledError:
+            got.append((tag, "cancelled"))
+
+    async def main():
+        a = s.spawn(waiter, "a")
+        s.spawn(waiter, "b")
+        await S.sleep_ms(1)
+        a.cancel()
+        await S.sleep_ms(1)
+        ev.set()
+
+    s.spawn(main)
+    s.run()
+    assert got == [("a", "cancelled"), ("b", True)], got
+
+
+def test_a_failing_task_is_restarted_with_backoff_and_the_loop_survives():
+    s = virtual_scheduler()
+    starts = []
+
+    async def flaky():
+        starts.append(s.clock.elapsed_ms())
+        await S.sleep_ms(1)
+        raise ValueError("sensor fell off the bus")
+
+    async def steady():
+        for _ in range(50):
+            await S.sleep_ms(20)
+
+    s.spawn(flaky, restart=S.RESTART_ON_ERROR, backoff_ms=10, max_backoff_ms=40,
+            max_restarts=4)
+    st = s.spawn(steady)
+    s.run()
+    # first start, then restarts after 10, 20, 40, 40 ms of backoff (each run lasts 1 ms)
+    assert starts == [0, 11, 32, 73, 114], starts
+    assert st.state == S.S_DONE
+    flaky_task = [t for t in s.tasks if t.name == "flaky"][0]
+    assert flaky_task.state == S.S_FAILED and flaky_task.restarts == 4
+    msgs = [r[3] for r in s.log.records()]
+    assert "task failed" in msgs and "task gave up after restarts" in msgs, msgs
+
+
+def test_watchdog_is_fed_only_while_critical_tasks_check_in():
+    s = virtual_scheduler()
+    feeds = []
+    s.watchdog(lambda: feeds.append(s.clock.elapsed_ms()), 100)
+
+    async def critical():
+        for _ in range(5):  # checks in every 50 ms for 250 ms, then hangs (stops checking)
+            S.checkin()
+            await S.sleep_ms(50)
+        await S.sleep_ms(10000)
+
+    s.spawn(critical, critical_ms=120)
+    s.run(until_ms=1000)
+    assert feeds and max(feeds) <= 400, feeds
+    assert feeds[:3] == [100, 200, 300], feeds
+    assert s.wdt_starved >= 5
+
+
+def test_stats_count_resumptions_and_warn_on_long_slices():
+    clock = VirtualClock(1)
+    s = S.Scheduler(clock=clock, slice_budget_us=5000)
+
+    async def hog():
+        for _ in range(3):
+            clock.advance_us(8000)  # an 8 ms slice
+            await S.sleep_ms(0)
+
+    s.spawn(hog)
+    s.run()
+    name, state, prio, runs, run_us, worst, restarts = s.stats()[0]
+    assert (name, state, runs) == ("hog", "done", 4), s.stats()
+    assert run_us == 24000 and worst == 8000, s.stats()
+    assert s.slices_over_budget == 3
+    assert any(r[3] == "slice over budget us" for r in s.log.records())
+
+
+def test_high_priority_wake_preempts_runnable_low_priority_tasks():
+    s = virtual_scheduler()
+    trace = []
+    flag = Flag(s)
+
+    async def low(i):
+        for _ in range(3):
+            trace.append("L")
+            if i == 7 and len(trace) == 8:
+                flag.set()  # as an interrupt would, in the middle of the low tasks
+            await S.sleep_ms(0)
+
+    async def high():
+        await flag.wait()
+        trace.append("H")
+
+    s.spawn(high, prio=S.PRIO_AUDIO)
+    for i in range(20):
+        s.spawn(low, i)
+    s.run()
+    i = trace.index("H")
+    assert trace.count("L") == 60
+    # the flag was set during low #7's first slice (trace[7]); H runs right after it
+    assert i == 8, (i, trace[:12])
+
+
+def test_spawn_limits_and_bad_arguments():
+    s = virtual_scheduler(max_tasks=2)
+
+    async def nap():
+        await S.sleep_ms(1)
+
+    s.spawn(nap)
+    s.spawn(nap)
+    raises(S.SchedulerError, s.spawn, nap)
+    raises(ValueError, s.spawn, nap, prio=9)
+    s.run()
+    s.spawn(nap)  # finished tasks free their slots
+    s.run()
+
+
+def test_run_for_a_while_then_continue():
+    s = virtual_scheduler()
+    ticks = []
+
+    async def ticker():
+        while True:
+            await S.sleep_ms(100)
+            ticks.append(s.clock.elapsed_ms())
+
+    s.spawn(ticker)
+    s.run(until_ms=350)
+    assert ticks == [100, 200, 300], ticks
+    s.run(until_ms=200)
+    assert ticks == [100, 200, 300, 400, 500], ticks

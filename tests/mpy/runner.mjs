@@ -1,0 +1,142 @@
+// Runs firmware test files under the official MicroPython WebAssembly build.
+//
+//   node tests/mpy/runner.mjs ROOT TESTFILE [TEST_NAME...]
+//
+// ROOT is the project folder: its firmware/ tree and tests/fw/*.py are copied into the
+// MicroPython filesystem. Each test_* function of TESTFILE runs in definition order; a test
+// written as a generator is driven one step per top-level call, so that the build's GC
+// (which only collects when control is back in JavaScript) runs between steps.
+//
+// Heap: this build grows its heap on demand, so the budget is checked, not assumed. Before
+// each step the GC has just run, so gc.mem_alloc() is the live heap; at the end of the step
+// it is live + everything allocated during the step, an upper bound of the step's peak.
+// A test's peak is the largest such reading minus the live heap before the test began.
+// Budget: HEAP_BUDGET = {"test_name": bytes} in the test module, else 64 KB.
+//
+// Output: one JSON object per line: {"event": "start"|"result", ...}.
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+import fs from "fs";
+import path from "path";
+
+const [root, testFile, ...only] = process.argv.slice(2);
+const emit = (o) => process.stdout.write(JSON.stringify(o) + "\n");
+let captured = "";
+const mp = await loadMicroPython({
+  heapsize: 64 * 1024,
+  stdout: (s) => { captured += s + "\n"; },
+  stderr: (s) => { captured += s + "\n"; },
+});
+
+function copyTree(src, dst) {
+  mp.FS.mkdirTree(dst);
+  for (const name of fs.readdirSync(src)) {
+    const s = path.join(src, name);
+    const d = dst + "/" + name;
+    const st = fs.statSync(s);
+    if (st.isDirectory()) {
+      if (name !== "__pycache__") copyTree(s, d);
+    } else if (name.endsWith(".py")) {
+      mp.FS.writeFile(d, fs.readFileSync(s));
+    }
+  }
+}
+
+copyTree(path.join(root, "firmware"), "/work/firmware");
+copyTree(path.join(root, "tests", "fw"), "/work/tests"); // fwtest.py and shared data
+const modName = "t_" + path.basename(testFile, ".py");
+mp.FS.writeFile("/work/tests/" + modName + ".py", fs.readFileSync(testFile));
+
+const source = fs.readFileSync(testFile, "utf8");
+let names = [...source.matchAll(/^def (test_\w+)\s*\(/gm)].map((m) => m[1]);
+if (only.length) names = names.filter((n) => only.includes(n));
+
+function guard(fn) {
+  try {
+    return { ok: true, value: fn() };
+  } catch (e) {
+    return { ok: false, error: e.type ? `${e.type}: ${e.message}` : String(e) };
+  }
+}
+const py = (code) => guard(() => mp.runPython(code));
+const get = (name) => mp.globals.get(name);
+
+const boot = py(`
+import sys, gc
+sys.path.insert(0, "/work/tests")
+sys.path.insert(0, "/work")
+import fwtest
+fwtest.IMPL = "micropython"
+import ${modName} as __m
+__budgets = getattr(__m, "HEAP_BUDGET", {})
+gc.collect()
+`);
+if (!boot.ok) {
+  emit({ event: "result", test: "<import>", ok: false, error: boot.error + "\n" + captured });
+  process.exit(1);
+}
+
+const STEP_LIMIT = 100000;
+let failures = 0;
+for (const name of names) {
+  emit({ event: "start", test: name });
+  captured = "";
+  py("gc.collect()"); // only marks a collection; it runs when this call returns
+  const start = py(`
+import gc
+__base = gc.mem_alloc()
+__peak = 0
+__gen = None
+__err = None
+def __step(first):
+    global __gen, __err, __peak
+    gc.collect()  # runs once control is back in JavaScript
+    try:
+        if first:
+            r = getattr(__m, "${name}")()
+            if hasattr(r, "send"):
+                __gen = r
+            else:
+                return 1
+        try:
+            next(__gen)
+            return 0
+        except StopIteration:
+            return 1
+    except BaseException as e:
+        import io
+        buf = io.StringIO()
+        sys.print_exception(e, buf)
+        __err = buf.getvalue()
+        return 1
+    finally:
+        a = gc.mem_alloc() - __base
+        if a > __peak:
+            __peak = a
+`);
+  let result = { ok: start.ok, error: start.error };
+  if (start.ok) {
+    let step = 0;
+    let first = true;
+    for (;;) {
+      const r = guard(() => get("__step")(first));
+      first = false;
+      if (!r.ok) { result = { ok: false, error: r.error }; break; }
+      if (r.value === 1) break;
+      if (++step > STEP_LIMIT) { result = { ok: false, error: "generator test did not finish" }; break; }
+    }
+    if (result.ok) {
+      py(`__budget = __budgets.get("${name}", 65536)`);
+      const err = get("__err");
+      const peak = get("__peak");
+      const budget = get("__budget");
+      result = { ok: !err, error: err || undefined, peak, budget };
+      if (!err && peak > budget) {
+        result.ok = false;
+        result.error = `peak heap ${peak} bytes exceeds the budget of ${budget} bytes`;
+      }
+    }
+  }
+  if (!result.ok) failures++;
+  emit({ event: "result", test: name, ...result, output: captured || undefined });
+}
+process.exit(failures ? 1 : 0);
