@@ -1,22 +1,21 @@
-"""The `glasses` command."""
+"""The `glasses` command. Each sub-command lives in its own module (listed in COMMANDS)
+with a `register(subparsers)` function that adds its parser and sets `fn=`."""
 import argparse
+import importlib
 import sys
 
-from host_tools import __name__ as _pkg  # noqa: F401  (installs the MicroPython mirrors)
+import host_tools  # noqa: F401  (installs the MicroPython mirrors the shared code needs)
 
-
-def _cmd_sim(args):
-    from sim import core_demo
-    return core_demo.main(seconds=args.seconds, seed=args.seed)
+COMMANDS = [
+    "host_tools.cmd_sim",
+]
 
 
 def build_parser():
     p = argparse.ArgumentParser(prog="glasses", description="Tools for the open glasses runtime.")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("sim", help="run the simulated glasses (virtual time)")
-    s.add_argument("--seconds", type=int, default=20, help="simulated seconds to run")
-    s.add_argument("--seed", type=int, default=None, help="seed (default: random, printed)")
-    s.set_defaults(fn=_cmd_sim)
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
     return p
 
 

@@ -46,6 +46,11 @@ _V_NONE = const(0)
 _V_TRUE = const(1)
 _V_FALSE = const(2)
 
+# What _slices() stopped for.
+_IDLE = const(0)
+_STOP = const(1)
+_MORE = const(2)
+
 _LOWEST_BIT = b"\x00\x00\x01\x00\x02\x00\x01\x00\x03\x00\x01\x00\x02\x00\x01\x00"
 _MAX_IDLE_MS = const(1000)
 
@@ -463,19 +468,80 @@ class Scheduler:
 
     # ---- the loop -----------------------------------------------------------------------
     def run(self, until_ms=None, until=None):
-        """Run tasks. Returns when stop() is called, when `until_ms` ms have passed, when
-        the task `until` has ended, or when nothing could ever run again."""
+        """Run tasks, idling through the idle hook when nothing is ready. Returns when
+        stop() is called, when `until_ms` ms have passed, when the task `until` has
+        ended, or when nothing could ever run again."""
+        self._stop = False
+        tms = self._tms
+        deadline = None if until_ms is None else self._tadd(tms(), until_ms)
+        while self._slices(deadline, until, -1) == _IDLE:
+            ms = self._time_to_next(tms(), deadline)
+            if ms < 0:
+                if not self._idle_forever_possible():
+                    return  # nothing can ever wake: the run is over
+                ms = _MAX_IDLE_MS
+            elif ms > _MAX_IDLE_MS and not self.clock.virtual:
+                ms = _MAX_IDLE_MS
+            if ms > 0 and not self.irq:
+                self.idle_ms += ms
+                if self.idle is not None:
+                    self.idle(ms)
+                else:
+                    self.clock.sleep_ms(ms)
+
+    def step(self, max_slices=-1):
+        """Run what is ready now, without idling (for a host loop that does its own
+        waiting, like the simulator). Returns 0 if tasks are still ready (max_slices ran
+        out), else the ms until the next deadline, or -1 if only an interrupt could wake
+        anything."""
+        self._stop = False
+        if self._slices(None, None, max_slices) != _IDLE:
+            return 0
+        if self.irq:
+            return 0
+        return self._time_to_next(self._tms(), None)
+
+    def _idle_forever_possible(self):
+        """With no deadline at all, can anything still wake? (A flag an interrupt sets.)"""
+        if self.idle is None and self.clock.virtual:
+            return False
+        for f in self._flags:
+            if f._wh is not None:
+                return True
+        return False
+
+    def _time_to_next(self, now, deadline):
+        """ms to the nearest timer / run deadline / watchdog check (0 if one is due);
+        -1 if there is none."""
+        ms = None
+        diff = self._tdiff
+        if self._hn:
+            ms = diff(self._heap[0].wake, now)
+        if deadline is not None:
+            d = diff(deadline, now)
+            if ms is None or d < ms:
+                ms = d
+        if self._wdt_feed is not None:
+            d = diff(self._wdt_next, now)
+            if ms is None or d < ms:
+                ms = d
+        if ms is None:
+            return -1
+        return ms if ms > 0 else 0
+
+    def _slices(self, deadline, until, max_slices):
+        """Run task slices until nothing is ready (_IDLE), or stop / deadline / `until`
+        ended (_STOP), or max_slices ran (_MORE). The hot path: no allocation."""
         global _sched
         prev = _sched
         _sched = self
-        self._stop = False
         tms = self._tms
         tus = self._tus
         diff = self._tdiff
-        deadline = None if until_ms is None else self._tadd(tms(), until_ms)
         budget = self.slice_budget_us
         heads = self._head
         tails = self._tail
+        n = max_slices
         try:
             while not self._stop:
                 if self.irq:
@@ -486,14 +552,15 @@ class Scheduler:
                 if self._wdt_feed is not None:
                     self._check_watchdog(now)
                 if deadline is not None and diff(now, deadline) >= 0:
-                    break
+                    return _STOP
                 if until is not None and until.state >= S_DONE:
-                    break
+                    return _STOP
                 m = self._mask  # pop the head of the most urgent ready queue (inlined)
                 if not m:
-                    if not self._idle(now, deadline):
-                        break
-                    continue
+                    return _IDLE
+                if n == 0:
+                    return _MORE
+                n -= 1
                 p = _LOWEST_BIT[m]
                 t = heads[p]
                 nxt = t.nxt
@@ -533,43 +600,10 @@ class Scheduler:
                 if dt > budget:
                     self.slices_over_budget += 1
                     self.log.warn("slice over budget us", t.name, dt)
+            return _STOP
         finally:
             _sched = prev
             self.cur = None
-
-    def _idle(self, now, deadline):
-        """Nothing is ready: hand the time to the next deadline to the idle hook."""
-        if self.irq:
-            return True
-        ms = -1
-        if self._hn:
-            ms = self._tdiff(self._heap[0].wake, now)
-        if deadline is not None:
-            d = self._tdiff(deadline, now)
-            if ms < 0 or d < ms:
-                ms = d
-        if self._wdt_feed is not None:
-            d = self._tdiff(self._wdt_next, now)
-            if ms < 0 or d < ms:
-                ms = d
-        if ms < 0:
-            waiting = False
-            for f in self._flags:
-                if f._wh is not None:
-                    waiting = True
-            if not waiting or (self.idle is None and self.clock.virtual):
-                return False  # nothing can ever wake: the run is over
-            ms = _MAX_IDLE_MS
-        if ms > _MAX_IDLE_MS and not self.clock.virtual:
-            ms = _MAX_IDLE_MS
-        if ms <= 0:
-            return True
-        self.idle_ms += ms
-        if self.idle is not None:
-            self.idle(ms)
-        else:
-            self.clock.sleep_ms(ms)
-        return True
 
     # ---- introspection ---------------------------------------------------------------
     def stats(self):

@@ -374,3 +374,43 @@ def test_run_for_a_while_then_continue():
     assert ticks == [100, 200, 300], ticks
     s.run(until_ms=200)
     assert ticks == [100, 200, 300, 400, 500], ticks
+
+
+def test_step_runs_what_is_ready_and_reports_the_next_deadline():
+    s = virtual_scheduler()
+    f = Flag(s)
+    seen = []
+
+    async def ticker():
+        for _ in range(2):
+            await S.sleep_ms(40)
+            seen.append("tick")
+
+    async def waiter():
+        await f.wait()
+        seen.append("irq")
+
+    s.spawn(ticker)
+    s.spawn(waiter)
+    assert s.step() == 40  # both ran to their first wait; the timer is 40 ms away
+    s.clock.advance_ms(40)
+    assert s.step() == 40 and seen == ["tick"]
+    f.set()  # an interrupt while the host loop waits
+    assert s.step() == 40 and seen == ["tick", "irq"]
+    s.clock.advance_ms(40)
+    assert s.step() == -1 and seen == ["tick", "irq", "tick"]  # nothing left to wake
+
+
+def test_step_with_a_slice_budget_returns_zero_while_work_remains():
+    s = virtual_scheduler()
+
+    async def busy():
+        for _ in range(10):
+            await S.sleep_ms(0)
+
+    s.spawn(busy)
+    assert s.step(max_slices=3) == 0
+    assert s.tasks[0].runs == 3
+    while s.step(max_slices=3) == 0:
+        pass
+    assert s.tasks[0].runs == 11 and s.tasks[0].done()

@@ -1,0 +1,127 @@
+"""The simulator's kernel: one asyncio event loop that runs everything below the HAL line
+(virtual parts, the bumble radio, scenario events, hosts in the same process) and drives
+the firmware's own scheduler as one of its tasks.
+
+Time. In virtual mode the loop is a VirtualTimeLoop: its clock is the firmware's
+VirtualClock, and whenever nothing is ready the loop jumps straight to its next timer
+instead of sleeping, so a run goes as fast as the CPU allows and repeats exactly from its
+seed. In real-time mode it is a plain asyncio loop and the firmware uses a RealClock.
+
+The firmware runs in the same thread: `FirmwareDriver` calls `Scheduler.step()` (run what
+is ready), then hands the time to the next deadline to the board's idle hook (on the sim
+board that records the power state: lightsleep or not) and waits in the loop until that
+deadline or until an interrupt source calls `kick()`.
+"""
+import asyncio
+import math
+import selectors
+
+from sim import mirror
+
+mirror.install()
+
+from firmware.runtime.clock import RealClock, VirtualClock  # noqa: E402
+
+
+class SimulationStalled(RuntimeError):
+    """Virtual time: nothing is ready, nothing is scheduled, nothing can ever happen."""
+
+
+class _JumpingSelector(selectors.BaseSelector):
+    """Wraps a real selector: polls it without blocking, and turns every wait into a jump
+    of the virtual clock by the wait's length."""
+
+    def __init__(self, clock):
+        self._real = selectors.DefaultSelector()
+        self._clock = clock
+
+    def register(self, fileobj, events, data=None):
+        return self._real.register(fileobj, events, data)
+
+    def unregister(self, fileobj):
+        return self._real.unregister(fileobj)
+
+    def modify(self, fileobj, events, data=None):
+        return self._real.modify(fileobj, events, data)
+
+    def select(self, timeout=None):
+        ready = self._real.select(0)
+        if ready:
+            return ready
+        if timeout is None:
+            raise SimulationStalled("virtual time: nothing is scheduled and nothing can wake")
+        if timeout > 0:
+            self._clock.advance_us(max(1, math.ceil(timeout * 1e6)))
+        return []
+
+    def close(self):
+        self._real.close()
+
+    def get_map(self):
+        return self._real.get_map()
+
+    def get_key(self, fileobj):
+        return self._real.get_key(fileobj)
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An asyncio loop on the firmware's VirtualClock. loop.time() is seconds of virtual
+    time since the clock started."""
+
+    def __init__(self, clock):
+        self.vclock = clock
+        super().__init__(selector=_JumpingSelector(clock))
+        self._clock_resolution = 1e-6
+
+    def time(self):
+        c = self.vclock
+        return c.elapsed_s + c._elapsed_us / 1e6
+
+
+def new_loop(virtual, seed=0):
+    """(loop, firmware clock) for a run: virtual time from `seed`, or real time."""
+    if virtual:
+        clock = VirtualClock(seed)
+        return VirtualTimeLoop(clock), clock
+    return asyncio.new_event_loop(), RealClock()
+
+
+class FirmwareDriver:
+    """Drives a firmware Scheduler from the asyncio loop."""
+
+    def __init__(self, sched, idle=None, max_slices=64):
+        self.sched = sched
+        self.idle = idle  # the board's idle hook: called with ms before each wait
+        self.max_slices = max_slices
+        self._kick = None
+        self.waits = 0
+        self.stopped = False
+
+    def kick(self):
+        """An interrupt source fired (a pin IRQ, radio data): re-run the scheduler now."""
+        if self._kick is not None:
+            self._kick.set()
+
+    def stop(self):
+        self.stopped = True
+        self.sched.stop()
+        self.kick()
+
+    async def run(self):
+        self._kick = asyncio.Event()
+        sched = self.sched
+        while not self.stopped:
+            ms = sched.step(self.max_slices)
+            if ms == 0:
+                await asyncio.sleep(0)  # let the radio and the parts run between slices
+                continue
+            self._kick.clear()
+            if sched.irq:
+                continue
+            if self.idle is not None and ms > 0:
+                self.idle(ms)
+            self.waits += 1
+            try:
+                await asyncio.wait_for(self._kick.wait(), None if ms < 0 else ms / 1000)
+            except asyncio.TimeoutError:
+                pass
