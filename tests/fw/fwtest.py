@@ -17,3 +17,36 @@ def virtual_scheduler(seed=1, **kw):
     from firmware.runtime.clock import VirtualClock
     from firmware.runtime.sched import Scheduler
     return Scheduler(clock=VirtualClock(seed), **kw)
+
+
+_roots = [0]
+
+
+def temp_root(tag):
+    """A fresh, empty folder for a test's flash (under /tmp where it exists)."""
+    import os
+    _roots[0] += 1
+    base = "/tmp" if "tmp" in os.listdir("/") else "."
+    pid = os.getpid() if hasattr(os, "getpid") else 0
+    root = "%s/%s_%d_%d" % (base, tag, pid, _roots[0])
+    _clear(root)
+    try:
+        os.mkdir(root)
+    except OSError:
+        pass
+    return root
+
+
+def _clear(path):
+    import os
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return
+    for n in names:
+        p = path + "/" + n
+        if os.stat(p)[0] & 0x4000:
+            _clear(p)
+            os.rmdir(p)
+        else:
+            os.remove(p)

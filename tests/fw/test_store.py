@@ -1,23 +1,10 @@
 # Atomic file store. Runs under CPython (pytest) and MicroPython (tests/mpy/run.py).
-import os
-
-from fwtest import raises
+from fwtest import raises, temp_root
 
 from firmware.runtime.store import Store, StoreFull, StoreError
 
-_n = [0]
-
-
 def _fresh_root():
-    _n[0] += 1
-    base = "/tmp" if "tmp" in os.listdir("/") else "."
-    root = "%s/store_test_%d_%d" % (base, os.getpid() if hasattr(os, "getpid") else 0, _n[0])
-    try:
-        for f in os.listdir(root):
-            os.remove(root + "/" + f)
-    except OSError:
-        pass
-    return root
+    return temp_root("store")
 
 
 def test_write_read_replace_remove():

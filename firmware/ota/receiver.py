@@ -1,0 +1,261 @@
+# The glasses' side of an update: stage a package into the inactive slot, chunk by chunk,
+# resumable after a disconnect or a reset; verify every file (SHA-256, and the manifest's
+# Ed25519 signature when a public key is configured); then switch atomically
+# (firmware/ota/boot.py). Sans-IO: the link's file channel feeds it and relays its answers.
+#
+# What is on flash while staging: ota/pkg (the package envelope), ota/staging (which
+# package, which slot), slot_X/<path>.part (a file being received; its size is the offset
+# to resume from), slot_X/<path> (received and verified), slot_X/SLOT_OK (all verified).
+import hashlib
+import os
+
+from firmware.ota import boot, manifest
+from firmware.ota.manifest import ManifestError
+
+_BLOCK = 512
+
+
+class OtaError(Exception):
+    pass
+
+
+class OtaRefused(OtaError):
+    pass
+
+
+def _size(path):
+    try:
+        return os.stat(path)[6]
+    except OSError:
+        return -1
+
+
+def _makedirs(path):
+    cur = "/" if path.startswith("/") else ""
+    for part in path.split("/"):
+        if not part:
+            continue
+        cur = cur + part if cur in ("", "/") else cur + "/" + part
+        if _size(cur) < 0:
+            os.mkdir(cur)
+
+
+def _is_dir(path):
+    try:
+        return os.stat(path)[0] & 0x4000 != 0
+    except OSError:
+        return False
+
+
+def _rmtree(path, depth=0):
+    if depth > 8:
+        raise OtaError("folder tree too deep to clear: %s" % path)
+    if _size(path) < 0:
+        return
+    for name in os.listdir(path):
+        p = path + "/" + name
+        if _is_dir(p):
+            _rmtree(p, depth + 1)
+        else:
+            os.remove(p)
+    os.rmdir(path)
+
+
+def file_sha256(path):
+    h = hashlib.sha256()
+    buf = bytearray(_BLOCK)
+    mv = memoryview(buf)
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            h.update(mv[:n])
+    return h.digest()
+
+
+class Receiver:
+    def __init__(self, root, can_update=None, public_key=None, free_bytes=None, hook=None):
+        self.root = root
+        self.store = boot.state_store(root)
+        self.can_update = can_update  # () -> (ok, reason): battery, charging, ...
+        self.public_key = public_key  # 32-byte Ed25519 key: signatures required
+        self.free_bytes = free_bytes  # () -> bytes free, or None
+        self.hook = hook or (lambda point: None)  # tests inject resets here
+        self.m = None
+        self.slot = None
+        self.version = None
+        self._resume()
+
+    # ---- state ---------------------------------------------------------------------------
+    def _resume(self):
+        st = self.store.read_cbor("staging")
+        pkg = self.store.read("pkg")
+        if st is None or pkg is None:
+            return
+        try:
+            m, mbytes, _ = manifest.parse(pkg)
+        except ManifestError:
+            self.abort()
+            return
+        if manifest.sha256(mbytes) != st[0] or boot.read_state(self.root)[0] == st[1]:
+            self.abort()  # stale, or already switched to (a reset hit just after the switch)
+            return
+        self.m = m
+        self.slot = st[1]
+        self.version = m[0]
+
+    def _dir(self):
+        return boot.slot_dir(self.root, self.slot)
+
+    def _path(self, i):
+        return self._dir() + "/" + self.m[2][i][0]
+
+    def offsets(self):
+        """Bytes held per file (what the sender resumes from); None when idle."""
+        if self.m is None:
+            return None
+        out = []
+        for i, (_, size, _) in enumerate(self.m[2]):
+            p = self._path(i)
+            if _size(p) != size and _size(p + ".part") == size:
+                try:
+                    self._settle(i)  # a reset hit between the last chunk and its check
+                except OtaError:
+                    pass  # discarded: it is sent again from 0
+            out.append(size if _size(p) == size else max(0, _size(p + ".part")))
+        return out
+
+    def _settle(self, i):
+        """A fully received .part: check its hash, then rename it into place."""
+        path, _, digest = self.m[2][i]
+        final = self._path(i)
+        part = final + ".part"
+        self.hook("verify")
+        if file_sha256(part) != digest:
+            os.remove(part)
+            raise OtaError("%s: SHA-256 mismatch, file discarded: send it again" % path)
+        os.rename(part, final)
+
+    # ---- the steps -----------------------------------------------------------------------
+    def begin(self, envelope_bytes):
+        """Accept a package (or resume the same one). Returns offsets()."""
+        out = [None]
+        for _ in self.begin_steps(envelope_bytes, out):
+            pass
+        return out[0]
+
+    def begin_steps(self, envelope_bytes, out):
+        """begin() as a generator (the signature check takes seconds on an MCU: a task
+        drives it with `for _ in rx.begin_steps(env, out): await sleep_ms(0)`)."""
+        m, mbytes, sig = manifest.parse(envelope_bytes)
+        if m[1] > manifest.BOOT_VERSION:
+            raise OtaRefused("package needs bootloader %d, this one is %d" %
+                             (m[1], manifest.BOOT_VERSION))
+        if self.public_key is not None:
+            if sig is None:
+                raise OtaRefused("unsigned package refused: this device requires signatures")
+            from firmware.ota import ed25519
+            good = [False]
+            try:
+                for _ in ed25519.verify_steps(self.public_key, mbytes, sig, good, 2):
+                    yield
+            except ed25519.SignatureError as e:
+                raise OtaRefused("bad signature: %s" % e)
+            if not good[0]:
+                raise OtaRefused("signature does not match the manifest")
+        if self.can_update is not None:
+            ok, reason = self.can_update()
+            if not ok:
+                raise OtaRefused(reason)
+        st = boot.read_state(self.root)
+        if st[2]:
+            raise OtaRefused("the last update (%s) is not confirmed healthy yet" % st[4])
+        digest = manifest.sha256(mbytes)
+        cur = self.store.read_cbor("staging")
+        if cur is not None and cur[0] == digest and self.m is not None:
+            out[0] = self.offsets()  # same package: resume
+            return
+        need = 0
+        for f in m[2]:
+            need += f[1]
+        if self.free_bytes is not None:
+            free = self.free_bytes()
+            if free is not None and 0 <= free < need + len(envelope_bytes):
+                raise OtaRefused("not enough flash: package needs %d bytes, %d free" %
+                                 (need + len(envelope_bytes), free))
+        # Stage into a slot that is not running. (The previous copy is only needed while
+        # an update is on trial, and no update starts then.)
+        slot = boot.SLOTS[0] if st[0] != boot.SLOTS[0] else boot.SLOTS[1]
+        self.abort()
+        self.store.write("pkg", envelope_bytes)
+        _rmtree(boot.slot_dir(self.root, slot))
+        _makedirs(boot.slot_dir(self.root, slot))
+        self.store.write_cbor("staging", [digest, slot])
+        self.m = m
+        self.slot = slot
+        self.version = m[0]
+        out[0] = self.offsets()
+
+    def chunk(self, index, offset, data):
+        """Append data to file `index` at `offset`. Returns the offset now held (an
+        offset below it is a harmless repeat: nothing is written)."""
+        if self.m is None:
+            raise OtaError("no update in progress")
+        if not 0 <= index < len(self.m[2]):
+            raise OtaError("file index %d out of range" % index)
+        path, size, _ = self.m[2][index]
+        final = self._path(index)
+        if _size(final) == size:
+            return size
+        part = final + ".part"
+        have = max(0, _size(part))
+        if have == size:
+            self._settle(index)  # complete but not yet checked (a reset came between)
+            return size
+        if offset < have:
+            return have
+        if offset > have:
+            raise OtaError("%s: chunk at %d but only %d bytes held" % (path, offset, have))
+        if have + len(data) > size:
+            raise OtaError("%s: data runs past its size %d" % (path, size))
+        slash = final.rfind("/")
+        if have == 0 and slash > 0:
+            _makedirs(final[:slash])
+        with open(part, "ab") as f:
+            f.write(data)
+        self.hook("chunk")
+        have += len(data)
+        if have == size:
+            self._settle(index)
+        return have
+
+    def finish(self):
+        """Verify every file again, mark the slot complete, switch to it (on trial)."""
+        if self.m is None:
+            raise OtaError("no update in progress")
+        for i, (path, size, digest) in enumerate(self.m[2]):
+            p = self._path(i)
+            if _size(p) != size:
+                raise OtaError("%s is incomplete: %d of %d bytes" % (path, max(
+                    0, _size(p + ".part")), size))
+            self.hook("verify")
+            if file_sha256(p) != digest:
+                os.remove(p)
+                raise OtaError("%s changed on flash since it was verified: send it again" % path)
+        with open(self._dir() + "/" + boot.OK_MARK, "w") as f:
+            f.write(self.version)
+        self.hook("marked")
+        st = boot.switch(self.root, self.slot, self.version)
+        self.hook("switched")
+        self.store.remove("staging")
+        self.store.remove("pkg")
+        self.m = None
+        return st
+
+    def abort(self):
+        """Forget a staged package (its slot is cleared at the next begin)."""
+        self.store.remove("staging")
+        self.store.remove("pkg")
+        self.m = None
+        self.slot = None
