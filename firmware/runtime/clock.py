@@ -14,12 +14,31 @@ _MASK = const((1 << 30) - 1)
 _HALF = const(1 << 29)
 
 
+# Both stay within MicroPython's small ints (31-bit signed on 32-bit ports) at every step,
+# so they never allocate, even across the wrap.
 def _diff(a, b):
-    return ((a - b + _HALF) & _MASK) - _HALF
+    d = a - b
+    if d >= _HALF:
+        d -= _MASK
+        d -= 1
+    elif d < -_HALF:
+        d += _MASK
+        d += 1
+    return d
 
 
 def _add(t, delta):
-    return (t + delta) & _MASK
+    if delta >= 0:
+        r = t - _MASK - 1 + delta
+        if r < 0:
+            r += _MASK
+            r += 1
+        return r
+    r = t + delta
+    if r < 0:
+        r += _MASK
+        r += 1
+    return r
 
 
 class RealClock:

@@ -118,3 +118,15 @@ def test_scheduler_runs_under_heap_lock():
     assert all(counts), counts
     failed = [t.name for t in s.tasks if t.state >= S.S_DONE]
     assert not failed, failed
+
+
+def test_tick_arithmetic_at_the_wrap_allocates_nothing():
+    from firmware.runtime.clock import ticks_add, ticks_diff
+    top = (1 << 30) - 1
+    a0 = gc.mem_alloc()
+    x = 0
+    for i in range(1000):
+        x += ticks_diff(ticks_add(top - 5, i), top - 5)
+        x += ticks_diff(i, top - i)
+    assert gc.mem_alloc() - a0 == 0
+    assert x > 0
