@@ -130,7 +130,8 @@ def test_imu_taps_and_the_touch_guard():
         c.advance_ms(1000)
         g.tick(c.ticks_ms())  # the touch tap resolves
         g.on_tap("single")
-        assert ev[-2] == (G.TAP, 0) and ev[-1] == (G.TAP, "imu") and len(ev) == 4, ev  # the touch tap and this one
+        # the touch tap, then this IMU tap
+        assert ev[-2] == (G.TAP, 0) and ev[-1] == (G.TAP, "imu") and len(ev) == 4, ev
     finally:
         clock.use(None)
 
