@@ -260,7 +260,7 @@ class Center:
                     u += 1
         return n, u
 
-    def set_worn(self, worn):
+    def set_worn(self, worn, summary=True):
         """Put on: LED off and "you have N notifications" (returned). Taken off: the LED
         shows what waits."""
         if worn == self.worn:
@@ -270,7 +270,7 @@ class Center:
             self.p.waiting(self._top_waiting())
             return None
         self.p.waiting(None)
-        return self._summary()
+        return self._summary() if summary else None
 
     def _summary(self):
         n, u = self.waiting_counts()

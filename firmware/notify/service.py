@@ -23,11 +23,17 @@ class NotifyService:
         self.outbox = Outbox(store, max_pending, epoch, log)
         self.actions = Actions(self.center, self.outbox, presenter, send, log)
         self.bad_messages = 0
+        self.unsent = 0  # replies the link refused
 
     def _out(self, msgs):
         if self.send is not None:
             for m in msgs:
-                self.send(m)
+                try:
+                    self.send(m)
+                except Exception as e:  # the host resends what got no reply: a duplicate then
+                    self.unsent += 1
+                    if self.log is not None:
+                        self.log.warn("reply not sent", m.get(W.R_ID), e)
         return msgs
 
     def start(self):
@@ -68,7 +74,10 @@ class NotifyService:
         self.actions.dispatch(kind, payload)
 
     def on_wear(self, worn, reason=None):
-        return self.center.set_worn(worn)
+        """The wear detector's on_change. Worn by the sensor's fault fallback
+        (reason "sensor_fault"): delivery resumes, but no summary is spoken, since nobody
+        may be wearing them."""
+        return self.center.set_worn(worn, reason != "sensor_fault")
 
     def on_link(self, up):
         if up:
