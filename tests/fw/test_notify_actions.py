@@ -6,7 +6,12 @@ from firmware.notify import wire as W
 from firmware.notify.actions import Outbox
 from firmware.notify.service import NotifyService
 from firmware.sense import gestures as G
+from firmware.runtime.store import Store
 from notify_helpers import Recorder, fresh_store, outcomes, wire
+
+
+def fresh_store_at(root):
+    return Store(root)
 
 HEAP_BUDGET = {}
 
@@ -143,6 +148,22 @@ def test_a_full_outbox_refuses_the_action_and_keeps_the_notification():
     assert s.actions.refused == 1 and s.unsent == 2  # the replies to m1, m2: link down
     s.on_gesture(G.TAP, 0)  # reading still works; its record is best effort
     assert rec.said()[0] == "Chat: Hi"
+
+
+def test_a_flash_error_refuses_the_action_and_bad_records_are_dropped():
+    s, rec, h, st = _svc(max_pending=4)
+    s.on_host(W.notify(wire("m1", actions=["OK"])))
+    root = st.root
+    st.capacity_bytes = st.used_bytes() + 10  # flash nearly full: the record cannot be saved
+    rec.clear()
+    s.on_gesture(G.DOUBLE_TAP, 0)
+    assert rec.of("haptic") == ["error"] and s.center.ids() == ["m1"] and h.actions == []
+    st.capacity_bytes = 0
+    st.write("act7", b"\xff")  # an unreadable record (not CBOR)
+    s2, _, _, _ = _svc(fresh_store_at(root), h)
+    assert s2.outbox.pending() == [] and st.read("act7") is None
+    s2.on_gesture(G.DOUBLE_TAP, 0)
+    assert h.kinds() == [("action", "m1", "OK")]
 
 
 def test_action_ids_differ_between_flash_stores():

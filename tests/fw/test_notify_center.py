@@ -8,6 +8,7 @@ from fwtest import raises
 from firmware.notify import wire as W
 from firmware.notify.center import ANNOUNCED, NEW, READ, Center
 from firmware.notify.rules import RulesError
+from firmware.runtime.store import Store, StoreError
 from notify_helpers import Recorder, fresh_store, outcomes, wire
 
 HEAP_BUDGET = {}
@@ -250,6 +251,53 @@ def test_navigation_by_swipes():
     assert rec.said() == ["Chat: T1", "Chat: T2", "Chat: T1"] and rec.of("haptic") == ["nope"]
     c2, rec2, _, _ = _center()
     assert c2.step(1) is None and rec2.said() == ["No notifications."]
+
+
+class _FailingStore(Store):
+    """Flash that fails writes with an I/O error once `fail` is set."""
+
+    def __init__(self, root):
+        Store.__init__(self, root)
+        self.fail = False
+
+    def write(self, name, data):
+        if self.fail:
+            raise StoreError("I/O error writing %s" % name)
+        Store.write(self, name, data)
+
+
+def test_a_flash_write_error_drops_the_notification_with_the_reason():
+    st = _FailingStore(fresh_store().root)
+    c, rec, _, _ = _center(store=st)
+    c.receive(wire("n1"))
+    st.fail = True
+    rec.clear()
+    r = c.receive(wire("n2"))
+    assert outcomes(r) == [("n2", W.DROPPED)] and r[0][3] == "flash error: I/O error writing note2"
+    assert c.ids() == ["n1"] and rec.calls == []  # nothing presented that is not kept
+    st.fail = False
+    assert outcomes(c.receive(wire("n2"))) == [("n2", W.ACCEPTED)]  # not a duplicate
+
+
+def test_rules_persist_and_bad_stored_rules_fall_back_to_the_defaults():
+    st = fresh_store()
+    c, _, _, _ = _center(store=st)
+    c.set_rules({"dnd": True, "apps": {"Chat": {"mute": True}}})
+    c2, _, _, _ = _center(store=st)
+    assert c2.rules["dnd"] and c2.rules["apps"] == {"Chat": {"mute": True}}
+    st.write_cbor("center", {"seen": ["a"], "rules": {"dnd": "maybe"}})
+    c3, _, _, _ = _center(store=st)
+    assert c3.rules["dnd"] is False and c3.seen == ["a"]
+
+
+def test_a_smaller_queue_limit_after_a_reset_evicts_the_least_valuable():
+    st = fresh_store()
+    c, _, _, _ = _center(store=st, worn=False)
+    for nid, p in (("u1", "urgent"), ("l1", "low"), ("n1", "normal"), ("l2", "low")):
+        c.receive(wire(nid, priority=p))
+    c2, _, _, _ = _center(store=st, max_entries=2)
+    assert c2.ids() == ["u1", "n1"] and st.read("note2") is None
+    raises(ValueError, Center, st, Recorder().p, max_entries=0)
 
 
 for _name in list(globals()):
