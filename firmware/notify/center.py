@@ -167,10 +167,10 @@ class Center:
                 return [W.reply(nid, W.DROPPED, "queue full (%d) and every waiting "
                                 "notification is more important" % self.max_entries)]
         mode = self._mode(note, rule)
-        e = Entry(self._seq, note, _state_after(mode))
+        ent = Entry(self._seq, note, _state_after(mode))
         while True:
             try:
-                self._save(e)
+                self._save(ent)
                 break
             except StoreFull as err:
                 if not self._evict_for(note, evicted, "flash full"):
@@ -178,13 +178,13 @@ class Center:
             except StoreError as err:
                 return [W.reply(nid, W.DROPPED, "flash error: %s" % err)] + evicted
         self._seq += 1
-        self.entries.append(e)
+        self.entries.append(ent)
         out = [W.reply(nid, W.CUT if cuts else W.ACCEPTED, detail if detail else None)]
         if mode < 0:
             if not self.worn:
                 self.p.waiting(self._top_waiting())
         else:
-            self.cur = e.seq
+            self.cur = ent.seq
             self.p.present(note, mode)
         return out + evicted
 
