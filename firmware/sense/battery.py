@@ -108,8 +108,7 @@ class Battery:
                 self.chime(CHIME_LOW)
             if self.speak is not None:
                 self.speak("Battery low, %d percent" % pct)
-            if self.emit is not None:
-                self.emit("battery_low", pct)
+            self._emit("battery_low", pct)
 
     def _critical(self, pct):
         if not self.shedding:
@@ -121,12 +120,20 @@ class Battery:
                     self.speak("Battery critical, saving power")
                 if self.shed is not None:
                     self.shed(True)
-                if self.emit is not None:
-                    self.emit("battery_critical", pct)
+                self._emit("battery_critical", pct)
         elif self.charging or pct >= self.critical + self.critical_hyst:
             self.shedding = False
             if self.shed is not None:
                 self.shed(False)
+
+    def _emit(self, kind, payload):
+        if self.emit is None:
+            return
+        try:
+            self.emit(kind, payload)
+        except Exception as e:  # the events channel is not worth a lost state change
+            if self.log is not None:
+                self.log.warn("event not emitted", kind, e)
 
     def on_fault(self, part, reason):
         if part not in self.parts:
@@ -135,8 +142,7 @@ class Battery:
         self.level = -1
         if self.log is not None:
             self.log.warn("fuel gauge failed: level unknown", reason)
-        if self.emit is not None:
-            self.emit("battery_unknown", reason)
+        self._emit("battery_unknown", reason)
         return True
 
     def ota_refusal(self):

@@ -148,9 +148,11 @@ class _Swings:
 
 class Gestures:
     def __init__(self, emit, dispatch=None, pads=(0,), touch=None, head=None, log=None,
-                 parts=("imu", "touch")):
+                 parts=("imu", "touch"), now_ms=None):
         """pads: the board's touch pad ids in spatial order, front (towards the hinge)
-        first. A finger moving towards the front is a forward swipe."""
+        first. A finger moving towards the front is a forward swipe. now_ms: the clock
+        for IMU taps, which carry no time (default: the firmware's clock seam)."""
+        self._now = ticks_ms if now_ms is None else now_ms
         tc = TOUCH if touch is None else touch
         hc = HEAD if head is None else head
         self.emit = emit
@@ -195,18 +197,26 @@ class Gestures:
         self.count = 0  # gestures recognised
         self.bad_samples = 0  # samples refused (unknown pad, unknown tap kind)
         self.dispatch_errors = 0
+        self.emit_errors = 0
         self.faults = 0
         self.dead = False  # a part this recogniser listens to reported a fault
 
     # ---- output ---------------------------------------------------------------------
     def _fire(self, kind, payload):
+        # A failing consumer (events channel full, an action that raised) must not stop
+        # the sensing, nor keep the other consumer from getting the gesture.
         self.count += 1
-        self.emit(kind, payload)
+        try:
+            self.emit(kind, payload)
+        except Exception as e:
+            self.emit_errors += 1
+            if self.log is not None:
+                self.log.warn("gesture not emitted", kind, e)
         d = self.dispatch
         if d is not None:
             try:
                 d(kind, payload)
-            except Exception as e:  # a failing action must not stop the sensing
+            except Exception as e:
                 self.dispatch_errors += 1
                 if self.log is not None:
                     self.log.error("gesture dispatch failed", kind, e)
@@ -333,7 +343,7 @@ class Gestures:
             return
         if self._touched_ever:
             # A finger on a touch pad also shakes the frame: the touch path already has it.
-            if self._any_down() or ticks_diff(ticks_ms(), self._touch_t) <= self.imu_guard:
+            if self._any_down() or ticks_diff(self._now(), self._touch_t) <= self.imu_guard:
                 return
         self._fire(g, SRC_IMU)
 

@@ -144,10 +144,18 @@ class Wear:
         self.changes += 1
         if self.policy is not None:
             self.policy.apply(state == OFF)
-        if self.emit is not None:
-            self.emit("wear", reason)
+        self._emit("wear", reason)
         if self.on_change is not None:
             self.on_change(state == WORN, reason)
+
+    def _emit(self, kind, payload):
+        if self.emit is None:
+            return
+        try:
+            self.emit(kind, payload)
+        except Exception as e:  # the events channel is not worth a lost state change
+            if self.log is not None:
+                self.log.warn("event not emitted", kind, e)
 
     def on_fault(self, part, reason):
         if part not in self.parts:
@@ -161,7 +169,6 @@ class Wear:
         self.degraded = True
         self._have = False
         if self.state == WORN:
-            if self.emit is not None:
-                self.emit("wear", SENSOR_FAULT)
+            self._emit("wear", SENSOR_FAULT)
             return
         self._set(WORN, SENSOR_FAULT)

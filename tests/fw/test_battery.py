@@ -119,6 +119,18 @@ def test_a_gauge_fault_refuses_ota_and_bad_readings_are_ignored():
     assert b.fault is None and b.ota_allowed()
 
 
+def test_a_failing_events_channel_does_not_stop_the_warning():
+    said = []
+
+    def full(kind, payload):
+        raise OSError("events channel full")
+    b = B.Battery(speak=said.append, shed=said.append, emit=full)
+    _run(b, [21, 20, 3])
+    b.on_fault("fuel_gauge", "gone")
+    assert said == ["Battery low, 20 percent", "Battery low, 3 percent",
+                    "Battery critical, saving power", True], said
+
+
 def test_bad_thresholds_are_refused():
     c = dict(B.BATTERY)
     c["warn_pct"] = (20, 0)

@@ -146,6 +146,22 @@ def test_a_failing_dispatcher_does_not_stop_recognition():
     assert ev == [G.TAP, G.DOUBLE_TAP] and g.dispatch_errors == 2
 
 
+def test_a_failing_events_channel_still_lets_the_action_happen():
+    def full(kind, payload):
+        raise OSError("events channel full")
+    acted = []
+    now = [0]
+    g = G.Gestures(full, lambda k, p: acted.append(k), now_ms=lambda: now[0])
+    g.on_touch(0, True, 0)
+    g.on_touch(0, False, 80)
+    g.tick(500)
+    now[0] = 200  # the injected clock: 120 ms after the touch, the IMU tap is the finger
+    g.on_tap("single")
+    now[0] = 1000
+    g.on_tap("double")
+    assert acted == [G.TAP, G.DOUBLE_TAP] and g.emit_errors == 2
+
+
 # ---- head gestures ---------------------------------------------------------------------
 def _head(trace_comps, dur_ms, noise=4, seed=7):
     g, ev, _ = _rec()

@@ -112,6 +112,17 @@ def test_silence_longer_than_stale_ms_is_a_fault():
     assert w.worn() and w.degraded and changes[-1] == (True, W.SENSOR_FAULT)
 
 
+def test_a_failing_events_channel_does_not_lose_the_change():
+    changes = []
+
+    def full(kind, payload):
+        raise OSError("events channel full")
+    w = W.Wear(None, lambda worn, why: changes.append(worn), full)
+    _feed(w, [2000] * 7, 0, 250)
+    w.on_fault("prox", "dead")
+    assert changes == [True] and w.worn() and w.degraded
+
+
 def test_bad_thresholds_are_refused():
     c = dict(W.WEAR)
     c["off_count"] = c["on_count"]
