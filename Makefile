@@ -33,7 +33,7 @@ build/stubs/.installed: Makefile $(VENV)/.installed
 env: $(VENV)/.installed node_modules/.installed build/stubs/.installed ## set up .venv, node_modules and stubs
 
 sim: $(VENV)/.installed ## run the simulated glasses with their host (BOARD=..., SIM_ARGS=...)
-	$(BIN)/glasses sim $(SIM_ARGS)
+	$(BIN)/glasses sim --board $(BOARD) $(SIM_ARGS)
 
 test: test-py test-mpy check ## the whole suite: CPython tests, MicroPython gate, static checks
 

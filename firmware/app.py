@@ -2,7 +2,7 @@
 #
 # On a board, main.py is two lines:
 #     import board
-#     from firmware import app; app.main(board)
+#     from firmware import app; app.main(board)      # builds it, starts services, runs
 # The simulator calls start(sched, board) itself (sim/runner.py).
 #
 # Services are started by the functions in STARTERS, in order; each takes the App and
@@ -19,7 +19,7 @@ from firmware.services.sensors import SensorService
 DEFAULTS = {
     "gyro_hz": 0,  # gyro off until a gesture service asks for it
     "prox_ms": 1000,
-    "gauge_ms": 10000,
+    "gauge_ms": 5000,
     "touch_ms": 100,
     "heartbeat_ms": 5000,
     "wdt_ms": 8000,
@@ -77,8 +77,6 @@ def start_sensors(app):
     log = app.log
     app.listen("tap", lambda kind: log.info("tap", kind))
     app.listen("touch", lambda pad, on, t: log.info("touch pad", pad, "down" if on else "up"))
-    app.listen("fault", lambda part, why: log.warn("sensor fault" if why else "sensor back",
-                                                   part, why))
 
 
 def start_heartbeat(app):
@@ -131,10 +129,14 @@ def start(sched, board, log=None, config=None):
     return app
 
 
-def main(board_module, config=None):
-    """Entry point on a board: build it, start the services, run forever."""
+def main(board, config=None):
+    """Entry point on a board: `board` is a built firmware.hw.Board or a board module
+    (then it is built here); start the services and run forever."""
     log = Log(64)
-    board = board_module.build(log=log)
+    if hasattr(board, "build"):
+        board = board.build(log=log)
+    elif board.log is not None:
+        log = board.log
     sched = _s.Scheduler(log=log, idle=board.idle)
     start(sched, board, log, config)
     sched.run()

@@ -144,6 +144,8 @@ class SimGlasses:
         if self._task is not None and not self._task.done() and not loop.is_closed():
             self.stop()
             loop.run_until_complete(self._task)
+        if _clock.active() is self.world.fw_clock:
+            _clock.use(None)  # back to the real clock for whatever runs next
         self.world.close()
 
     # ---- reporting ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ def mic(bits=16, fmt=None, ibuf=16000):
 
 
 def speaker(ibuf=8000):
-    return machine.I2S(1, sck=machine.Pin(39), ws=machine.Pin(40), sd=machine.Pin(42),
+    return machine.I2S(1, sck=machine.Pin(39), ws=machine.Pin(40), sd=machine.Pin(41),
                        mode=machine.I2S.TX, bits=16, format=machine.I2S.MONO, rate=RATE,
                        ibuf=ibuf)
 
@@ -141,7 +141,7 @@ def test_32_bit_stereo_capture_puts_the_mic_in_the_left_slot():
 def test_speaker_plays_every_frame_at_its_slot_and_records_it(tmp_path):
     with world() as w:
         amp = w.part("speaker")
-        machine.Pin(43, machine.Pin.OUT, value=1)  # SD_MODE high: amplifier on
+        machine.Pin(42, machine.Pin.OUT, value=1)  # SD_MODE high: amplifier on
         i2s = speaker(ibuf=3200)  # 100 ms internal buffer
         tone = array("h", [1000 if (i // 8) % 2 else -1000 for i in range(RATE)])
         data = memoryview(tone.tobytes())
@@ -173,7 +173,7 @@ def test_speaker_plays_every_frame_at_its_slot_and_records_it(tmp_path):
 def test_a_shut_down_amplifier_plays_nothing():
     with world() as w:
         amp = w.part("speaker")
-        machine.Pin(43, machine.Pin.OUT, value=0)
+        machine.Pin(42, machine.Pin.OUT, value=0)
         i2s = speaker()
         assert i2s.write(bytearray(640)) == 640  # the I2S takes it; the amp is off
         assert amp.frames_heard == 0 and amp.frames_muted == 320

@@ -156,3 +156,15 @@ def test_watchdog_not_fed_records_a_reset():
         run_for(w, 2.5)
         assert w.reset_request[0] == machine.WDT_RESET and w.wdt_resets == 1
         assert any("watchdog expired" in line for line in w.lines)
+
+
+def test_adc_reads_the_level_on_its_pin():
+    with world() as w:
+        with pytest.raises(ValueError, match="invalid pin"):
+            machine.ADC(machine.Pin(43))
+        adc = machine.ADC(machine.Pin(1), atten=machine.ADC.ATTN_11DB)
+        w.analog[1] = 1.55
+        assert adc.read_uv() == 1550000
+        assert adc.read_u16() == int(1.55 / 3.1 * 65535)
+        w.analog[1] = 5.0  # beyond the range: clipped
+        assert adc.read_u16() == 65535

@@ -1,5 +1,5 @@
-"""`glasses sim`: the firmware boots on the simulated board, scenarios replay exactly from
-their seed, resets (watchdog, deepsleep, machine.reset) reboot the firmware."""
+"""`glasses sim` (sim/runner.py): the firmware boots on the simulated board, scenarios
+replay exactly from their seed, resets (watchdog, deepsleep, machine.reset) reboot it."""
 import os
 
 import machine
