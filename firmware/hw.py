@@ -87,6 +87,8 @@ class Board:
             self.waits += 1
             if ms > 0:
                 _clock.active().sleep_ms(ms)
+            else:
+                machine.idle()  # until the next interrupt
 
     def unique_id(self):
         return machine.unique_id()

@@ -168,3 +168,16 @@ def test_adc_reads_the_level_on_its_pin():
         assert adc.read_u16() == int(1.55 / 3.1 * 65535)
         w.analog[1] = 5.0  # beyond the range: clipped
         assert adc.read_u16() == 65535
+
+
+def test_i2s_shift_and_signal():
+    from array import array
+    with world() as w:
+        buf = bytearray(array("h", [1000, -1000, 20000]).tobytes())
+        machine.I2S.shift(buf=buf, bits=16, shift=-1)
+        assert array("h", bytes(buf)).tolist() == [500, -500, 10000]
+        machine.I2S.shift(buf, 16, 2)  # no saturation, as on the board
+        assert array("h", bytes(buf)).tolist() == [2000, -2000, -25536]
+        s = machine.Signal(machine.Pin(2, machine.Pin.OUT), invert=True)
+        s.on()
+        assert w.pin(2).level() == 0 and s.value() == 1

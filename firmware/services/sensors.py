@@ -16,15 +16,16 @@
 # t_ms is the scheduler clock's ticks_ms() (wraps: compare with ticks_diff). Callbacks run
 # in the service's tasks: keep them short, or hand the sample to a Queue.
 #
-# Faults: an OSError from a part marks it faulty; its tasks wait while a recovery task
-# re-runs the part's setup (chip id check + configuration) after 250 ms, then 500 ms, ...
-# up to 16 s between attempts, until it answers again. The other parts keep running. A part
-# the board could not bring up at boot (None) is "absent" and not retried.
+# Faults: an OSError (or a chip id that no longer matches) marks the part faulty; its tasks
+# wait while a recovery task re-runs the part's setup (chip id check + configuration) after
+# 250 ms, then 500 ms, ... up to 16 s between attempts, until it answers again. The other
+# parts keep running. A part the board could not bring up at boot (None) is "absent" and
+# not retried.
 from micropython import const
 
 from firmware.runtime import sched as _s
 from firmware.runtime.sync import Event, Flag
-from firmware.drivers import errno_name
+from firmware.drivers import DriverError, errno_name
 
 OK = "ok"
 FAULTY = "faulty"
@@ -40,7 +41,7 @@ _CHARGING_PCT_H = 1.0
 def _reason(e):
     if isinstance(e, OSError):
         return "I/O error %s" % errno_name(e)
-    return "%s: %s" % (type(e).__name__, e)
+    return str(e)
 
 
 class SensorService:
@@ -142,7 +143,7 @@ class SensorService:
             self.retries += 1
             try:
                 self._setup[name]()
-            except Exception as e:  # OSError, or a wrong chip id after a swap
+            except (OSError, DriverError) as e:  # no answer, or a wrong chip id
                 self.log.info("part still faulty", name, _reason(e))
                 delay = delay * 2 if delay < _BACKOFF_MAX_MS // 2 else _BACKOFF_MAX_MS
                 continue
@@ -187,7 +188,7 @@ class SensorService:
         flag = self._tap_flag
         try:
             self._setup_imu()
-        except OSError as e:
+        except (OSError, DriverError) as e:
             await self._fault("imu", e)
         imu.on_int1(self._int1_handler)
         while True:
@@ -272,7 +273,7 @@ class SensorService:
     async def _prox(self):
         try:
             self._setup_prox()
-        except OSError as e:
+        except (OSError, DriverError) as e:
             await self._fault("prox", e)
         await self._every("prox", self.prox_ms, self._read_prox)
 
@@ -284,7 +285,7 @@ class SensorService:
     async def _gauge(self):
         try:
             self._setup_gauge()
-        except OSError as e:
+        except (OSError, DriverError) as e:
             await self._fault("gauge", e)
         await self._every("gauge", self.gauge_ms, self._read_gauge)
 

@@ -28,7 +28,7 @@ class MAX98357A(Part):
         world.attach_i2s(spec["sck"], spec["ws"], spec["sd"], part)
         return part
 
-    def __init__(self, world, name, sd_mode=None, max_gap_s=0.5, record=None):
+    def __init__(self, world, name, sd_mode=None, max_gap_s=0.5):
         super().__init__(world, name)
         self.sd_mode_gpio = sd_mode
         # SD_MODE: tied high when not on a GPIO; on a GPIO, its pull-down holds the amp
@@ -43,7 +43,6 @@ class MAX98357A(Part):
         self._stream = None
         self._until_us = 0
         self._end_timer = None
-        self.record_path = record
         if sd_mode is not None:
             world.observe_pin(sd_mode, self._sd_mode)
         self._update_power()

@@ -371,13 +371,17 @@ class I2S:
 
     @staticmethod
     def shift(buf, bits, shift):
+        """Shift every sample in buf left (shift > 0) or right (< 0), in place; like
+        MicroPython's, no saturation (volume control by 6 dB steps)."""
         import array as _array
+        if bits not in (16, 32):
+            raise ValueError("invalid bits")
         a = _array.array("h" if bits == 16 else "i")
         a.frombytes(bytes(buf))
+        half = 1 << (bits - 1)
         for i in range(len(a)):
             v = a[i] << shift if shift >= 0 else a[i] >> -shift
-            lim = 1 << (bits - 1)
-            a[i] = ((v + lim) % (2 * lim)) - lim
+            a[i] = ((v + half) % (2 * half)) - half
         memoryview(buf).cast("B")[:] = a.tobytes()
 
 

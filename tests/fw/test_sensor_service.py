@@ -115,3 +115,26 @@ def test_gyro_rate_changes_at_run_time():
     assert times and min(times) >= 1000 and max(times) < 2050, times
     assert 19 <= len(times) <= 21, len(times)
     assert bus.mem[0x6A][0x11] >> 4 == 0  # gyro powered down again
+
+
+def test_a_part_gone_before_the_service_starts_is_recovered():
+    bus, board, pin, pad = _rig()
+    saved = bus.mem.pop(0x60)  # the proximity sensor vanished after build()
+    s = virtual_scheduler(seed=6)
+    clock = s.clock
+    faults = []
+    counts = []
+    svc = SensorService(s, board, prox_ms=100,
+                        on_fault=lambda p, why: faults.append((clock.elapsed_ms(), p, why)),
+                        on_prox=lambda c, t: counts.append(c)).start()
+
+    async def back():
+        await S.sleep_ms(600)
+        bus.mem[0x60] = saved
+
+    s.spawn(back)
+    s.run(until_ms=1500)
+    assert faults == [(0, "prox", "VCNL4040 not found at 0x60: no answer on I2C (ENODEV); "
+                       "check wiring"), (750, "prox", None)], faults
+    assert svc.status["prox"] == OK and len(counts) == 8  # 750, 850, ... 1450
+    assert bus.word(0x60, 0x03) & 1 == 0  # the setup ran again: proximity on
