@@ -177,3 +177,23 @@ def test_a_shut_down_amplifier_plays_nothing():
         i2s = speaker()
         assert i2s.write(bytearray(640)) == 640  # the I2S takes it; the amp is off
         assert amp.frames_heard == 0 and amp.frames_muted == 320
+
+
+def test_a_live_source_is_sampled_by_world_sample_index():
+    with world() as w:
+        calls = []
+
+        def ramp(start, n, rate):  # sample s of the world's timeline has value s % 1000
+            calls.append((start, n, rate))
+            return array("h", ((start + i) % 1000 for i in range(n)))
+
+        w.part("mic").source = ramp
+        run_for(w, 0.05)
+        i2s = mic(ibuf=64000)
+        run_for(w, 0.1)
+        buf = bytearray(64000)
+        n = i2s.readinto(buf) // 2
+        pcm = array("h", bytes(buf[:2 * n]))
+        s0 = i2s._stream.t0 * RATE // 1000000
+        assert n == 1600 and pcm.tolist() == [(s0 + i) % 1000 for i in range(n)]
+        assert calls[0][2] == RATE
