@@ -33,7 +33,7 @@ build/stubs/.installed: Makefile $(VENV)/.installed
 env: $(VENV)/.installed node_modules/.installed build/stubs/.installed ## set up .venv, node_modules and stubs
 
 sim: $(VENV)/.installed ## run the simulated glasses with their host (BOARD=..., SIM_ARGS=...)
-	$(BIN)/glasses sim $(SIM_ARGS)
+	$(BIN)/glasses sim --board $(BOARD) $(SIM_ARGS)
 
 test: test-py test-mpy check ## the whole suite: CPython tests, MicroPython gate, static checks
 
@@ -45,7 +45,7 @@ test-mpy: node_modules/.installed $(VENV)/.installed ## firmware tests under the
 
 check: $(VENV)/.installed build/stubs/.installed ## mpy-cross every firmware file, type-check against MicroPython stubs, lint
 	$(PY) tests/mpy/compile_all.py
-	$(BIN)/mypy --config-file mypy-firmware.ini firmware
+	$(BIN)/mypy --config-file mypy-firmware.ini firmware boards
 	$(BIN)/ruff check firmware boards sim host_tools tests bench
 
 bench: $(VENV)/.installed node_modules/.installed ## print the figures (also bench/results.json)

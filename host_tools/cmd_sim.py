@@ -1,13 +1,30 @@
-"""`glasses sim`: run the simulated glasses."""
+"""`glasses sim`: boot the firmware on a simulated board (sim/runner.py)."""
 
 
 def register(sub):
-    s = sub.add_parser("sim", help="run the simulated glasses (virtual time)")
-    s.add_argument("--seconds", type=int, default=20, help="simulated seconds to run")
+    s = sub.add_parser("sim", help="run the simulated glasses (live view, or --fast)",
+                       description="Boot the real firmware on a simulated board. In real "
+                       "time with a live view on a terminal (plain log lines otherwise), or "
+                       "with --fast in virtual time, printing a summary at the end.")
+    s.add_argument("--board", default=None,
+                   help="board folder under boards/ (default: xiao_esp32s3_sense)")
+    s.add_argument("--fast", action="store_true",
+                   help="virtual time, as fast as the CPU allows (reproducible from --seed)")
+    s.add_argument("--seconds", type=float, default=None,
+                   help="simulated seconds to run (default: until Ctrl-C; with --fast: "
+                        "the scenario's length + 5 s, or 60)")
     s.add_argument("--seed", type=int, default=None, help="seed (default: random, printed)")
+    s.add_argument("--scenario", default=None, metavar="FILE",
+                   help="timed events (line format or JSON), e.g. sim/scenarios/demo.txt")
+    s.add_argument("--log", default=None, metavar="FILE", help="also write the event log here")
+    s.add_argument("--verbose", action="store_true", help="log every LED blink too")
+    s.add_argument("--plain", action="store_true", help="plain log lines even on a terminal")
     s.set_defaults(fn=run)
 
 
 def run(args):
-    from sim import core_demo
-    return core_demo.main(seconds=args.seconds, seed=args.seed)
+    from sim import boards, runner
+    return runner.main(board=args.board or boards.DEFAULT, seconds=args.seconds,
+                       seed=args.seed, fast=args.fast, scenario=args.scenario,
+                       verbose=args.verbose, live=False if args.plain else None,
+                       log_path=args.log)

@@ -13,7 +13,6 @@ board that records the power state: lightsleep or not) and waits in the loop unt
 deadline or until an interrupt source calls `kick()`.
 """
 import asyncio
-import math
 import selectors
 
 from sim import mirror
@@ -51,7 +50,9 @@ class _JumpingSelector(selectors.BaseSelector):
         if timeout is None:
             raise SimulationStalled("virtual time: nothing is scheduled and nothing can wake")
         if timeout > 0:
-            self._clock.advance_us(max(1, math.ceil(timeout * 1e6)))
+            # to the nearest microsecond: timers are set in whole microseconds, and the
+            # float arithmetic of loop.time() must not make them fire 1 us late
+            self._clock.advance_us(max(1, round(timeout * 1e6)))
         return []
 
     def close(self):
@@ -86,21 +87,36 @@ def new_loop(virtual, seed=0):
     return asyncio.new_event_loop(), RealClock()
 
 
-class FirmwareDriver:
-    """Drives a firmware Scheduler from the asyncio loop."""
+def _resolve(fut):
+    if not fut.done():
+        fut.set_result(None)
 
-    def __init__(self, sched, idle=None, max_slices=64):
+
+class FirmwareDriver:
+    """Drives a firmware Scheduler from the asyncio loop.
+
+    Each round: run what is ready (`step`), then hand the time to the next deadline to the
+    board's idle hook (ms > 0, or -1: only an interrupt can wake it) and wait in the loop
+    until that deadline or a `kick()`; `on_wake` is called when the wait ends (the power
+    meter counts wakes there). A kick during a step makes the next round start at once.
+    """
+
+    def __init__(self, sched, idle=None, max_slices=64, on_wake=None):
         self.sched = sched
         self.idle = idle  # the board's idle hook: called with ms before each wait
+        self.on_wake = on_wake
         self.max_slices = max_slices
-        self._kick = None
+        self._fut = None
+        self._kicked = False
         self.waits = 0
         self.stopped = False
 
     def kick(self):
         """An interrupt source fired (a pin IRQ, radio data): re-run the scheduler now."""
-        if self._kick is not None:
-            self._kick.set()
+        self._kicked = True
+        f = self._fut
+        if f is not None and not f.done():
+            f.set_result(None)
 
     def stop(self):
         self.stopped = True
@@ -108,20 +124,26 @@ class FirmwareDriver:
         self.kick()
 
     async def run(self):
-        self._kick = asyncio.Event()
+        loop = asyncio.get_running_loop()
         sched = self.sched
         while not self.stopped:
+            self._kicked = False
             ms = sched.step(self.max_slices)
             if ms == 0:
                 await asyncio.sleep(0)  # let the radio and the parts run between slices
                 continue
-            self._kick.clear()
-            if sched.irq:
+            if sched.irq or self._kicked or self.stopped:
                 continue
-            if self.idle is not None and ms > 0:
+            if self.idle is not None:
                 self.idle(ms)
             self.waits += 1
+            fut = self._fut = loop.create_future()
+            timer = loop.call_later(ms / 1000, _resolve, fut) if ms > 0 else None
             try:
-                await asyncio.wait_for(self._kick.wait(), None if ms < 0 else ms / 1000)
-            except asyncio.TimeoutError:
-                pass
+                await fut
+            finally:
+                self._fut = None
+                if timer is not None:
+                    timer.cancel()
+            if self.on_wake is not None:
+                self.on_wake()

@@ -1,7 +1,9 @@
 """CPython mirrors of MicroPython's own modules.
 
 install() puts them into sys.modules under their MicroPython names before any firmware
-module is imported, so `from micropython import const` in firmware/ works unchanged.
+module is imported, so `from micropython import const` and `import machine` in firmware/
+and boards/ work unchanged. `machine` acts on the active simulated world (sim/world.py);
+importing it creates nothing.
 """
 import sys
 
@@ -9,7 +11,11 @@ from sim.mirror import micropython as _micropython
 
 
 def install():
-    """Make `import micropython` resolve to the mirror. Idempotent."""
-    sys.modules.setdefault("micropython", _micropython)
+    """Make `import micropython` / `import machine` resolve to the mirrors. Idempotent."""
+    mods = sys.modules
+    mods.setdefault("micropython", _micropython)
+    if "machine" not in mods:
+        from sim.mirror import machine as _machine
+        mods["machine"] = _machine
     if not hasattr(sys, "print_exception"):
         sys.print_exception = _micropython.print_exception

@@ -1,0 +1,135 @@
+# Seeed XIAO ESP32S3 Sense (ESP32-S3R8: 512 KB SRAM, 8 MB PSRAM, 8 MB flash) with the
+# glasses' add-on parts. See boards/README.md for the wiring, the MicroPython features each
+# part relies on, and the limits (no PDM mic from MicroPython, no lightsleep while a BLE
+# connection is up).
+#
+# DATA is the board as data (read by the firmware and by the simulator); build() creates
+# the HAL objects and drivers and returns a firmware.hw.Board. Nothing happens at import.
+from micropython import const
+
+from firmware.hw import Board, try_part
+
+NAME = "xiao_esp32s3_sense"
+
+_I2C_HZ = const(400000)
+_STORE_BYTES = const(262144)
+
+DATA = {
+    "name": NAME,
+    "title": "Seeed XIAO ESP32S3 Sense + I2S mic, I2S amp, IMU, proximity, fuel gauge",
+    "port": "esp32",
+    "mcu": "ESP32-S3R8",
+    "arch": "xtensawin",
+    "cpu_hz": 160000000,
+    "cpu_hz_allowed": (20000000, 40000000, 80000000, 160000000, 240000000),
+    "ram_bytes": 512 * 1024,
+    "psram_bytes": 8 * 1024 * 1024,
+    "flash_bytes": 8 * 1024 * 1024,
+    # every GPIO of the ESP32-S3 (22-25 do not exist); header pins are in pin_names
+    "gpios": tuple(range(0, 22)) + tuple(range(26, 49)),
+    "touch_gpios": tuple(range(1, 15)),
+    "adc_gpios": tuple(range(1, 21)),
+    "pin_names": {"D0": 1, "D1": 2, "D2": 3, "D3": 4, "D4": 5, "D5": 6, "D6": 43,
+                  "D7": 44, "D8": 7, "D9": 8, "D10": 9, "LED": 21},
+    "i2c_ids": (0, 1),
+    "i2s_ids": (0, 1),
+    "pwm_freq_range": (1, 40000000),
+    "touch_rises": True,  # ESP32-S3: the raw touch value rises with a finger
+    "caps": ("i2s_mic", "i2s_speaker", "imu", "imu_tap_irq", "proximity", "fuel_gauge",
+             "touch", "swipe", "led", "privacy_led", "haptic", "ble", "lightsleep",
+             "deepsleep", "viper_xtensawin"),
+    "i2c": {"id": 0, "scl": 6, "sda": 5, "freq": _I2C_HZ},
+    "parts": {
+        "imu": {"part": "lsm6dsox", "addr": 0x6A, "int1": 1},
+        "prox": {"part": "vcnl4040", "addr": 0x60},
+        "gauge": {"part": "max17048", "addr": 0x36},
+        "mic": {"part": "ics43434", "i2s": 0, "sck": 7, "ws": 8, "sd": 9, "rate": 16000,
+                "bits": 16, "ibuf": 16000},
+        "speaker": {"part": "max98357a", "i2s": 1, "sck": 39, "ws": 40, "sd": 41,
+                    "sd_mode": 42, "rate": 16000, "bits": 16, "ibuf": 16000},
+        "touch": ({"part": "touchpad", "pin": 3, "label": "front"},
+                  {"part": "touchpad", "pin": 4, "label": "back"}),
+        "led": {"part": "led", "pin": 21, "active_low": True, "ma": 1.0},
+        "privacy_led": {"part": "led", "pin": 43, "ma": 1.0},
+        "haptic": {"part": "erm_motor", "pin": 2, "freq": 1000, "ma": 60.0},
+    },
+    # mA per power state (ESP32-S3 datasheet figures; see boards/README.md)
+    "currents_ma": {
+        "active": 40.0,  # CPU at 160 MHz running MicroPython, radio off
+        "idle": 18.0,  # modem-sleep: CPU waiting in time.sleep_ms (DFS off)
+        "lightsleep": 0.24,  # digital core and RAM retained, RTC timer / GPIO wake
+        "deepsleep": 0.008,  # RTC timer wake
+        "board": 0.006,  # XIAO's LDO and charger quiescent, always
+        "radio_adv": 0.6,  # BLE advertising every 500 ms, on top of the state
+        "radio_connected": 3.0,  # BLE connection events at 30 ms, on top of the state
+    },
+    "active_us_per_wake": 1500,  # wake from lightsleep (~0.3 ms) + a typical slice
+    "battery_mah": 500,  # 2 x 250 mAh LiPo in parallel (one per temple)
+    "battery": "2 x 250 mAh 1S LiPo in parallel",
+    "charge_ma": 100,  # the XIAO's charger
+    "wdt_max_ms": 0,
+}
+
+
+def build(log=None, store_root="/data", store_bytes=_STORE_BYTES):
+    """Bring up everything this board has; a part that fails is None (see board.missing)."""
+    import machine
+    from machine import Pin
+
+    from firmware.drivers.haptic import Haptic
+    from firmware.drivers.i2s_port import RX, TX, I2SPort
+    from firmware.drivers.led import Led
+    from firmware.drivers.lsm6dsox import LSM6DSOX
+    from firmware.drivers.max17048 import MAX17048
+    from firmware.drivers.touch import TouchSensor
+    from firmware.drivers.vcnl4040 import VCNL4040
+    from firmware.runtime.store import Store
+
+    d = DATA
+    p = d["parts"]
+    b = Board(NAME, caps=d["caps"], ram_bytes=d["ram_bytes"], flash_bytes=d["flash_bytes"],
+              pins=d["pin_names"], currents=d["currents_ma"], battery_mah=d["battery_mah"],
+              log=log)
+    bus = d["i2c"]
+    b.i2c = try_part(b, "i2c", lambda: machine.I2C(bus["id"], scl=Pin(bus["scl"]),
+                                                   sda=Pin(bus["sda"]), freq=bus["freq"]))
+    i2c = b.i2c
+    if i2c is not None:
+        imu = p["imu"]
+        b.imu = try_part(b, "imu", lambda: LSM6DSOX(i2c, imu["addr"],
+                                                    int1=Pin(imu["int1"], Pin.IN)))
+        b.prox = try_part(b, "prox", lambda: VCNL4040(i2c, p["prox"]["addr"]))
+        b.gauge = try_part(b, "gauge", lambda: MAX17048(i2c, p["gauge"]["addr"]))
+    b.led = try_part(b, "led", lambda: Led(Pin(p["led"]["pin"], Pin.OUT),
+                                           active_low=p["led"]["active_low"]))
+    b.privacy_led = try_part(b, "privacy_led",
+                             lambda: Led(Pin(p["privacy_led"]["pin"], Pin.OUT)))
+    hp = p["haptic"]
+    b.haptic = try_part(b, "haptic", lambda: Haptic(machine.PWM(Pin(hp["pin"]), freq=hp["freq"],
+                                                                duty_u16=0)))
+    pads = []
+    for i, t in enumerate(p["touch"]):
+        pad = try_part(b, "touch%d" % i, _touch_maker(machine, Pin, TouchSensor, t,
+                                                      d["touch_rises"]))
+        if pad is not None:
+            pads.append(pad)
+    b.touch = tuple(pads)
+    m = p["mic"]
+    b.mic = try_part(b, "mic", lambda: I2SPort(machine.I2S, m["i2s"], Pin(m["sck"]),
+                                               Pin(m["ws"]), Pin(m["sd"]), RX, rate=m["rate"],
+                                               bits=m["bits"], ibuf=m["ibuf"],
+                                               indicator=b.privacy_led))
+    s = p["speaker"]
+    b.speaker = try_part(b, "speaker", lambda: I2SPort(
+        machine.I2S, s["i2s"], Pin(s["sck"]), Pin(s["ws"]), Pin(s["sd"]), TX, rate=s["rate"],
+        bits=s["bits"], ibuf=s["ibuf"], enable=Pin(s["sd_mode"], Pin.OUT, value=0)))
+    b.store = try_part(b, "store", lambda: Store(store_root, store_bytes))
+    return b
+
+
+def _touch_maker(machine, Pin, TouchSensor, spec, rises):
+    def make():
+        pad = TouchSensor(machine.TouchPad(Pin(spec["pin"])), rises=rises, label=spec["label"])
+        pad.calibrate()
+        return pad
+    return make

@@ -1,0 +1,111 @@
+# The board as the firmware sees it: what it is (name, capabilities, memory, pins, currents,
+# battery) and the parts a board's `build()` managed to bring up. A part that is missing or
+# faulty at boot is None, with the reason in `missing`; nothing here raises for a part.
+#
+# Idle: the scheduler hands the time to its next deadline to `idle(ms)`. The board sleeps
+# lightly (machine.lightsleep) when it can: it has the capability and no service holds it
+# awake (`stay_awake(reason, True)`: audio streaming, a BLE connection on boards that cannot
+# keep one through lightsleep). Otherwise it waits without sleeping (clock.sleep_ms).
+import machine
+from micropython import const
+
+from firmware.runtime import clock as _clock
+
+_MAX_AWAKE = const(8)
+
+
+class Board:
+    def __init__(self, name, caps=(), ram_bytes=0, flash_bytes=0, pins=None, currents=None,
+                 battery_mah=0, log=None):
+        self.name = name
+        self.caps = tuple(caps)
+        self.ram_bytes = ram_bytes
+        self.flash_bytes = flash_bytes
+        self.pins = pins or {}
+        self.currents = currents or {}
+        self.battery_mah = battery_mah
+        self.log = log
+        # parts (None when absent)
+        self.i2c = None
+        self.imu = None
+        self.prox = None
+        self.gauge = None
+        self.touch = ()
+        self.led = None
+        self.privacy_led = None
+        self.haptic = None
+        self.mic = None
+        self.speaker = None
+        self.ble = None
+        self.wdt = None
+        self.store = None
+        self.missing = {}  # part name -> reason
+        self._awake = []
+        self.sleeps = 0
+        self.waits = 0
+
+    def has(self, cap):
+        return cap in self.caps
+
+    def part_failed(self, name, reason):
+        """Record a part that could not be brought up (build() calls this)."""
+        self.missing[name] = reason
+        if self.log is not None:
+            self.log.warn("part unavailable", name, reason)
+
+    def arm_watchdog(self, timeout_ms):
+        """Start the hardware watchdog (it cannot be stopped again); returns it."""
+        if self.wdt is None:
+            self.wdt = machine.WDT(timeout=timeout_ms)
+        return self.wdt
+
+    def stay_awake(self, reason, on=True):
+        """Hold (or release) the CPU awake through idle periods for `reason`."""
+        if on:
+            if reason not in self._awake:
+                if len(self._awake) >= _MAX_AWAKE:
+                    raise ValueError("too many stay_awake reasons")
+                self._awake.append(reason)
+        elif reason in self._awake:
+            self._awake.remove(reason)
+
+    def awake_reasons(self):
+        return tuple(self._awake)
+
+    def can_lightsleep(self):
+        return "lightsleep" in self.caps and not self._awake
+
+    def idle(self, ms):
+        """Give the time until the next deadline (ms; < 0: until an interrupt) away."""
+        if self.can_lightsleep():
+            self.sleeps += 1
+            if ms > 0:
+                machine.lightsleep(ms)
+            else:
+                machine.lightsleep()
+        else:
+            self.waits += 1
+            if ms > 0:
+                _clock.active().sleep_ms(ms)
+            else:
+                machine.idle()  # until the next interrupt
+
+    def unique_id(self):
+        return machine.unique_id()
+
+    def describe(self):
+        parts = []
+        for name in ("imu", "prox", "gauge", "led", "privacy_led", "haptic", "mic",
+                     "speaker", "ble"):
+            parts.append("%s=%s" % (name, "yes" if getattr(self, name) is not None else "no"))
+        parts.append("touch=%d" % len(self.touch))
+        return "%s: %s" % (self.name, " ".join(parts))
+
+
+def try_part(board, name, make):
+    """make() the part, or record why it is missing and return None (never raises)."""
+    try:
+        return make()
+    except Exception as e:
+        board.part_failed(name, "%s: %s" % (type(e).__name__, e))
+        return None

@@ -1,0 +1,265 @@
+"""Boot the real firmware on a simulated board and run it: `glasses sim` / `make sim`.
+
+SimGlasses ties one World (sim/world.py: the board's wiring and virtual parts) to one
+firmware boot: a Scheduler on the world's clock, the board's own `build()` against the
+`machine` mirror, `firmware.app.start()`, and a FirmwareDriver in the world's loop. When
+the firmware resets (machine.reset(), deepsleep, the watchdog, a scenario's reset) the
+driver stops, the world applies the reset and a new boot begins; the parts keep their
+state across it, as they would on the glasses.
+
+    g = SimGlasses("xiao_esp32s3_sense", seed=7)          # virtual time
+    g.run_for(60, scenario=sim.scenario.load("demo.txt"))
+    print(g.summary())
+
+The radio seam: pass `radio=` (sim/radio*.py, a separate branch) to plug a BLE radio into
+the world; without it the link shows "no radio" and board.ble stays None.
+"""
+import asyncio
+import os
+import time
+
+from sim import boards as _boards
+from sim import mirror
+from sim.kernel import FirmwareDriver
+from sim.mirror.machine import SimReset
+from sim.world import RESET_NAMES, World
+
+mirror.install()
+
+from firmware import app as _app  # noqa: E402
+from firmware.runtime import clock as _clock  # noqa: E402
+from firmware.runtime import sched as _sched  # noqa: E402
+from firmware.runtime.log import Log, format_record  # noqa: E402
+
+
+class SimGlasses:
+    def __init__(self, board=_boards.DEFAULT, seed=0, virtual=True, flash_dir=None,
+                 config=None, skip=(), options=None, log_sink=None, keep_log=True,
+                 verbose=False, radio=None, on_boot=None):
+        self.board_module = _boards.load(board)
+        self.world = World(self.board_module, seed=seed, virtual=virtual,
+                           flash_dir=flash_dir, keep_log=keep_log, log_sink=log_sink,
+                           verbose=verbose)
+        self.world.radio = radio
+        self.world.activate()
+        self.world.populate(skip=skip, options=options)
+        self.seed = seed
+        self.config = config
+        self.on_boot = on_boot  # fn(glasses) after each boot's services started
+        self.sched = None
+        self.board = None
+        self.app = None
+        self.driver = None
+        self.boots = 0
+        self.resets = []  # (sim seconds, cause name)
+        self._stopping = False
+        self._task = None
+        self._wall_s = 0.0
+
+    # ---- one boot ---------------------------------------------------------------------------
+    def boot(self):
+        w = self.world
+        w.activate()
+        _clock.use(w.fw_clock)
+        log = Log(128, clock=w.fw_clock, sink=self._fw_log)
+        self.sched = _sched.Scheduler(clock=w.fw_clock, log=log, max_tasks=32)
+        self.board = self.board_module.build(log=log, store_root=w.flash_dir)
+        self.app = _app.start(self.sched, self.board, log, self.config)
+        self.driver = FirmwareDriver(self.sched, idle=self.board.idle,
+                                     on_wake=w.power.wake)
+        w.driver = self.driver
+        self.boots += 1
+        if self.on_boot is not None:
+            self.on_boot(self)
+        return self.app
+
+    def _fw_log(self, tick, level, msg, a, b):
+        self.world.note("fw", format_record(tick, level, msg, a, b))
+
+    # ---- running ----------------------------------------------------------------------------
+    def start(self, scenario=None):
+        """Begin the boot loop in the world's loop (once); returns its task."""
+        if self._task is None:
+            if scenario is not None:
+                scenario.schedule(self, self.seed)
+            self._task = self.world.loop.create_task(self._main())
+        return self._task
+
+    async def _main(self):
+        """Boot, run until the firmware resets, apply the reset, boot again; until stop()."""
+        w = self.world
+        while not self._stopping:
+            self.boot()
+            try:
+                await self.driver.run()
+            except SimReset:
+                pass
+            w.driver = None
+            req = w.reset_request
+            if req is None or self._stopping:
+                break
+            cause, why, wake_ms = req
+            self.resets.append((w.now_s(), RESET_NAMES.get(cause, str(cause))))
+            if why == "deepsleep":
+                w.note("hw", "deepsleep%s" % (" for %d ms" % wake_ms if wake_ms else ""))
+                if not wake_ms:  # no timer: only a reset button would wake it
+                    while not self._stopping:
+                        await asyncio.sleep(1.0)
+                    break
+                await asyncio.sleep(wake_ms / 1000)
+            w.reboot()
+
+    async def run(self, seconds=None, scenario=None):
+        """Run for `seconds` of simulated time from now (None: until stop())."""
+        w = self.world
+        task = self.start(scenario)
+        wall0 = time.monotonic()
+        end = None
+        if seconds is not None:
+            end = w.call_at_us(w.now_us() + int(seconds * 1e6), self.stop)
+        try:
+            await task
+        finally:
+            if end is not None:
+                end.cancel()
+            self._wall_s += time.monotonic() - wall0
+
+    def run_for(self, seconds, scenario=None):
+        """Run `seconds` more of simulated time, blocking (boots on the first call)."""
+        task = self.start(scenario)
+        wall0 = time.monotonic()
+        self.world.loop.run_until_complete(asyncio.wait([task], timeout=seconds))
+        self._wall_s += time.monotonic() - wall0
+        if task.done():
+            task.result()  # a crash of the simulation itself surfaces here
+        return self
+
+    def stop(self):
+        self._stopping = True
+        if self.driver is not None:
+            self.driver.stop()
+
+    def close(self):
+        loop = self.world.loop
+        if self._task is not None and not self._task.done() and not loop.is_closed():
+            self.stop()
+            loop.run_until_complete(self._task)
+        if _clock.active() is self.world.fw_clock:
+            _clock.use(None)  # back to the real clock for whatever runs next
+        self.world.close()
+
+    # ---- reporting ----------------------------------------------------------------------------
+    def log_text(self):
+        return "\n".join(self.world.lines or []) + "\n"
+
+    def part_status(self):
+        svc = self.app.services.get("sensors") if self.app else None
+        return dict(svc.status) if svc else {}
+
+    def link_state(self):
+        r = self.world.radio
+        if r is None:
+            return "no radio"
+        d = getattr(r, "describe", None)
+        return d() if d else "radio attached"
+
+    def summary(self):
+        w = self.world
+        sim_s = w.now_s()
+        rep = w.power.report()
+        lines = []
+        speed = sim_s / self._wall_s if self._wall_s > 0 else float("inf")
+        lines.append("board %s, seed %d, %.1f simulated s in %.2f wall s (%s)"
+                     % (w.name, self.seed, sim_s, self._wall_s,
+                        "%.0fx" % speed if w.virtual else "real time"))
+        resets = ", ".join("%s at %.1f s" % (c, t) for t, c in self.resets) or "none"
+        lines.append("boots %d, resets: %s" % (self.boots, resets))
+        life = rep["battery_life_h"]
+        lines.append("power: average %.3f mA -> %s on %d mAh" % (
+            rep["avg_ma"], "%.1f h" % life if life else "n/a", rep["battery_mah"]))
+        lines.append("  states: " + ", ".join("%s %.2f%%" % (s, 100 * f)
+                                              for s, f in rep["state_fraction"].items()))
+        adders = ", ".join("%s %.4f" % kv for kv in rep["adder_mah"].items() if kv[1])
+        lines.append("  parts (mAh): " + (adders or "none"))
+        if w.battery is not None:
+            lines.append("battery: " + w.battery.describe())
+        st = self.part_status()
+        if st:
+            lines.append("sensors: " + ", ".join("%s %s" % kv for kv in sorted(st.items())))
+        if self.board is not None and self.board.missing:
+            lines.append("missing parts: " + ", ".join(sorted(self.board.missing)))
+        lines.append("link: " + self.link_state())
+        if self.sched is not None:
+            lines.append("%-12s %-9s %4s %8s %9s %9s" % ("task", "state", "prio", "runs",
+                                                          "run ms", "worst us"))
+            for name, state, prio, runs, run_us, worst, _r in self.sched.stats():
+                lines.append("%-12s %-9s %4d %8d %9.1f %9d" % (name, state, prio, runs,
+                                                              run_us / 1000, worst))
+        lines.append("seed %d" % self.seed)
+        return "\n".join(lines)
+
+
+def default_out_dir():
+    return os.path.join(_boards.ROOT, "sim-out")
+
+
+def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=None,
+         verbose=False, live=None, log_path=None, record_dir=None, out=print):
+    """`glasses sim`: returns the exit status. live=None: a live view on a terminal only."""
+    import random
+    import sys
+
+    from sim import scenario as _scenario
+
+    if seed is None:
+        seed = random.randrange(1 << 30)
+    try:
+        sc = _scenario.load(scenario) if scenario else None
+        module = _boards.load(board)
+    except ValueError as e:  # ScenarioError, unknown board
+        out("glasses sim: %s" % e)
+        return 2
+    if fast and seconds is None:
+        seconds = sc.end_s() + 5.0 if sc is not None else 60.0
+    use_live = (sys.stdout.isatty() if live is None else live) and not fast
+    out("glasses sim: board %s (%s), seed %d, %s%s" % (
+        board, module.DATA.get("title", ""), seed,
+        "virtual time" if fast else "real time",
+        ", %g simulated s" % seconds if seconds is not None else ", until Ctrl-C"))
+    log_file = open(log_path, "w") if log_path else None
+
+    def sink(line):
+        if not use_live:
+            out(line)
+        if log_file is not None:
+            log_file.write(line + "\n")
+
+    g = SimGlasses(board, seed=seed, virtual=fast, log_sink=sink, keep_log=False,
+                   verbose=verbose)
+    loop = g.world.loop
+    task = loop.create_task(g.run(seconds, sc))
+    view_task = None
+    if use_live:
+        from sim import view
+        view_task = loop.create_task(view.live(g))
+    try:
+        try:
+            loop.run_until_complete(task)
+        except KeyboardInterrupt:
+            g.stop()
+            loop.run_until_complete(task)
+    finally:
+        if view_task is not None:
+            view_task.cancel()
+            loop.run_until_complete(asyncio.gather(view_task, return_exceptions=True))
+        if log_file is not None:
+            log_file.close()
+    out("")
+    out(g.summary())
+    spk = g.world.parts.get("speaker")
+    if spk is not None and spk.frames_heard:
+        d = record_dir or default_out_dir()
+        os.makedirs(d, exist_ok=True)
+        out("speaker audio: %s" % spk.record_to(os.path.join(d, "%s-speaker.wav" % board)))
+    g.close()
+    return 0

@@ -1,0 +1,242 @@
+"""Scenarios: timed events for the simulated glasses and the world around them.
+
+Line format (one event per line, `#` comments):
+
+    # seconds  event        arguments (positional, then key=value)
+    1.0        put_on
+    3.5        tap
+    5          double_tap   gap_ms=220
+    7          nod
+    9          touch        front 0.3
+    10         swipe        forward
+    12         speak        hello.wav          # a 16-bit WAV, relative to this file
+    12         speak        tone hz=440 seconds=1
+    20         battery      soc=15
+    21         charge       on
+    22         drain        ma=150
+    25         fault        imu 10             # stops answering for 10 s
+    40         take_off
+
+JSON: a list of {"t": seconds, "event": name, "args": [...], key: value...}.
+
+Parameters a scenario leaves out (how hard a tap is, how far a nod goes) are drawn from
+the run's seed, so the same seed replays the same run and another seed varies it.
+"""
+import json
+import os
+import random
+
+from sim import world as _world
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+def _num(text, what):
+    try:
+        return float(text)
+    except ValueError:
+        raise ScenarioError("%s: %r is not a number" % (what, text)) from None
+
+
+class Event:
+    def __init__(self, t, name, args, kw, where):
+        self.t = t
+        self.name = name
+        self.args = args
+        self.kw = kw
+        self.where = where
+
+    def describe(self):
+        parts = [self.name] + [str(a) for a in self.args]
+        parts += ["%s=%s" % (k, v) for k, v in sorted(self.kw.items())]
+        return " ".join(parts)
+
+
+class Scenario:
+    def __init__(self, events, base_dir="."):
+        self.events = sorted(events, key=lambda e: e.t)
+        self.base_dir = base_dir
+        for e in self.events:
+            _check(e, base_dir)
+
+    def end_s(self):
+        return self.events[-1].t if self.events else 0.0
+
+    def schedule(self, glasses, seed):
+        """Queue every event in the world's loop; parameters left open come from seed."""
+        rng = random.Random(seed * 7919 + 17)
+        w = glasses.world
+        for e in self.events:
+            w.call_at_us(int(e.t * 1e6), _apply, glasses, e, rng.random(), rng.random(),
+                         self.base_dir)
+
+
+def parse_text(text, base_dir=".", source="scenario"):
+    events = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        where = "%s line %d" % (source, n)
+        fields = line.split()
+        if len(fields) < 2:
+            raise ScenarioError("%s: expected `SECONDS EVENT [ARGS]`, got %r" % (where, raw))
+        t = _num(fields[0], where)
+        args, kw = [], {}
+        for f in fields[2:]:
+            if "=" in f:
+                k, v = f.split("=", 1)
+                kw[k] = v
+            else:
+                args.append(f)
+        events.append(Event(t, fields[1], args, kw, where))
+    return Scenario(events, base_dir)
+
+
+def parse_json(text, base_dir=".", source="scenario"):
+    try:
+        items = json.loads(text)
+    except ValueError as e:
+        raise ScenarioError("%s: not valid JSON: %s" % (source, e)) from None
+    if not isinstance(items, list):
+        raise ScenarioError("%s: expected a JSON list of events" % source)
+    events = []
+    for i, it in enumerate(items):
+        where = "%s event %d" % (source, i)
+        if not isinstance(it, dict) or "t" not in it or "event" not in it:
+            raise ScenarioError("%s: needs \"t\" and \"event\"" % where)
+        kw = {k: str(v) for k, v in it.items() if k not in ("t", "event", "args")}
+        args = [str(a) for a in it.get("args", [])]
+        events.append(Event(_num(str(it["t"]), where), it["event"], args, kw, where))
+    return Scenario(events, base_dir)
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise ScenarioError("cannot read scenario %s: %s" % (path, e.strerror)) from None
+    base = os.path.dirname(os.path.abspath(path))
+    src = os.path.basename(path)
+    if text.lstrip().startswith("["):
+        return parse_json(text, base, src)
+    return parse_text(text, base, src)
+
+
+# ---- the events -------------------------------------------------------------------------------
+# name: (parts it needs, positional argument names)
+EVENTS = {
+    "put_on": (("prox",), ()),
+    "take_off": (("prox",), ()),
+    "tap": (("imu",), ()),
+    "double_tap": (("imu",), ()),
+    "nod": (("imu",), ()),
+    "shake": (("imu",), ()),
+    "tilt": (("imu",), ()),
+    "touch": (("touch0",), ("pad", "seconds")),
+    "swipe": (("touch0", "touch1"), ("direction",)),
+    "speak": (("mic",), ("what",)),
+    "battery": ((), ()),
+    "charge": ((), ("state",)),
+    "drain": ((), ()),
+    "lux": (("prox",), ("lux",)),
+    "fault": ((), ("part", "seconds")),
+    "bus_error": ((), ("part", "count")),
+    "recover": ((), ("part",)),
+    "reset": ((), ()),
+}
+
+
+def _check(e, base_dir):
+    if e.name not in EVENTS:
+        raise ScenarioError("%s: unknown event %r (events: %s)"
+                            % (e.where, e.name, ", ".join(sorted(EVENTS))))
+    if e.t < 0:
+        raise ScenarioError("%s: time must be >= 0 s" % e.where)
+    if e.name == "speak" and e.args and e.args[0] != "tone":
+        path = os.path.join(base_dir, e.args[0])
+        if not os.path.isfile(path):
+            raise ScenarioError("%s: no such WAV file %s" % (e.where, path))
+    if e.name in ("fault", "bus_error", "recover") and not e.args:
+        raise ScenarioError("%s: %s needs a part name" % (e.where, e.name))
+    if e.name == "charge" and (not e.args or e.args[0] not in ("on", "off")):
+        raise ScenarioError("%s: charge needs on or off" % e.where)
+
+
+def _kwf(e, key, default):
+    return float(e.kw[key]) if key in e.kw else default
+
+
+def _apply(glasses, e, r1, r2, base_dir):
+    """Run one event now. r1, r2: seeded draws in [0, 1) for what the scenario leaves open."""
+    w = glasses.world
+    w.note("scn", e.describe())
+    missing = [p for p in EVENTS[e.name][0] if p not in w.parts]
+    if missing:
+        w.note("scn", "skipped %s: this board has no %s" % (e.name, ", ".join(missing)))
+        return
+    try:
+        _do(glasses, w, e, r1, r2, base_dir)
+    except KeyError as err:
+        w.note("scn", "skipped %s: %s" % (e.name, err.args[0]))
+
+
+def _do(glasses, w, e, r1, r2, base_dir):
+    n = e.name
+    if n == "put_on":
+        w.part("prox").put_on()
+    elif n == "take_off":
+        w.part("prox").take_off()
+    elif n == "tap":
+        w.part("imu").tap(axis=e.kw.get("axis", "y"), g=_kwf(e, "g", 1.5 + 1.5 * r1))
+    elif n == "double_tap":
+        w.part("imu").double_tap(gap_ms=_kwf(e, "gap_ms", 180 + 140 * r2),
+                                 axis=e.kw.get("axis", "y"), g=_kwf(e, "g", 1.5 + 1.5 * r1))
+    elif n in ("nod", "shake", "tilt"):
+        base = {"nod": 15.0, "shake": 25.0, "tilt": 20.0}[n]
+        getattr(w.part("imu"), n)(amp_deg=_kwf(e, "amp_deg", base * (0.7 + 0.6 * r1)),
+                                  freq_hz=_kwf(e, "freq_hz", 1.6 + 0.8 * r2))
+    elif n == "touch":
+        pad = _pad(w, e.args[0] if e.args else "front")
+        pad.touch(float(e.args[1]) if len(e.args) > 1 else _kwf(e, "seconds", 0.15 + 0.1 * r1))
+    elif n == "swipe":
+        order = ["front", "back"] if (e.args or ["forward"])[0] == "forward" else \
+            ["back", "front"]
+        first, second = _pad(w, order[0]), _pad(w, order[1])
+        first.touch(0.12)
+        w.call_later_us(int((60 + 60 * r1) * 1000), second.touch, 0.12)
+    elif n == "speak":
+        mic = w.part("mic")
+        if not e.args or e.args[0] == "tone":
+            mic.play_tone(_kwf(e, "hz", 440.0), _kwf(e, "seconds", 1.0))
+        else:
+            mic.play_wav(os.path.join(base_dir, e.args[0]))
+    elif n == "battery":
+        w.battery.set_soc(_kwf(e, "soc", 50.0))
+    elif n == "charge":
+        w.battery.set_charging(e.args[0] == "on")
+    elif n == "drain":
+        w.power.set_adder("drain", _kwf(e, "ma", 0.0))
+    elif n == "lux":
+        w.part("prox").set_lux(float(e.args[0]))
+    elif n == "fault":
+        part = w.part(e.args[0])
+        part.disconnect()
+        if len(e.args) > 1:
+            w.call_later_us(int(float(e.args[1]) * 1e6), part.reconnect)
+    elif n == "bus_error":
+        w.part(e.args[0]).inject_bus_error(int(e.args[1]) if len(e.args) > 1 else 1)
+    elif n == "recover":
+        w.part(e.args[0]).reconnect()
+    elif n == "reset":
+        w.request_reset(_world.HARD_RESET, "reset button")
+
+
+def _pad(w, label):
+    for name, p in w.parts.items():
+        if name.startswith("touch") and getattr(p, "label", None) == label:
+            return p
+    raise KeyError("no touch pad %r on this board" % label)

@@ -1,0 +1,82 @@
+"""Every board file boots in the simulator, and its data is consistent."""
+import pytest
+
+from sim import boards, devices
+from sim.power import STATES
+from sim.runner import SimGlasses
+
+BOARDS = boards.names()
+
+
+def test_there_are_two_boards():
+    assert BOARDS == ["pico2w_dev", "xiao_esp32s3_sense"]
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_board_data_is_consistent(name):
+    d = boards.load(name).DATA
+    assert d["name"] == name
+    for s in STATES:
+        assert d["currents_ma"][s] > 0
+    assert "viper_" + d["arch"] in d["caps"]
+    wired = set(d["gpios"]) | set(d.get("pin_names", {}).values())
+    for part, spec in devices._specs(d):
+        devices.part_class(spec["part"])  # a virtual part exists for every kind
+        for key in ("pin", "int1", "sck", "ws", "sd", "sd_mode"):
+            if key in spec:
+                assert spec[key] in wired, (part, key, spec[key])
+    assert d["i2c"]["scl"] in d["gpios"] and d["i2c"]["sda"] in d["gpios"]
+    assert ("touch" in d["caps"]) == bool(d.get("touch_gpios"))
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_board_boots_and_runs_its_firmware(name):
+    g = SimGlasses(name, seed=21)
+    g.world.part("prox").put_on()
+    g.run_for(30)
+    b = g.board
+    assert b.name == name and not b.missing, b.missing
+    assert b.imu and b.prox and b.gauge and b.led and b.privacy_led and b.haptic
+    assert b.mic is not None and b.speaker is not None and b.store is not None
+    assert b.ble is None  # no radio in this world
+    assert g.link_state() == "no radio"
+    status = g.part_status()
+    expect_touch = "touch" in b.caps
+    assert len(b.touch) == (2 if expect_touch else 0)
+    assert status == {"imu": "ok", "prox": "ok", "gauge": "ok",
+                      "touch": "ok" if expect_touch else "absent"}
+    assert "prox" in g.app.latest and "battery" in g.app.latest
+    text = g.log_text()
+    assert "ERROR" not in text and "task failed" not in text
+    rep = g.world.power.report()
+    assert rep["state_fraction"]["lightsleep"] > 0.9  # it sleeps between wakes
+    # the store lives in the board's flash folder
+    b.store.write("probe", b"x")
+    assert b.store.read("probe") == b"x"
+    g.close()
+
+
+def test_capabilities_differ_where_the_hardware_does():
+    xiao = boards.load("xiao_esp32s3_sense").DATA["caps"]
+    pico = boards.load("pico2w_dev").DATA["caps"]
+    assert "touch" in xiao and "swipe" in xiao and "touch" not in pico
+    assert "viper_xtensawin" in xiao and "viper_armv7emsp" in pico
+    # neither can keep a BLE connection through lightsleep with stock MicroPython
+    assert "lightsleep_connected" not in xiao and "lightsleep_connected" not in pico
+
+
+def test_a_board_held_awake_does_not_lightsleep():
+    g = SimGlasses(seed=22)
+    g.run_for(1)
+    b = g.board
+    sleeps, waits = b.sleeps, b.waits
+    assert sleeps > 0 and waits == 0
+    b.stay_awake("audio")
+    idle_before = g.world.power.state_us["idle"]
+    g.run_for(3)
+    assert b.sleeps == sleeps and b.waits >= 30  # 10 Hz touch polling: waits, no sleep
+    assert g.world.power.state_us["idle"] - idle_before > 2500000
+    b.stay_awake("audio", False)
+    g.run_for(2)
+    assert b.sleeps > sleeps
+    g.close()
