@@ -1,5 +1,6 @@
-# Chimes synthesised on the glasses, no host round trip: small-int math on a 256-entry
-# sine table (phase kept exactly in 1/16000 cycles), rendered 20 ms at a time straight into the caller's buffer.
+# Chimes synthesised on the glasses, no host round trip: small-int math on a
+# 256-entry sine table (phase kept exactly in 1/16000 cycles), rendered 20 ms at a
+# time straight into the caller's buffer.
 #
 # A chime is a few notes: (frequency Hz, duration ms, wave) with 4 ms attack and a 30 ms
 # release (linear) so nothing clicks. render(chime, out, start, n) writes samples

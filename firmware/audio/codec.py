@@ -5,13 +5,15 @@ import sys
 
 from firmware.audio import adpcm as _portable
 
-_impl = _portable
+encode = _portable.encode
+decode = _portable.decode
 VIPER = False
 if sys.implementation.name == "micropython":
     try:
         from firmware.audio import adpcm_viper as _viper  # SyntaxError without an emitter
 
-        _impl = _viper
+        encode = _viper.encode
+        decode = _viper.decode
         VIPER = True
     except (ImportError, SyntaxError):
         pass
@@ -20,6 +22,4 @@ State = _portable.State
 AdpcmError = _portable.AdpcmError
 HEADER_BYTES = _portable.HEADER_BYTES
 encoded_size = _portable.encoded_size
-encode = _impl.encode
-decode = _impl.decode
 NAME = "viper" if VIPER else "portable"

@@ -6,9 +6,10 @@
 # oldest missing/held sequence numbers (counted as `lost` / `overflow`). next() hands out
 # packets strictly in sequence order:
 #   J_PACKET  the packet to play is self.cur[:self.cur_len] (a slot view; no copy)
-#   J_GAP     this sequence number is missing but later ones are here: the caller plays
-#             silence for one frame (counted in `lost`)
-#   J_EMPTY   nothing buffered (the caller counts an underrun if a stream is running)
+#   J_GAP     this sequence number is missing and `prebuffer` later ones (or the END)
+#             are here: it is given up; the caller plays 20 ms of silence (`lost`)
+#   J_EMPTY   nothing playable now (counted in `underruns` while a stream runs): the
+#             caller plays silence and asks again (a late packet can still fill it)
 #   J_END     the packet flagged END has been played: the stream is over
 # A packet flagged START begins a new stream (the buffer is reset to it). Playback does
 # not start before `prebuffer` packets are held (or the END packet is in), which is what
@@ -152,8 +153,8 @@ class Jitter:
             self.cur_len = n
             self.played += 1
             return J_PACKET
-        if self.held:
-            self.next_seq = (s + 1) & 0xFFFF
+        if self.held >= self.prebuffer or (self.held and self.end_seq >= 0):
+            self.next_seq = (s + 1) & 0xFFFF  # enough later packets: this one is lost
             self.lost += 1
             return J_GAP
         self.underruns += 1

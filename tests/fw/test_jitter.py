@@ -66,13 +66,15 @@ def test_gaps_are_marked_and_late_packets_dropped():
     j.put(pkt(0, P.F_START))
     j.put(pkt(1))
     assert j.next() == J_PACKET and j.next() == J_PACKET
-    j.put(pkt(4))  # 2 and 3 are lost
+    j.put(pkt(4))  # 2 is missing, but one later packet is not enough to give up on it
+    assert j.next() == J_EMPTY and j.underruns == 1 and j.lost == 0
+    j.put(pkt(5))  # two later packets (= prebuffer): 2 and 3 are lost
     assert j.next() == J_GAP and j.next() == J_GAP
     assert j.next() == J_PACKET and j.cur[3] == 4
     assert not j.put(pkt(2))  # arrives after its slot was played as a gap
     assert j.late == 1 and j.lost == 2
-    j.put(pkt(5, P.F_END))
-    assert drain(j) == [(J_PACKET, 5), (J_END, None)]
+    j.put(pkt(7, P.F_END))  # with the END held, a single missing packet is given up
+    assert drain(j) == [(J_PACKET, 5), (J_GAP, None), (J_PACKET, 7), (J_END, None)]
 
 
 def test_too_far_ahead_skips_oldest_and_big_jumps_restart():
