@@ -34,7 +34,7 @@ class Asr:
         try:
             import pocketsphinx
         except ImportError as e:
-            raise AsrUnavailable("asr: pocketsphinx is not installed (%s)" % e)
+            raise AsrUnavailable("asr: pocketsphinx is not installed (%s)" % e) from e
         model_dir = model_dir or pocketsphinx.get_model_path("en-us")
         hmm = os.path.join(model_dir, "en-us")
         paths = {"acoustic model": hmm,
@@ -50,12 +50,12 @@ class Asr:
             self._lm = d.current_search()
             d.add_allphone_file("phones", paths["phone model"])
         except Exception as e:  # the C library reports load failures as RuntimeError
-            raise AsrUnavailable("asr: pocketsphinx could not load its model: %s" % e)
+            raise AsrUnavailable("asr: pocketsphinx could not load its model: %s" % e) from e
         try:
             d.add_jsgf_string("intents", jsgf)
         except Exception as e:
             raise AsrError("asr: the intent grammar does not compile (%s); every word must "
-                           "be in the pronunciation dictionary" % e)
+                           "be in the pronunciation dictionary" % e) from e
         self._d = d
         self._lock = threading.Lock()
         self.is_complete = is_complete

@@ -70,17 +70,17 @@ class ChatBackend:
                 raw = resp.read(1 << 20)
         except urllib.error.HTTPError as e:
             raise BackendError("the answer service at %s answered HTTP %d" % (self.url,
-                                                                               e.code))
+                                                                               e.code)) from e
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
             raise BackendError("the answer service at %s is not reachable (%s)"
-                               % (self.url, reason))
+                               % (self.url, reason)) from e
         try:
             data = json.loads(raw)
             content = data["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise BackendError("the answer service at %s sent a reply that is not a chat "
-                               "completion" % self.url)
+                               "completion" % self.url) from None
         if not isinstance(content, str) or not content.strip():
             raise BackendError("the answer service at %s sent an empty answer" % self.url)
         return " ".join(content.split())[:MAX_ANSWER_CHARS]

@@ -41,14 +41,15 @@ class Unavailable(HandlerError):
         super().__init__("unavailable: " + why)
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # engines are built under it, and one may need another
 _config = {}
 _state = {}  # engines, created lazily
 
 
 def configure(**kw):
-    """Override the environment (keys: asr_model_dir, tts_voice, tts_lib, plugins,
-    llm_url, llm_model, llm_key, env) and drop loaded engines so the next call reloads."""
+    """Override the environment (keys: asr_model_dir, tts_voice, tts_lib,
+    tts_max_audio_s, plugins, llm_url, llm_model, llm_key, env) and drop loaded engines so
+    the next call reloads them."""
     with _lock:
         _config.clear()
         _config.update(kw)
@@ -78,7 +79,7 @@ def registry():
                 importlib.import_module(mod).register(r)
             except Exception as e:
                 raise Unavailable("assist: intent plugin %s failed to load: %s: %s"
-                                  % (mod, type(e).__name__, e))
+                                  % (mod, type(e).__name__, e)) from e
         return r
     return _engine("registry", make)
 
@@ -93,7 +94,7 @@ def assistant():
         try:
             backend = ChatBackend.from_env(env)
         except BackendError as e:
-            raise Unavailable("assist: answer backend misconfigured: %s" % e)
+            raise Unavailable("assist: answer backend misconfigured: %s" % e) from e
         return _assist.Assistant(registry(), _assist.Context(), backend)
     return _engine("assistant", make)
 
@@ -105,9 +106,9 @@ def asr_engine():
             return Asr(r.jsgf(), lambda text: r.match(text)[0] is not None,
                        model_dir=_env("GLASSES_ASR_MODEL_DIR", "asr_model_dir"))
         except AsrUnavailable as e:
-            raise Unavailable(str(e))
+            raise Unavailable(str(e)) from e
         except AsrError as e:
-            raise Unavailable(str(e))
+            raise Unavailable(str(e)) from e
     return _engine("asr", make)
 
 
@@ -115,9 +116,10 @@ def tts_engine():
     def make():
         try:
             return Tts(voice=_env("GLASSES_TTS_VOICE", "tts_voice") or "en-us+f2",
-                       lib_path=_config.get("tts_lib"))
+                       lib_path=_config.get("tts_lib"),
+                       max_audio_s=_config.get("tts_max_audio_s", 60.0))
         except TtsUnavailable as e:
-            raise Unavailable(str(e))
+            raise Unavailable(str(e)) from e
     return _engine("tts", make)
 
 
@@ -127,11 +129,11 @@ async def asr(pcm_bytes, rate, timeout_s=ASR_TIMEOUT_S):
         return await asyncio.wait_for(asyncio.to_thread(eng.recognize, pcm_bytes, rate),
                                       timeout_s)
     except asyncio.TimeoutError:
-        raise HandlerError("asr: timed out after %s s" % timeout_s)
+        raise HandlerError("asr: timed out after %s s" % timeout_s) from None
     except AsrError as e:
-        raise HandlerError(str(e))
+        raise HandlerError(str(e)) from e
     except Exception as e:
-        raise HandlerError("asr failed: %s: %s" % (type(e).__name__, e))
+        raise HandlerError("asr failed: %s: %s" % (type(e).__name__, e)) from e
 
 
 async def assist(text, context=None, timeout_s=ASSIST_TIMEOUT_S):
@@ -140,13 +142,13 @@ async def assist(text, context=None, timeout_s=ASSIST_TIMEOUT_S):
         try:
             a.context.update(context)
         except ValueError as e:
-            raise HandlerError("assist: bad context: %s" % e)
+            raise HandlerError("assist: bad context: %s" % e) from e
     try:
         return dict(await asyncio.wait_for(asyncio.to_thread(a.answer, text), timeout_s))
     except asyncio.TimeoutError:
-        raise HandlerError("assist: timed out after %s s" % timeout_s)
+        raise HandlerError("assist: timed out after %s s" % timeout_s) from None
     except TypeError as e:
-        raise HandlerError("assist: %s" % e)
+        raise HandlerError("assist: %s" % e) from e
 
 
 async def tts(text, chunk_timeout_s=TTS_CHUNK_TIMEOUT_S):
@@ -163,11 +165,11 @@ async def tts(text, chunk_timeout_s=TTS_CHUNK_TIMEOUT_S):
                                                chunk_timeout_s)
             except asyncio.TimeoutError:
                 raise HandlerError("tts: stream stopped after %d chunks: no audio for %s s"
-                                   % (n, chunk_timeout_s))
+                                   % (n, chunk_timeout_s)) from None
             except TtsError as e:
                 why = str(e)
                 why = why[5:] if why.startswith("tts: ") else why
-                raise HandlerError("tts: stream stopped after %d chunks: %s" % (n, why))
+                raise HandlerError("tts: stream stopped after %d chunks: %s" % (n, why)) from e
             if chunk is end:
                 return
             n += 1

@@ -41,29 +41,29 @@ class TtsUnavailable(TtsError):
 
 
 _lock = threading.Lock()
-_engine = None  # (lib, native rate, callback keeper) once initialised
+_engines = {}  # (lib_path, data_path) -> (lib, native rate), once initialised
 
 
 def _load(lib_path=None, data_path=None):
-    """Load and initialise libespeak-ng once per process."""
-    global _engine
-    if _engine is not None:
-        return _engine
+    """Load and initialise libespeak-ng (once per library and data folder)."""
+    key = (lib_path, data_path)
+    if key in _engines:
+        return _engines[key]
     try:
         import espeakng_loader
     except ImportError as e:
-        raise TtsUnavailable("tts: the espeakng-loader package is not installed (%s)" % e)
+        raise TtsUnavailable("tts: the espeakng-loader package is not installed (%s)" % e) from e
     lib_path = lib_path or espeakng_loader.get_library_path()
     try:
         data_path = data_path or espeakng_loader.get_data_path()
     except RuntimeError as e:
-        raise TtsUnavailable("tts: eSpeak NG data missing: %s" % e)
+        raise TtsUnavailable("tts: eSpeak NG data missing: %s" % e) from e
     if not os.path.isdir(data_path):
         raise TtsUnavailable("tts: eSpeak NG data folder not found: %s" % data_path)
     try:
         lib = ctypes.CDLL(lib_path)
     except OSError as e:
-        raise TtsUnavailable("tts: cannot load libespeak-ng from %s: %s" % (lib_path, e))
+        raise TtsUnavailable("tts: cannot load libespeak-ng from %s: %s" % (lib_path, e)) from e
     lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p,
                                       ctypes.c_int]
     lib.espeak_Initialize.restype = ctypes.c_int
@@ -80,8 +80,8 @@ def _load(lib_path=None, data_path=None):
                                  _INIT_DONT_EXIT)
     if rate <= 0:
         raise TtsUnavailable("tts: espeak_Initialize failed (data at %s)" % data_path)
-    _engine = (lib, rate)
-    return _engine
+    _engines[key] = (lib, rate)
+    return _engines[key]
 
 
 class _Job:
@@ -160,7 +160,7 @@ class Tts:
                     item = job.q.get(timeout=self.stall_s)
                 except queue.Empty:
                     raise TtsError("tts: the engine stalled (no audio for %.1f s)"
-                                   % self.stall_s)
+                                   % self.stall_s) from None
                 if item is done:
                     break
                 got += len(item) // 2
