@@ -3,9 +3,10 @@ this host's TTS once, at build time, and stored as 20 ms IMA ADPCM blocks (the f
 codec's block format: 3-byte state header + 160 bytes of codes per 320 samples).
 
     python -m host_tools.voice.make_phrases          # rewrite the phrase modules
-    python -m host_tools.voice.make_phrases --check  # exit 1 if they are out of date
 
-The output is deterministic (same eSpeak NG data, voice and resampler: same bytes).
+eSpeak NG's output is not bit-for-bit repeatable (its noise sources vary from run to
+run), so regenerating changes the bytes a little; tests/test_voice_host.py checks that
+the stored phrase decodes, fits its budget and is recognised as its text.
 """
 import array
 import os
@@ -80,19 +81,12 @@ def build():
 
 
 def main(argv):
-    check = "--check" in argv
-    stale = []
     for name, text in build().items():
         path = os.path.join(OUT_DIR, name + ".py")
-        old = open(path).read() if os.path.exists(path) else None
-        if old != text:
-            stale.append(path)
-            if not check:
-                with open(path, "w") as f:
-                    f.write(text)
-    for p in stale:
-        print(("stale: " if check else "wrote: ") + os.path.relpath(p, ROOT))
-    return 1 if check and stale else 0
+        with open(path, "w") as f:
+            f.write(text)
+        print("wrote: " + os.path.relpath(path, ROOT))
+    return 0
 
 
 if __name__ == "__main__":
