@@ -45,7 +45,7 @@ async def main():
         for f in range(FRAMES):
             adpcm.encode(st, mv[f * 320:(f + 1) * 320], 320, out, 0)
         t1 = time.ticks_us()
-        for f in range(FRAMES):
+        for _ in range(FRAMES):
             adpcm.decode(ds, out, 0, 163, dec)
         t2 = time.ticks_us()
         for f in range(FRAMES):
