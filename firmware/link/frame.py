@@ -98,14 +98,33 @@ class Reassembler:
 
     feed(frame) returns (channel, flags, seq, payload) for a complete message or a control
     frame, None while a message is still incomplete, and raises FrameError (counted in
-    .errors) for a frame that does not fit; the partial message is then dropped."""
+    .errors) for a frame that does not fit; the partial message is then dropped.
+
+    max_message is one limit for every channel, or a sequence with one limit per channel
+    (channels past its end get the last entry). A channel's buffer is allocated at its
+    limit the first time it receives a multi-frame message, then reused."""
 
     def __init__(self, max_message=4096):
-        self.max_message = max_message
+        if isinstance(max_message, int):
+            self._limits = None
+            self.max_message = max_message
+        else:
+            self._limits = max_message
+            self.max_message = max(max_message)
         self._buf = [None] * N_CHANNELS
         self._len = [0] * N_CHANNELS
         self._seq = [-1] * N_CHANNELS  # -1: no message in progress
         self.errors = 0
+
+    def limit(self, ch):
+        lim = self._limits
+        if lim is None:
+            return self.max_message
+        return lim[ch] if ch < len(lim) else lim[-1]
+
+    def in_progress(self, ch):
+        """The seq of the partial message on channel ch, or -1."""
+        return self._seq[ch]
 
     def reset(self):
         """Forget partial messages (after a disconnect)."""
@@ -138,9 +157,9 @@ class Reassembler:
                 self._fail(ch, "channel %d: message %d started before message %d ended" %
                            (ch, seq, cur))
             if last:
-                if len(body) > self.max_message:
+                if len(body) > self.limit(ch):
                     self._fail(ch, "channel %d: message of %d bytes exceeds %d" %
-                               (ch, len(body), self.max_message))
+                               (ch, len(body), self.limit(ch)))
                 return ch, flags, seq, body
             self._seq[ch] = seq
             self._len[ch] = 0
@@ -151,11 +170,12 @@ class Reassembler:
                        (ch, seq, cur))
         n = self._len[ch]
         end = n + len(body)
-        if end > self.max_message:
-            self._fail(ch, "channel %d: message exceeds %d bytes" % (ch, self.max_message))
+        lim = self.limit(ch)
+        if end > lim:
+            self._fail(ch, "channel %d: message exceeds %d bytes" % (ch, lim))
         buf = self._buf[ch]
         if buf is None:
-            buf = self._buf[ch] = bytearray(self.max_message)
+            buf = self._buf[ch] = bytearray(lim)
         buf[n:end] = body
         self._len[ch] = end
         if last:
