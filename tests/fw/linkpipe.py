@@ -15,8 +15,11 @@ class Side:
         self.got = []  # (channel, message) as delivered
         self.events = []  # (kind, detail)
         self.hold = False  # on_message returns False (keeps the credit)
+        self.route = None  # route(ch, obj) -> True: taken elsewhere (e.g. by RPC), not kept
 
     def on_message(self, ch, obj):
+        if self.route is not None and self.route(ch, obj):
+            return True
         self.got.append((ch, obj))
         return not self.hold
 
@@ -92,13 +95,14 @@ class Pipe:
         for side in (0, 1):
             q = self.q[side]
             n = len(q) if max_frames < 0 else min(max_frames, len(q))
+            if n == 0:
+                continue
             batch = q[:n]
             del q[:n]
             for f in batch:
                 self.s[1 - side].feed(f)
             moved += n
-            if n:
-                self.s[side].writable()
+            self.s[side].writable()
         return moved
 
     def flush(self, limit=100000):
