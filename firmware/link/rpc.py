@@ -390,6 +390,13 @@ class RpcServer:
         del self.jobs[job.id]
         return True
 
+    def reject(self, job, error):
+        """End a job at once with error (e.g. no such method); if the outbox is full the
+        error waits for flush()."""
+        if self.jobs.get(job.id) is job:
+            del self.jobs[job.id]
+            self._error(job.id, getattr(error, "code", E_HANDLER) or E_HANDLER, str(error))
+
     def reply(self, job, result):
         if job.window:
             return self.end(job)
