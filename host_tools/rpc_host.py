@@ -102,7 +102,8 @@ class RpcHost:
             return
         except RpcError as e:
             self.failed += 1
-            await self._until(lambda: srv.fail(job, e))
+            rpc_err = e
+            await self._until(lambda: srv.fail(job, rpc_err))
             return
         except Exception as e:
             self.failed += 1

@@ -104,7 +104,7 @@ def test_random_garbage_between_real_frames_loses_and_repeats_nothing():
     x = 12345
     sent = []
     k = 0
-    for rnd in range(30):
+    for _round in range(30):
         for _ in range(3):
             ch = RELIABLE[k % 4]
             if p.s[0].send(ch, [k, "w" * (k * 11 % 400)]):

@@ -267,7 +267,7 @@ def test_offload_timeout_and_cancelling_the_waiting_task():
     async def app():
         try:
             await off.call("slow", None, timeout_ms=300)
-        except R.RpcTimeout as e:
+        except R.RpcTimeout:
             out.append(("timeout", p.clock.elapsed_ms() >= 300 + 1000))
 
     async def victim():
