@@ -365,7 +365,8 @@ class Session:
         if self.state != OPEN:
             self._bad("ack on %s outside an open session" % name(ch))
             return
-        self._ack(tx, seq, frame[3])
+        if self._ack(tx, seq, frame[3]):
+            self.acks_in += 1
 
     def _ack(self, tx, a, credit):
         rtt_seq = tx.rtt_seq
@@ -374,11 +375,10 @@ class Session:
         if r < 0:
             self._bad("ack for %s seq %d never sent (oldest unacked %d, next new %d)" %
                       (name(tx.ch), a, tx.base, tx.fresh))
-            return
-        self.acks_in += 1
+            return False
         tx.grant(seq_add(a, credit))
         if r == 0:
-            return
+            return True
         now = self._ms()
         self.goodput_out += tx.acked_bytes - before
         if rtt_seq >= 0 and seq_diff(a, rtt_seq) > 0:
@@ -392,6 +392,7 @@ class Session:
         if tx.refused:
             tx.refused = False
             self._event(EV_ROOM, tx.ch)
+        return True
 
     def _data_frame(self, ch, flags, seq, frame):
         rx = self._rx[ch]
