@@ -232,3 +232,57 @@ def test_register_rejects_bad_names_and_handlers():
     host.register("asr", lambda a: a)
     host.unregister("asr")
     assert host.handlers == {}
+
+
+def test_host_close_and_glasses_restart_stop_running_handlers():
+    rig = Rig(seed=9)
+    stopped = []
+
+    async def long(args):
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            stopped.append(args)
+            raise
+
+    async def app():
+        rig.host.register("long", long)
+        try:
+            await rig.off.call("long", "a", timeout_ms=60000)
+        except R.RpcCancelled as e:
+            first = str(e)
+        call = rig.off.core.request("long", "b", 60000)
+        await S.sleep_ms(300)
+        rig.host.peer_reset()  # as if the glasses had rebooted: nobody is told
+        await S.sleep_ms(300)
+        return first, call.done()
+
+    async def host_side():
+        await asyncio.sleep(0.3)
+        rig.host.close("host going down for an update")
+
+    first, answered = rig.run(app, host_side)
+    assert first == "host going down for an update"
+    assert stopped == ["a", "b"] and answered is False
+    assert rig.host.server.jobs == {}
+
+
+def test_session_driver_counts_transport_write_errors():
+    loop, clock = new_loop(True, 4)
+
+    async def main():
+        async def bad_write(frame):
+            raise OSError("radio gone")
+
+        drv = SessionDriver(bad_write)
+        s = Session("host", clock, "h", [], drv.send_frame, lambda c, m: None,
+                    lambda k, d: None, session_id=1)
+        drv.attach(s)
+        drv.link_up(247)  # the hello cannot be written
+        await asyncio.sleep(0.1)
+        drv.close()
+        return drv.write_errors, s.stats()["frames_out"]
+
+    errors, frames = loop.run_until_complete(main())
+    loop.close()
+    assert errors == 1 and frames == 1

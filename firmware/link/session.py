@@ -498,6 +498,7 @@ class Session:
     def _close(self, reason):
         self.state = CLOSED
         self._link_q.append(cbor.dumps(H.bye(reason)))
+        self._pump()  # the bye goes before the app hears of it (and maybe disconnects)
         self._event(EV_CLOSED, reason)
 
     def _queue_hello(self, got):

@@ -126,3 +126,56 @@ def test_random_garbage_between_real_frames_loses_and_repeats_nothing():
     for side in (0, 1):
         assert p.s[side].state == OPEN
     assert p.s[1].stats()["bad_frames"] > 100
+
+
+def _hello_frames(sid, peer, rx, tx, credit, role="host"):
+    from firmware.link import hello as H
+    msg = H.build(1, role, "host-1.0", "pc", [], sid, peer, rx, tx, credit, False)
+    return F.split(LINK, 0, dumps(msg), 247)
+
+
+def test_a_hello_with_impossible_resume_state_closes_the_session():
+    for case in ("acks unsent", "dropped undelivered"):
+        p = _open_pipe()  # the glasses sent CONTROL 0..4 and EVENTS 0..4, all acknowledged
+        p.disconnect()
+        p.up = True
+        p.s[0].link_up(247)
+        if case == "acks unsent":  # the host claims to expect CONTROL 9: never sent
+            frames = _hello_frames(2002, 1001, [9, 5, 0, 0], [0, 0, 0, 0], [4, 8, 16, 4])
+            words = "unacknowledged"
+        else:  # the host says its oldest unacked CONTROL is 3 while the glasses expect 0
+            frames = _hello_frames(2002, 1001, [5, 5, 0, 0], [3, 0, 0, 0], [4, 8, 16, 4])
+            words = "never delivered"
+        for fr in frames:
+            p.s[0].feed(fr)
+        assert p.s[0].state != OPEN
+        reason = p.sides[0].events[-1]
+        assert reason[0] == "closed" and words in reason[1], reason
+        assert p.q[0] and p.q[0][-1][0] >> 4 == LINK  # the bye went out
+
+
+def test_callbacks_that_raise_are_counted_and_the_session_goes_on():
+    p = Pipe()
+
+    def bad_event(kind, detail):
+        raise RuntimeError("app bug in on_event")
+
+    p.s[1]._on_event = bad_event
+    p.connect()
+    p.run(5)
+    st = p.s[1].stats()
+    assert st["state"] == "open" and st["app_errors"] == 1
+    assert "on_event(open) raised RuntimeError" in st["last_error"]
+
+
+def test_bad_configuration_is_refused():
+    from firmware.link.channels import LinkError
+    from firmware.link.session import Session
+    from fwtest import raises
+    cb = lambda *a: None  # noqa: E731
+    e = raises(LinkError, Session, "glasses", None, "v", [], cb, cb, cb,
+               windows=(4, 0, 0, 16, 4))
+    assert "window for events" in str(e)
+    raises(LinkError, Session, "glasses", None, "v", [], cb, cb, cb, max_mtu=22)
+    s = Session("host", None, "v", [], cb, cb, cb)
+    assert 0 <= s.sid < (1 << 30)  # a session id was drawn

@@ -342,3 +342,19 @@ def test_offload_peer_reset_fails_pending_calls():
     s.spawn(reset_later)
     s.run(until=t)
     assert out and "restarted" in out[0]
+
+
+def test_a_reply_of_the_wrong_kind_ends_the_call_with_a_clear_error():
+    p, c, h = _rig()
+    unary = c.request("a", None, 5000)
+    stream = c.request("b", None, 5000, window=2)
+    p.run(20)
+    ju, js = h.jobs
+    assert not h.server.chunk(ju, b"x")  # the server's core refuses: a unary job has no window
+    h.server._send({0: R.CHUNK, 1: ju.id, 2: 0, 3: b"x"})  # a server that does it anyway
+    h.server._send({0: R.RES, 1: js.id, 3: 5})
+    p.run(20)
+    assert "streamed to a unary call" in str(raises(R.BadRequest, unary.outcome))
+    assert "stream with one result" in str(raises(R.BadRequest, stream.outcome))
+    e = R.error_for(None, "odd")
+    assert type(e) is R.RpcError and e.code == 0 and str(e) == "odd"
