@@ -17,8 +17,8 @@ a stream call to a unary handler gets the result as one chunk.
 import asyncio
 import inspect
 
-from firmware.link.rpc import (HandlerError, RpcError, RpcServer, RpcTimeout,
-                               UnknownMethod)
+from firmware.link.rpc import HandlerError, RpcError, RpcTimeout, UnknownMethod
+from firmware.link.rpc_server import RpcServer
 
 
 class RpcHost:

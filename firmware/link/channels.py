@@ -40,6 +40,22 @@ OUTBOX = (8, 16, 8, 16, 8)
 OUTBOX_BYTES = (2048, 4096, 0, 8192, 2048)
 MAX_WINDOW = const(255)  # a credit travels in one byte
 
+# Session states (Session.state).
+DOWN = const(0)  # no link
+HELLO = const(1)  # link up, waiting for the peer's hello
+OPEN = const(2)
+CLOSED = const(3)  # refused (version, role, bad hello) or closed by the peer; until link_down
+STATE_NAMES = ("down", "hello", "open", "closed")
+
+# Events: on_event(kind, detail).
+EV_OPEN = "open"  # detail: dict describing the peer (role, version, board, caps, resumed,
+#                   peer_reset)
+EV_CLOSED = "closed"  # detail: the reason (text); sent to the peer too
+EV_DEAD = "dead"  # detail: the reason (text); the transport should disconnect
+EV_AUDIO_GAP = "audio_gap"  # detail: (first missing packet number, count)
+EV_ROOM = "room"  # detail: channel whose full outbox has room again
+EV_APP_ERROR = "app_error"  # detail: text; on_message raised (the message counts as delivered)
+
 # Sequence numbers are 16 bits and compared with seq_diff (wraparound-safe).
 SEQ_MASK = const(0xFFFF)
 _SEQ_HALF = const(0x8000)

@@ -5,7 +5,8 @@
 # is always the freshest audio. The receiver delivers every packet newer than the last
 # one and reports a gap (first missing number, count) for the numbers it never saw:
 # packets dropped by the sender, lost in a disconnect, or cut off mid-message.
-from firmware.link.channels import seq_add, seq_diff
+from firmware.link.channels import AUDIO, seq_add, seq_diff
+from firmware.link.frame import split_into
 
 
 class AudioTx:
@@ -16,6 +17,7 @@ class AudioTx:
         self.n = 0
         self.next_seq = 0  # the number the next packet gets
         self.dropped = 0
+        self.sent_bytes = 0  # packets handed to the transport whole
         self.cur = None  # packet being cut into frames, its number and the next offset
         self.cur_seq = 0
         self.off = 0
@@ -49,6 +51,19 @@ class AudioTx:
         self.h = self.h + 1 if self.h + 1 < self.cap else 0
         self.n -= 1
         self.off = 0
+
+    def cut(self, buf, mtu):
+        """Write the next audio frame into buf (ready() must be True); returns its length."""
+        if self.cur is None:
+            self.start()
+        pkt = self.cur
+        n, off = split_into(buf, AUDIO, self.cur_seq, pkt, self.off, mtu)
+        if off >= len(pkt):
+            self.sent_bytes += len(pkt)
+            self.cur = None
+            off = 0
+        self.off = off
+        return n
 
     def abort(self):
         """The link went down with a packet half sent: it is lost (counted as a drop)."""

@@ -9,6 +9,7 @@
 from micropython import const
 
 from firmware.link.channels import seq_add, seq_diff
+from firmware.link.frame import F_CTRL, pack_header, split_into
 
 # Receiver verdicts for a data frame's seq.
 IN_ORDER = const(0)
@@ -46,6 +47,7 @@ class TxChannel:
         self.rtt_t0 = 0
         self.refused = False  # a send() found the outbox full: report room when it frees
         self.acked_bytes = 0
+        self.done = 0  # after cut(): 1 first transmission of cur_seq ended, 2 a resend ended
 
     def push(self, data):
         if self.n >= self.cap or (self.n and self.bytes + len(data) > self.max_bytes):
@@ -76,6 +78,20 @@ class TxChannel:
         self.cur = self.at(self.nxt)
         self.cur_seq = self.nxt
         self.off = 0
+
+    def cut(self, buf, mtu):
+        """Write this channel's next frame into buf (ready() must be True); returns its
+        length. .done tells whether it ended a message, and how."""
+        if self.cur is None:
+            self.start()
+        msg = self.cur
+        n, off = split_into(buf, self.ch, self.cur_seq, msg, self.off, mtu)
+        if off < len(msg):
+            self.off = off
+            self.done = 0
+        else:
+            self.done = 1 if self.finished() else 2
+        return n
 
     def finished(self):
         """The current message's last frame went out. Returns True if that was its first
@@ -220,6 +236,14 @@ class RxChannel:
             self.ack_on = True
             self.ack_at = ticks_add(now, delay_ms)
         return True
+
+    def ack_into(self, buf):
+        """Write an ack frame (next expected seq, credit) into buf; returns its length."""
+        pack_header(buf, self.ch, F_CTRL, self.expected)
+        c = self.credit()
+        buf[3] = c if c > 0 else 0
+        self.advertised()
+        return 4
 
     def due(self, now, ticks_diff):
         return self.ack_now or (self.ack_on and ticks_diff(now, self.ack_at) >= 0)

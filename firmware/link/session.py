@@ -25,32 +25,21 @@ from firmware.link import cbor
 from firmware.link import hello as H
 from firmware.link.channels import (AUDIO, BadChannel, LINK, LINK_MAX_MESSAGE, LinkError,
                                     MAX_MESSAGE, MAX_WINDOW, MessageTooLarge, N_DATA, OUTBOX,
-                                    OUTBOX_BYTES,
-                                    PROTOCOL_VERSION, RELIABLE,
-                                    SEND_ORDER, WINDOW, name, seq_add, seq_diff)
-from firmware.link.frame import (F_CTRL, F_FIRST, FrameError, HEADER_LEN, N_CHANNELS,
-                                 Reassembler, pack_header, parse_header, split_into)
+                                    OUTBOX_BYTES, PROTOCOL_VERSION, RELIABLE, SEND_ORDER,
+                                    WINDOW, name, seq_add)
+# States and events, for the application: Session.state, on_event(kind, detail).
+from firmware.link.channels import (CLOSED, DOWN, EV_APP_ERROR, EV_AUDIO_GAP,  # noqa: F401
+                                    EV_CLOSED, EV_DEAD, EV_OPEN, EV_ROOM, HELLO, OPEN,
+                                    STATE_NAMES)
+from firmware.link.frame import (F_CTRL, FrameError, HEADER_LEN, N_CHANNELS, Reassembler,
+                                 pack_header, parse_header, split_into)
 from firmware.link.lossy import AudioRx, AudioTx
-from firmware.link.reliable import DUPLICATE, IN_ORDER, AHEAD, RxChannel, TxChannel
+from firmware.link.receive import Receiver
+from firmware.link.reliable import RxChannel, TxChannel
+from firmware.link.rtt import Rtt
 from firmware.runtime import clock as _clock
 
-# Session states.
-DOWN = const(0)  # no link
-HELLO = const(1)  # link up, waiting for the peer's hello
-OPEN = const(2)
-CLOSED = const(3)  # refused (version, role, bad hello) or closed by the peer; until link_down
-STATE_NAMES = ("down", "hello", "open", "closed")
-
-# Events for on_event(kind, detail).
-EV_OPEN = "open"  # detail: dict describing the peer (see _hello)
-EV_CLOSED = "closed"  # detail: the reason (text)
-EV_DEAD = "dead"  # detail: the reason (text); the transport should disconnect
-EV_AUDIO_GAP = "audio_gap"  # detail: (first missing packet number, count)
-EV_ROOM = "room"  # detail: channel whose full outbox has room again
-EV_APP_ERROR = "app_error"  # detail: text; on_message raised (the message counts as delivered)
-
 MIN_MTU = const(23)
-_ACK_LEN = const(4)
 
 
 def _new_sid():
@@ -62,7 +51,7 @@ def _new_sid():
         return ((c.ticks_us() * 2654435761) ^ id(c)) & H.SID_MASK
 
 
-class Session:
+class Session(Receiver):
     def __init__(self, role, clock, version, caps, send_frame, on_message, on_event,
                  board="", session_id=None, max_mtu=247, keepalive_ms=1000, dead_after=3,
                  ack_delay_ms=10, rto_init_ms=1000, rto_min_ms=100, rto_max_ms=8000,
@@ -88,8 +77,6 @@ class Session:
         self.keepalive_ms = keepalive_ms
         self.dead_after = dead_after
         self.ack_delay_ms = ack_delay_ms
-        self.rto_min_ms = rto_min_ms
-        self.rto_max_ms = rto_max_ms
         self.max_retries = max_retries
         windows = windows or WINDOW
         outboxes = outboxes or OUTBOX
@@ -127,9 +114,7 @@ class Session:
         self._last_tx = 0
         self._ka_due = False
         self._dead = False
-        self._srtt8 = -1  # smoothed RTT x 8 (ms), -1 before the first sample
-        self._rttvar4 = 0
-        self._rto = rto_init_ms
+        self.rtt = Rtt(rto_init_ms, rto_min_ms, rto_max_ms)
         # statistics
         self.frames_in = 0
         self.frames_out = 0
@@ -330,14 +315,13 @@ class Session:
         return self._tx[ch].n
 
     def stats(self):
-        srtt = self._srtt8 >> 3 if self._srtt8 >= 0 else -1
         return {
-            "state": STATE_NAMES[self.state], "rtt_ms": srtt, "rto_ms": self._rto,
+            "state": STATE_NAMES[self.state], "rtt_ms": self.rtt.srtt(), "rto_ms": self.rtt.rto,
             "retransmits": self.retransmits, "duplicates": self.duplicates,
             "out_of_order": self.out_of_order, "bad_frames": self.bad_frames,
             "audio_dropped": self._atx.dropped, "audio_lost": self._arx.lost,
             "audio_late": self._arx.late, "goodput_in": self.goodput_in,
-            "goodput_out": self.goodput_out, "frames_in": self.frames_in,
+            "goodput_out": self.goodput_out + self._atx.sent_bytes, "frames_in": self.frames_in,
             "frames_out": self.frames_out, "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out, "acks_in": self.acks_in, "acks_out": self.acks_out,
             "keepalives_out": self.keepalives_out, "outbox_full": self.outbox_full,
@@ -345,261 +329,7 @@ class Session:
             "last_error": self.last_error,
         }
 
-    # ---- receiving ---------------------------------------------------------------------
-    def _bad(self, reason):
-        self.bad_frames += 1
-        self.last_error = reason
-
-    def _ctrl(self, ch, seq, frame):
-        if ch == LINK:  # keepalive: the header alone
-            if len(frame) != HEADER_LEN:
-                self._bad("keepalive with a %d-byte body" % (len(frame) - HEADER_LEN))
-            return
-        tx = self._tx[ch] if ch < N_DATA else None
-        if tx is None:
-            self._bad("control frame on %s" % name(ch))
-            return
-        if len(frame) != _ACK_LEN:
-            self._bad("ack on %s is %d bytes, not %d" % (name(ch), len(frame), _ACK_LEN))
-            return
-        if self.state != OPEN:
-            self._bad("ack on %s outside an open session" % name(ch))
-            return
-        if self._ack(tx, seq, frame[3]):
-            self.acks_in += 1
-
-    def _ack(self, tx, a, credit):
-        rtt_seq = tx.rtt_seq
-        before = tx.acked_bytes
-        r = tx.ack(a)
-        if r < 0:
-            self._bad("ack for %s seq %d never sent (oldest unacked %d, next new %d)" %
-                      (name(tx.ch), a, tx.base, tx.fresh))
-            return False
-        tx.grant(seq_add(a, credit))
-        if r == 0:
-            return True
-        now = self._ms()
-        self.goodput_out += tx.acked_bytes - before
-        if rtt_seq >= 0 and seq_diff(a, rtt_seq) > 0:
-            tx.rtt_seq = -1
-            self._rtt_sample(self._tdiff(now, tx.rtt_t0))
-        if tx.outstanding() > 0:
-            tx.rto_on = True
-            tx.rto_at = self._tadd(now, self._rto_of(tx))
-        else:
-            tx.rto_on = False
-        if tx.refused:
-            tx.refused = False
-            self._event(EV_ROOM, tx.ch)
-        return True
-
-    def _data_frame(self, ch, flags, seq, frame):
-        rx = self._rx[ch]
-        v = rx.classify(seq)
-        if v != IN_ORDER:
-            if v == DUPLICATE:
-                if flags & F_FIRST:
-                    self.duplicates += 1
-                rx.ack_now = True  # the sender is resending what we have: tell it
-            elif v == AHEAD:
-                if flags & F_FIRST:
-                    self.out_of_order += 1
-            else:
-                self._bad("%s seq %d outside the window (expecting %d, credit %d)" %
-                          (name(ch), seq, rx.expected, rx.credit()))
-            return
-        try:
-            got = self._reasm.feed(frame)
-        except FrameError as e:
-            self._bad(str(e))
-            return
-        if got is None:
-            return
-        payload = got[3]
-        try:
-            obj = cbor.loads(payload)
-        except cbor.CBORError as e:
-            self._bad("%s message %d: %s" % (name(ch), seq, e))
-            return
-        self.goodput_in += len(payload)
-        held = self._deliver(ch, obj)
-        rx.delivered(held, self._ms(), self.ack_delay_ms, self._tadd)
-
-    def _audio_frame(self, seq, frame):
-        try:
-            got = self._reasm.feed(frame)
-        except FrameError as e:
-            self._bad(str(e))
-            return
-        if got is None:
-            return
-        gap = self._arx.accept(seq)
-        if gap < 0:
-            return
-        if gap > 0:
-            self._event(EV_AUDIO_GAP, (seq_add(seq, -gap), gap))
-        pkt = bytes(got[3])
-        self.goodput_in += len(pkt)
-        self._deliver(AUDIO, pkt)
-
-    def _deliver(self, ch, obj):
-        """Hand a message to the application; True if it holds the credit."""
-        try:
-            return self._on_message(ch, obj) is False
-        except Exception as e:  # the app's bug must not stop the link
-            self.app_errors += 1
-            self._event(EV_APP_ERROR, "on_message(%s) raised %s: %s" %
-                        (name(ch), type(e).__name__, e))
-            return False
-
-    def _event(self, kind, detail):
-        try:
-            self._on_event(kind, detail)
-        except Exception as e:
-            self.app_errors += 1
-            self.last_error = "on_event(%s) raised %s: %s" % (kind, type(e).__name__, e)
-
-    # ---- hello and bye -----------------------------------------------------------------
-    def _link_frame(self, frame):
-        try:
-            got = self._reasm.feed(frame)
-        except FrameError as e:
-            self._bad(str(e))
-            return
-        if got is None:
-            return
-        try:
-            msg = cbor.loads(got[3])
-            kind = H.kind(msg)
-        except (cbor.CBORError, H.HelloError) as e:
-            self._bad("link message: %s" % e)
-            return
-        if kind == H.KIND_BYE:
-            reason = msg.get(H.K_REASON)
-            if not isinstance(reason, str):
-                self._bad("bye without a reason")
-            elif self.state != CLOSED:
-                self.state = CLOSED
-                self._event(EV_CLOSED, "closed by the peer: " + reason)
-            return
-        if self.state == CLOSED:
-            return
-        reason = H.version_mismatch(msg, self.protocol, self.role, self.version)
-        if reason is None:
-            try:
-                H.check(msg, self.role)
-                self._hello(msg)
-                return
-            except H.HelloError as e:
-                reason = str(e)
-        self._close(reason)
-
-    def _close(self, reason):
-        self.state = CLOSED
-        self._link_q.append(cbor.dumps(H.bye(reason)))
-        self._pump()  # the bye goes before the app hears of it (and maybe disconnects)
-        self._event(EV_CLOSED, reason)
-
-    def _queue_hello(self, got):
-        rx_l = []
-        tx_l = []
-        cr_l = []
-        for ch in RELIABLE:
-            rx = self._rx[ch]
-            rx_l.append(rx.expected)
-            tx_l.append(self._tx[ch].base)
-            c = rx.credit()
-            cr_l.append(c)
-            if c < rx.hello_credit:
-                rx.hello_credit = c
-        msg = H.build(self.protocol, self.role, self.version, self.board, self.caps, self.sid,
-                      self.peer_sid, rx_l, tx_l, cr_l, got)
-        if len(self._link_q) < 2:
-            self._link_q.append(cbor.dumps(msg))
-        self._hello_at = self._ms()
-
-    def _hello(self, msg):
-        sid = msg[H.K_SID]
-        knows_me = msg[H.K_PEER] == self.sid
-        new_peer = sid != self.peer_sid
-        first = not self._open_once
-        p_rx = msg[H.K_RX]
-        p_tx = msg[H.K_TX]
-        p_cr = msg[H.K_CREDIT]
-        for i in range(len(RELIABLE)):  # check everything before changing anything
-            ch = RELIABLE[i]
-            tx = self._tx[ch]
-            if knows_me and (seq_diff(p_rx[i], tx.base) < 0 or
-                             seq_diff(p_rx[i], tx.fresh) > 0):
-                raise H.HelloError("hello: peer expects %s seq %d, but %d..%d are "
-                                   "unacknowledged" % (name(ch), p_rx[i], tx.base, tx.fresh))
-            if not new_peer and seq_diff(p_tx[i], self._rx[ch].expected) > 0:
-                raise H.HelloError("hello: peer dropped %s messages %d..%d never delivered"
-                                   % (name(ch), self._rx[ch].expected, p_tx[i]))
-        rewind = first or not msg[H.K_GOT]
-        had_peer = self.peer_sid is not None
-        for i in range(len(RELIABLE)):
-            ch = RELIABLE[i]
-            tx = self._tx[ch]
-            rx = self._rx[ch]
-            if new_peer:
-                rx.expected = p_tx[i]
-                rx.unacked = 0
-            if rewind:
-                tx.restart()
-            if knows_me:
-                self._ack(tx, p_rx[i], p_cr[i])
-                start = p_rx[i]
-            else:
-                start = tx.base
-            if first or new_peer:
-                tx.limit = seq_add(start, p_cr[i])
-            else:
-                tx.grant(seq_add(start, p_cr[i]))
-            if first:  # what the peer takes from our hello; more goes by ack
-                rx.adv = seq_add(rx.expected, rx.hello_credit)
-                rx.unacked = 0
-                rx.ack_on = False
-                rx.ack_now = rx.limit() != rx.adv
-        if new_peer:
-            self._arx.reset()
-            self.peer_sid = sid
-        self.peer = msg
-        was_open = self.state == OPEN
-        self.state = OPEN
-        self._open_once = True
-        if was_open and not msg[H.K_GOT]:
-            self._queue_hello(True)  # the peer missed ours: it dropped what we sent since
-        if not was_open:
-            self._event(EV_OPEN, {"role": msg[H.K_ROLE], "version": msg[H.K_SW],
-                                  "board": msg[H.K_BOARD], "caps": msg[H.K_CAPS],
-                                  "resumed": not new_peer, "peer_reset": new_peer and had_peer})
-
     # ---- timers ------------------------------------------------------------------------
-    def _rtt_sample(self, r):
-        if r < 0:
-            r = 0
-        if self._srtt8 < 0:
-            self._srtt8 = r << 3
-            self._rttvar4 = r << 1
-        else:
-            err = r - (self._srtt8 >> 3)
-            self._srtt8 += err
-            if err < 0:
-                err = -err
-            self._rttvar4 += err - (self._rttvar4 >> 2)
-        rto = (self._srtt8 >> 3) + self._rttvar4
-        if rto < self.rto_min_ms:
-            rto = self.rto_min_ms
-        elif rto > self.rto_max_ms:
-            rto = self.rto_max_ms
-        self._rto = rto
-
-    def _rto_of(self, tx):
-        rto = self._rto << tx.backoff
-        return rto if rto < self.rto_max_ms else self.rto_max_ms
-
     def _timeout(self, tx, now):
         if tx.retries >= self.max_retries:  # stop resending; the transport should drop us
             tx.rto_on = False
@@ -607,7 +337,7 @@ class Session:
                               (name(tx.ch), self.max_retries))
             return
         tx.timeout()
-        tx.rto_at = self._tadd(now, self._rto_of(tx))
+        tx.rto_at = self._tadd(now, self.rtt.rto_for(tx.backoff))
 
     def _report_dead(self, reason):
         if self._dead:
@@ -670,47 +400,26 @@ class Session:
         for ch in RELIABLE:
             rx = self._rx[ch]
             if rx.due(now, self._tdiff):
-                pack_header(buf, ch, F_CTRL, rx.expected)
-                c = rx.credit()
-                buf[3] = c if c > 0 else 0
-                rx.advertised()
                 self.acks_out += 1
-                return _ACK_LEN
+                return rx.ack_into(buf)
         for ch in SEND_ORDER:
             if ch == AUDIO:
-                a = self._atx
-                if not a.ready():
-                    continue
-                if a.cur is None:
-                    a.start()
-                n, off = split_into(buf, AUDIO, a.cur_seq, a.cur, a.off, mtu)
-                if off >= len(a.cur):
-                    self.goodput_out += len(a.cur)
-                    a.cur = None
-                    a.off = 0
-                else:
-                    a.off = off
-                return n
+                if self._atx.ready():
+                    return self._atx.cut(buf, mtu)
+                continue
             tx = self._tx[ch]
             if not tx.ready():
                 continue
-            if tx.cur is None:
-                tx.start()
-            msg = tx.cur
-            n, off = split_into(buf, ch, tx.cur_seq, msg, tx.off, mtu)
-            if off < len(msg):
-                tx.off = off
-                return n
-            s = tx.cur_seq
-            if tx.finished():
-                if tx.rtt_seq < 0:
-                    tx.rtt_seq = s
+            n = tx.cut(buf, mtu)
+            if tx.done == 1:
+                if tx.rtt_seq < 0:  # time one first transmission at a time (Karn)
+                    tx.rtt_seq = tx.cur_seq
                     tx.rtt_t0 = now
-            else:
+            elif tx.done == 2:
                 self.retransmits += 1
-            if not tx.rto_on:
+            if tx.done and not tx.rto_on:
                 tx.rto_on = True
-                tx.rto_at = self._tadd(now, self._rto_of(tx))
+                tx.rto_at = self._tadd(now, self.rtt.rto_for(tx.backoff))
             return n
         if self._ka_due:
             self._ka_due = False

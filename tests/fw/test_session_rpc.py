@@ -4,6 +4,7 @@ from fwtest import raises
 
 from linkpipe import Pipe
 from firmware.link import rpc as R
+from firmware.link import rpc_server as RS
 from firmware.link.channels import EVENTS
 from firmware.link.offload import Offload
 from firmware.runtime import sched as S
@@ -17,7 +18,7 @@ class Host:
         self.jobs = []
         self.cancelled = []
         self.credited = []
-        self.server = R.RpcServer(lambda m: p.s[1].send(EVENTS, m), self.jobs.append,
+        self.server = RS.RpcServer(lambda m: p.s[1].send(EVENTS, m), self.jobs.append,
                                   self.cancelled.append, self.credited.append, max_running)
         p.sides[1].route = lambda ch, m: ch == EVENTS and self.server.handle(m)
 
