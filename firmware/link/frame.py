@@ -5,9 +5,10 @@
 #   bytes 3..  payload fragment
 #
 # A message longer than one frame is split; F_FIRST marks its first fragment and F_LAST
-# its last (a one-frame message has both). F_CTRL marks a link-control frame (acks,
-# credits) whose meaning the session layer defines. The Reassembler joins fragments back
-# and raises FrameError, with a reason, for anything that does not fit.
+# its last (a one-frame message has both). F_CTRL marks a link-control frame (acks with
+# credit, keepalives) whose meaning the session layer defines. The Reassembler joins
+# fragments back and raises FrameError, with a reason, for anything that does not fit.
+# The whole wire format, with a worked example, is in docs/link.md.
 from micropython import const
 
 HEADER_LEN = const(3)
