@@ -218,6 +218,9 @@ class Session(Receiver):
             if silent >= self.keepalive_ms * self.dead_after:
                 self._report_dead("peer silent for %d ms (%d keepalive intervals)" %
                                   (silent, self.dead_after))
+                st = self.state  # the app may have dropped the link on hearing it
+                if st == DOWN:
+                    return -1
         if st == HELLO:
             if not self._dead and diff(now, self._hello_at) >= self.keepalive_ms:
                 self._queue_hello(False)
@@ -253,7 +256,8 @@ class Session(Receiver):
             for ch in RELIABLE:
                 rx = self._rx[ch]
                 if rx.ack_now:
-                    best = 0
+                    if not self._held:  # else writable() sends it
+                        best = 0
                 elif rx.ack_on:
                     d = diff(rx.ack_at, now)
                     if d < best:
