@@ -28,6 +28,7 @@ TARGETS = {
     "link_goodput_ratio": (">=", 0.9),
     "link_resume_ms": ("<=", 30),
     "link_overhead_pct": ("<=", 3.0),
+    "link_resume_intervals": ("<=", 2),
     "voice_latency_ms": ("<=", 800),
     "adpcm_snr_db": (">=", 20),
     "audio_link_kBps": ("<=", 9),

@@ -5,9 +5,10 @@
 #   bytes 3..  payload fragment
 #
 # A message longer than one frame is split; F_FIRST marks its first fragment and F_LAST
-# its last (a one-frame message has both). F_CTRL marks a link-control frame (acks,
-# credits) whose meaning the session layer defines. The Reassembler joins fragments back
-# and raises FrameError, with a reason, for anything that does not fit.
+# its last (a one-frame message has both). F_CTRL marks a link-control frame (acks with
+# credit, keepalives) whose meaning the session layer defines. The Reassembler joins
+# fragments back and raises FrameError, with a reason, for anything that does not fit.
+# The whole wire format, with a worked example, is in docs/link.md.
 from micropython import const
 
 HEADER_LEN = const(3)
@@ -98,14 +99,33 @@ class Reassembler:
 
     feed(frame) returns (channel, flags, seq, payload) for a complete message or a control
     frame, None while a message is still incomplete, and raises FrameError (counted in
-    .errors) for a frame that does not fit; the partial message is then dropped."""
+    .errors) for a frame that does not fit; the partial message is then dropped.
+
+    max_message is one limit for every channel, or a sequence with one limit per channel
+    (channels past its end get the last entry). A channel's buffer is allocated at its
+    limit the first time it receives a multi-frame message, then reused."""
 
     def __init__(self, max_message=4096):
-        self.max_message = max_message
+        if isinstance(max_message, int):
+            self._limits = None
+            self.max_message = max_message
+        else:
+            self._limits = max_message
+            self.max_message = max(max_message)
         self._buf = [None] * N_CHANNELS
         self._len = [0] * N_CHANNELS
         self._seq = [-1] * N_CHANNELS  # -1: no message in progress
         self.errors = 0
+
+    def limit(self, ch):
+        lim = self._limits
+        if lim is None:
+            return self.max_message
+        return lim[ch] if ch < len(lim) else lim[-1]
+
+    def in_progress(self, ch):
+        """The seq of the partial message on channel ch, or -1."""
+        return self._seq[ch]
 
     def reset(self):
         """Forget partial messages (after a disconnect)."""
@@ -138,9 +158,9 @@ class Reassembler:
                 self._fail(ch, "channel %d: message %d started before message %d ended" %
                            (ch, seq, cur))
             if last:
-                if len(body) > self.max_message:
+                if len(body) > self.limit(ch):
                     self._fail(ch, "channel %d: message of %d bytes exceeds %d" %
-                               (ch, len(body), self.max_message))
+                               (ch, len(body), self.limit(ch)))
                 return ch, flags, seq, body
             self._seq[ch] = seq
             self._len[ch] = 0
@@ -151,11 +171,12 @@ class Reassembler:
                        (ch, seq, cur))
         n = self._len[ch]
         end = n + len(body)
-        if end > self.max_message:
-            self._fail(ch, "channel %d: message exceeds %d bytes" % (ch, self.max_message))
+        lim = self.limit(ch)
+        if end > lim:
+            self._fail(ch, "channel %d: message exceeds %d bytes" % (ch, lim))
         buf = self._buf[ch]
         if buf is None:
-            buf = self._buf[ch] = bytearray(self.max_message)
+            buf = self._buf[ch] = bytearray(lim)
         buf[n:end] = body
         self._len[ch] = end
         if last:

@@ -99,3 +99,16 @@ def test_argument_errors():
     raises(FrameError, F.max_payload, 6)
     raises(FrameError, F.encode, 16, 0, 0)
     raises(FrameError, F.split, -1, 0, b"", 23)
+
+
+def test_per_channel_message_limits():
+    r = Reassembler([100, 300])  # channel 0: 100 bytes; 1 and every later channel: 300
+    assert r.limit(0) == 100 and r.limit(1) == 300 and r.limit(15) == 300
+    assert "exceeds 100" in str(raises(FrameError, r.feed, F.encode(0, 3, 1, _msg(101))))
+    assert bytes(r.feed(F.encode(7, 3, 1, _msg(250)))[3]) == _msg(250)
+    parts = F.split(1, 4, _msg(290), 64)
+    for fr in parts[:-1]:
+        assert r.feed(fr) is None
+    assert r.in_progress(1) == 4 and r.in_progress(0) == -1
+    assert bytes(r.feed(parts[-1])[3]) == _msg(290)
+    assert r.in_progress(1) == -1
