@@ -128,6 +128,7 @@ class Task:
         self.checkin_ms = 0
         self._wh = None  # tasks waiting in join()
         self._wt = None
+        self._owner = sched
         # stats
         self.runs = 0
         self.run_s = 0  # run time = run_s seconds + run_us microseconds (small ints)
@@ -330,6 +331,7 @@ class Scheduler:
             return _SUSPEND
         t.state = S_WAITING
         t.wait_on = w
+        w._owner = self  # so a wake from outside the loop finds this scheduler
         t.nxt = None
         tail = w._wt
         if tail is None:

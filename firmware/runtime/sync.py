@@ -21,17 +21,17 @@ class Event:
         self._set = False
         self._wh = None
         self._wt = None
+        self._owner = None  # the scheduler of the tasks waiting here
 
     def is_set(self):
         return self._set
 
     def set(self):
+        """Wake every waiter. Callable from outside the scheduler's loop too (e.g. from a
+        host loop that drives it with step()): the woken tasks run at its next step."""
         self._set = True
-        s = _s._sched
-        if s is not None:
-            s._wake_all(self)
-        else:
-            self._wh = self._wt = None
+        if self._wh is not None:
+            self._owner._wake_all(self)
 
     def clear(self):
         self._set = False
@@ -48,6 +48,7 @@ class Flag:
 
     def __init__(self, sched):
         self._sched = sched
+        self._owner = sched
         self._set = False
         self._wh = None
         self._wt = None
@@ -83,6 +84,7 @@ class _Waiters:
     def __init__(self):
         self._wh = None
         self._wt = None
+        self._owner = None
 
 
 class Queue:
@@ -119,9 +121,9 @@ class Queue:
             i -= self.maxlen
         self._buf[i] = item
         self._n += 1
-        s = _s._sched
-        if s is not None and self._getters._wh is not None:
-            s._wake_first(self._getters)
+        g = self._getters
+        if g._wh is not None:
+            g._owner._wake_first(g)
 
     def put_nowait(self, item):
         if self._n >= self.maxlen:
@@ -158,12 +160,12 @@ class Queue:
         if self._n == 0:
             raise QueueEmpty("queue empty")
         item = self._take()
-        s = _s._sched
-        p = self._putters._wh
-        if p is not None and s is not None:  # move the first blocked putter's item in
+        w = self._putters
+        p = w._wh
+        if p is not None:  # move the first blocked putter's item in
             self._append(p.data)
             p.data = None
-            s._wake_first(self._putters)
+            w._owner._wake_first(w)
         return item
 
     def wait(self, timeout_ms=-1):

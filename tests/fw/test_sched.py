@@ -414,3 +414,36 @@ def test_step_with_a_slice_budget_returns_zero_while_work_remains():
     while s.step(max_slices=3) == 0:
         pass
     assert s.tasks[0].runs == 11 and s.tasks[0].done()
+
+
+def test_event_and_queue_wake_tasks_when_set_from_outside_the_loop():
+    # A host loop (the simulator, asyncio on the host) drives the scheduler with step()
+    # and sets events / fills queues between steps.
+    s = virtual_scheduler()
+    ev = Event()
+    q = Queue(1)
+    got = []
+
+    async def waiter():
+        got.append(("ev", await ev.wait()))
+
+    async def getter():
+        if await q.wait():
+            got.append(("q", q.get_nowait()))
+
+    async def putter():
+        await q.put("a")
+        got.append(("put", await q.put("b", 1000)))
+
+    s.spawn(waiter)
+    s.spawn(getter)
+    assert s.step() == -1 and got == []
+    ev.set()
+    q.put_nowait("x")
+    assert s.step() == -1
+    assert got == [("ev", True), ("q", "x")], got
+    s.spawn(putter)
+    s.step()
+    assert q.get_nowait() == "a"  # from outside: makes room, wakes the blocked putter
+    s.step()
+    assert got[-1] == ("put", True) and q.get_nowait() == "b"
