@@ -38,6 +38,7 @@ def run_loop(loop, coro):
 def run_sim(tmp_path, body, seed=1, settings=DEFAULT_SETTINGS, host=True, **glasses_kw):
     """Run `await body(env)` with glasses advertising on a radio and (host=True) a bleak
     host on the same radio. env: loop, clock, radio, glasses, host, tmp."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     loop, clock = new_loop(True, seed)
 
     async def main():

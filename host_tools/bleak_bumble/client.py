@@ -75,6 +75,7 @@ class BleakClientBumble(BaseBleakClient):
         self._disconnecting = False
         self._subscriptions: dict[int, Any] = {}
         self.bond_lost = False  # re-encryption failed: the peripheral forgot this host
+        self.disconnect_reason = None
 
     # ---- properties ------------------------------------------------------------------
     @property
@@ -176,15 +177,20 @@ class BleakClientBumble(BaseBleakClient):
     async def disconnect(self) -> None:
         await self._drop()
 
-    async def pair(self, *args: Any, bond: bool = True, secure: bool = True,
+    async def pair(self, *args: Any, bond: bool | None = None, secure: bool | None = None,
                    **kwargs: Any) -> None:
         """Pair with LE Secure Connections and bond (keys in the host config dir).
         `bond=False` pairs without storing keys; `secure=False` offers legacy pairing
-        only (the glasses refuse it)."""
+        only (the glasses refuse it). Defaults: the adapter's bond_options."""
         conn = self._need()
         if conn.is_encrypted and not self.bond_lost:
             return
-        conn.pairing_options = {"bonding": bond, "sc": secure}
+        opts = dict(self.adapter.bond_options)
+        if bond is not None:
+            opts["bonding"] = bond
+        if secure is not None:
+            opts["sc"] = secure
+        conn.pairing_options = opts
         try:
             await conn.pair()
         except core.ProtocolError as e:

@@ -472,17 +472,19 @@ class BLE:
         keys = self._stored_keys(c.peer_address)
         auth = bool(keys and keys.ltk and keys.ltk.authenticated)
         self._fire(_IRQ_ENCRYPTION_UPDATE, (c.handle, bool(c.is_encrypted), auth,
-                                            keys is not None, c.encryption_key_size))
+                                            keys is not None, _key_size(c)))
 
     def _on_pairing(self, c, keys):
         st = self._conns.get(c.handle)
         if st is None:
             return
         st.pairing = False
-        bonded = bool(getattr(c, "bonded_by_pairing", False))
+        # bonded: both sides asked for it and the application kept the keys
+        bonded = bool(getattr(c, "bonded_by_pairing", False)) and \
+            self._stored_keys(c.peer_address) is not None
         auth = bool(keys.ltk and keys.ltk.authenticated)
         self._fire(_IRQ_ENCRYPTION_UPDATE, (c.handle, bool(c.is_encrypted), auth, bonded,
-                                            c.encryption_key_size))
+                                            _key_size(c)))
 
     def _on_pairing_failure(self, c):
         st = self._conns.get(c.handle)
@@ -490,7 +492,7 @@ class BLE:
             return
         st.pairing = False
         self._fire(_IRQ_ENCRYPTION_UPDATE, (c.handle, bool(c.is_encrypted), False, False,
-                                            c.encryption_key_size))
+                                            _key_size(c)))
 
     def _on_missing_ltk(self, handle):
         self._fire(_IRQ_ENCRYPTION_UPDATE, (handle, False, False, False, 0))
@@ -629,6 +631,7 @@ class BLE:
         a = self._attr(value_handle)
         a.cap = int(length)
         a.append = bool(append)
+        a.value = b""  # MicroPython reallocates the buffer empty
 
     def _tx_pending(self):
         q = self._device.host.le_acl_packet_queue
@@ -678,6 +681,14 @@ _IO_CAPABILITIES = (
     _stack.pairing.PairingDelegate.IoCapability.NO_OUTPUT_NO_INPUT,
     _stack.pairing.PairingDelegate.IoCapability.DISPLAY_OUTPUT_AND_KEYBOARD_INPUT,
 )
+
+
+def _key_size(c):
+    """The encryption key size (bumble's virtual controller does not report it; its
+    pairing always negotiates 16 bytes)."""
+    if not c.is_encrypted:
+        return 0
+    return c.encryption_key_size or 16
 
 
 def _uuid(u):
