@@ -61,8 +61,8 @@ async def _measure(loop, clock, tmp):
     model, = radio.glasses_connections()
 
     async def producer():
-        for i in range(FRAMES):
-            frame = bytes(244)
+        frame = bytes(244)
+        for _ in range(FRAMES):
             while not gatt.send(frame):
                 await gatt.writable.wait(1000)
 
