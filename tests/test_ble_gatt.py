@@ -131,6 +131,7 @@ def test_pair_bond_and_reconnect_without_pairing_again(tmp_path):
         c = await connect(env, pair=True)
         await until(env, lambda: g.authorised)
         first = (g.encrypted, g.bonded, g.authenticated)
+        interval = g.conn_interval_us  # the host moved to the glasses' preferred 15 ms
         await c.disconnect()
         await until(env, lambda: g.adv_phase == 0)
         c2 = await connect(env)  # bonded: re-encrypts on its own
@@ -139,9 +140,10 @@ def test_pair_bond_and_reconnect_without_pairing_again(tmp_path):
         second = (g.encrypted, g.bonded, c2._backend.is_encrypted)
         await c2.disconnect()
         await until(env, lambda: not g.bonds.dirty)
-        return first, second, len(pairings), list(env.glasses.frames)
+        return first, second, len(pairings), list(env.glasses.frames), interval
 
-    first, second, n_pairings, frames = run_sim(tmp_path, body)
+    first, second, n_pairings, frames, interval = run_sim(tmp_path, body)
+    assert interval == 15000
     assert first == (True, True, False)  # Just Works: encrypted and bonded, not MITM-safe
     assert second == (True, True, True)
     assert n_pairings == 1

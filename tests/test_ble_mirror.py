@@ -22,10 +22,13 @@ SVC = bluetooth.UUID("6e400001-b5a3-f393-e0a9-e50e24dcca9e")
 RX = bluetooth.UUID(RX_S)
 TX = bluetooth.UUID(TX_S)
 CTL = bluetooth.UUID(CTL_S)
+IND_S = "6e400011-b5a3-f393-e0a9-e50e24dcca9e"
 SERVICES = ((SVC, ((RX, bluetooth.FLAG_WRITE | bluetooth.FLAG_WRITE_NO_RESPONSE),
                    (TX, bluetooth.FLAG_READ | bluetooth.FLAG_NOTIFY),
                    (CTL, bluetooth.FLAG_READ | bluetooth.FLAG_WRITE,
-                    ((bluetooth.UUID(0x2901), bluetooth.FLAG_READ),)))),)
+                    ((bluetooth.UUID(0x2901), bluetooth.FLAG_READ),)))),
+            (bluetooth.UUID("6e400010-b5a3-f393-e0a9-e50e24dcca9e"),
+             ((bluetooth.UUID(IND_S), bluetooth.FLAG_READ | bluetooth.FLAG_INDICATE),)))
 NAME = "Mirror-1"
 
 
@@ -157,7 +160,7 @@ def test_config_values_and_errors(tmp_path):
 
 def test_register_returns_value_handles_and_refuses_while_advertising(tmp_path):
     async def body(env):
-        ((rx, tx, ctl, desc),) = env.handles
+        ((rx, tx, ctl, desc), (ind,)) = env.handles
         with pytest.raises(OSError) as e:
             env.ble.gatts_register_services(SERVICES)
         c = await _client(env)
@@ -189,7 +192,7 @@ def test_bad_service_definitions_are_refused(tmp_path):
 
 def test_remote_writes_are_cut_to_the_buffer_and_append_mode(tmp_path):
     async def body(env):
-        ((rx, tx, ctl, desc),) = env.handles
+        ((rx, tx, ctl, desc), (ind,)) = env.handles
         ble = env.ble
         c = await _client(env)
         await c.write_gatt_char(RX_S, bytes(range(30)), response=True)
@@ -214,7 +217,7 @@ def test_remote_writes_are_cut_to_the_buffer_and_append_mode(tmp_path):
 
 def test_notify_errors_truncation_and_buffers(tmp_path):
     async def body(env):
-        ((rx, tx, ctl, desc),) = env.handles
+        ((rx, tx, ctl, desc), (ind,)) = env.handles
         ble = env.ble
         got = []
         c = await _client(env)
@@ -379,3 +382,38 @@ def test_gap_disconnect_and_mtu_exchange(tmp_path):
 
     again, err, mtus = run(tmp_path, body)
     assert again is False and err == errno.ENOTCONN and mtus[0][1] == 247
+
+
+def test_indications_are_confirmed_with_an_irq(tmp_path):
+    async def body(env):
+        (_, (ind,)) = env.handles
+        got = []
+        c = await _client(env)
+        await c.start_notify(IND_S, lambda ch, d: got.append(bytes(d)))
+        conn = _conn(env)
+        env.ble.gatts_indicate(conn, ind, b"first")
+        await until(env, lambda: any(e == 20 for e, _ in env.events))
+        env.ble.gatts_write(ind, b"second", True)  # to subscribers, as an indication
+        await until(env, lambda: len(got) == 2)
+        await until(env, lambda: len([1 for e, _ in env.events if e == 20]) == 2)
+        await c.disconnect()
+        return got, [d for e, d in env.events if e == 20], conn, ind
+
+    got, done, conn, ind = run(tmp_path, body)
+    assert got == [b"first", b"second"]
+    assert done == [(conn, ind, 0), (conn, ind, 0)]
+
+
+def test_deactivating_drops_connections_and_advertising(tmp_path):
+    async def body(env):
+        lost = []
+        c = await _client(env, disconnected_callback=lambda cl: lost.append(1))
+        assert env.ble.active(False) is False
+        await until(env, lambda: lost)
+        seen = await BleakScanner.discover(timeout=1, backend=env.host.scanner)
+        with pytest.raises(OSError) as e:
+            env.ble.gap_advertise(100000)
+        return lost, seen, c.is_connected, e.value.errno
+
+    lost, seen, connected, err = run(tmp_path, body)
+    assert lost == [1] and seen == [] and not connected and err == errno.ENODEV
