@@ -316,7 +316,7 @@ class Radio:
         self._servers.append(server)
         h, p = server.sockets[0].getsockname()[:2]
         if announce is not None:
-            announce("radio: hosts connect with `glasses --radio virtual:%s:%d scan` "
+            announce("radio: hosts connect with `glasses scan --radio virtual:%s:%d` "
                      "(bumble transport tcp-client:%s:%d)" % (h, p, h, p))
         return h, p
 

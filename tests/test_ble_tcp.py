@@ -59,5 +59,5 @@ def test_a_host_over_tcp_scans_connects_and_is_dropped_with_its_socket(tmp_path)
     value, was_connected, still, adv_phase, port = run_loop(loop, main())
     assert value == b"sim" and was_connected
     assert not still and adv_phase == 0  # dropped, advertising fast again
-    assert lines == ["radio: hosts connect with `glasses --radio virtual:127.0.0.1:%d scan` "
+    assert lines == ["radio: hosts connect with `glasses scan --radio virtual:127.0.0.1:%d` "
                      "(bumble transport tcp-client:127.0.0.1:%d)" % (port, port)]

@@ -43,7 +43,7 @@ def _identity(directory):
     b[0] |= 0xC0  # random static
     address = ":".join("%02X" % x for x in b)
     irk = secrets.token_bytes(16)
-    os.makedirs(directory, exist_ok=True)
+    os.makedirs(directory, mode=0o700, exist_ok=True)  # bond keys live here too
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump({"address": address, "irk": irk.hex()}, f)
