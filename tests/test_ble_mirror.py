@@ -60,7 +60,10 @@ def run(tmp_path, body, seed=2, secrets=True):
             env.kept.append(data)
             env.events.append((event, tuple(bytes(x) if isinstance(x, memoryview) else x
                                             for x in data)))
-            return env.answers.get(event)
+            answer = env.answers.get(event)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
 
         ble.irq(handler)
         ble.active(True)
@@ -417,3 +420,16 @@ def test_deactivating_drops_connections_and_advertising(tmp_path):
 
     lost, seen, connected, err = run(tmp_path, body)
     assert lost == [1] and seen == [] and not connected and err == errno.ENODEV
+
+
+def test_an_exception_in_the_irq_handler_is_printed_and_the_stack_goes_on(tmp_path, capsys):
+    async def body(env):
+        env.answers[1] = RuntimeError("handler bug")
+        c = await _client(env)
+        value = await c.read_gatt_char(TX_S)  # the connection works regardless
+        await c.disconnect()
+        return bytes(value)
+
+    assert run(tmp_path, body) == b""
+    err = capsys.readouterr().err
+    assert "exception in IRQ handler (event 1)" in err and "handler bug" in err

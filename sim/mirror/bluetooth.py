@@ -35,6 +35,7 @@ from bumble.device import AdvertisingType, Device, DeviceConfiguration
 from bumble.host import Host
 
 from sim.mirror import _ble_stack as _stack
+from sim.mirror.micropython import print_exception
 
 FLAG_BROADCAST = 0x0001
 FLAG_READ = 0x0002
@@ -229,7 +230,7 @@ class BLE:
             except Exception as e:
                 print("bluetooth: exception in IRQ handler (event %d):" % event,
                       file=sys.stderr)
-                sys.print_exception(e)  # type: ignore[attr-defined]
+                print_exception(e, sys.stderr)
             finally:
                 for buf in views:
                     buf[:] = bytes(len(buf))
