@@ -13,7 +13,6 @@
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections import deque
@@ -57,10 +56,6 @@ class OpQueue:
                 log.warning("bluetooth: %s failed: %s", name, e)
                 self.failures.append((name, e))
                 del self.failures[:-16]
-
-    async def drain(self):
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
 
 
 class IrqKeyStore(KeyStore):
