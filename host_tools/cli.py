@@ -9,6 +9,7 @@ import host_tools  # noqa: F401  (installs the MicroPython mirrors the shared co
 COMMANDS = [
     "host_tools.cmd_sim",
     "host_tools.cmd_notify",
+    "host_tools.cmd_ble",
 ]
 
 
