@@ -14,6 +14,7 @@ from micropython import const
 
 from firmware.runtime import sched as _s
 from firmware.runtime.log import Log
+from firmware.services.link import start_link
 from firmware.services.sensors import SensorService
 
 DEFAULTS = {
@@ -38,6 +39,8 @@ class App:
             self.config.update(config)
         self.services = {}
         self.latest = {}
+        self.status_sources = {}  # name -> fn() giving a value for the phone's status view
+        self.link = None  # firmware.link.service.LinkService once start_link ran
         self._listeners = {}
 
     def listen(self, topic, fn):
@@ -115,7 +118,7 @@ def start_feedback(app):
     app.listen("touch", lambda pad, on, t: buzz() if on else None)
 
 
-STARTERS = [start_watchdog, start_sensors, start_heartbeat, start_feedback]
+STARTERS = [start_watchdog, start_sensors, start_link, start_heartbeat, start_feedback]
 
 
 def start(sched, board, log=None, config=None):

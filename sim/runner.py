@@ -11,8 +11,10 @@ state across it, as they would on the glasses.
     g.run_for(60, scenario=sim.scenario.load("demo.txt"))
     print(g.summary())
 
-The radio seam: pass `radio=` (sim/radio*.py, a separate branch) to plug a BLE radio into
-the world; without it the link shows "no radio" and board.ble stays None.
+The radio: `radio=True` (or a sim.linkmodel.LinkSettings) gives the world a bumble radio
+(sim/radio.py) created in the world's loop at the first boot; `bluetooth.BLE()` then
+returns the glasses' side of it, and hosts join through `g.world.radio`. Without it the
+link shows "no radio" and board.ble stays None.
 """
 import asyncio
 import os
@@ -40,7 +42,10 @@ class SimGlasses:
         self.world = World(self.board_module, seed=seed, virtual=virtual,
                            flash_dir=flash_dir, keep_log=keep_log, log_sink=log_sink,
                            verbose=verbose)
-        self.world.radio = radio
+        self.radio_settings = radio  # True / LinkSettings: create a radio at the first boot
+        self.world.radio = None
+        _detach_ble()  # a radio from an earlier world must not leak into this one
+        self.radio_ready = None  # an asyncio.Event set once the radio exists
         self.world.activate()
         self.world.populate(skip=skip, options=options)
         self.seed = seed
@@ -85,9 +90,31 @@ class SimGlasses:
             self._task = self.world.loop.create_task(self._main())
         return self._task
 
+    def _make_radio(self):
+        from sim.linkmodel import DEFAULT, LinkSettings
+        from sim.radio import Radio
+        settings = self.radio_settings if isinstance(self.radio_settings, LinkSettings) \
+            else DEFAULT
+        r = Radio(settings, self.seed)
+        r.glasses_ble(kick=lambda: self.driver.kick() if self.driver is not None else None)
+        self.world.radio = r
+        self.radio_ready.set()
+        return r
+
+    async def wait_radio(self):
+        """The world's radio, once the first boot created it."""
+        if self.radio_ready is None:
+            self.radio_ready = asyncio.Event()
+        await self.radio_ready.wait()
+        return self.world.radio
+
     async def _main(self):
         """Boot, run until the firmware resets, apply the reset, boot again; until stop()."""
         w = self.world
+        if self.radio_ready is None:
+            self.radio_ready = asyncio.Event()
+        if self.radio_settings and w.radio is None:
+            self._make_radio()
         while not self._stopping:
             self.boot()
             try:
@@ -100,6 +127,8 @@ class SimGlasses:
                 break
             cause, why, wake_ms = req
             self.resets.append((w.now_s(), RESET_NAMES.get(cause, str(cause))))
+            if w.radio is not None and w.radio.ble is not None:
+                w.radio.ble.active(False)  # the chip resets: its BLE stack and links too
             if why == "deepsleep":
                 w.note("hw", "deepsleep%s" % (" for %d ms" % wake_ms if wake_ms else ""))
                 if not wake_ms:  # no timer: only a reset button would wake it
@@ -146,6 +175,8 @@ class SimGlasses:
             loop.run_until_complete(self._task)
         if _clock.active() is self.world.fw_clock:
             _clock.use(None)  # back to the real clock for whatever runs next
+        if self.world.radio is not None:
+            _detach_ble()
         self.world.close()
 
     # ---- reporting ----------------------------------------------------------------------------
@@ -160,8 +191,17 @@ class SimGlasses:
         r = self.world.radio
         if r is None:
             return "no radio"
-        d = getattr(r, "describe", None)
-        return d() if d else "radio attached"
+        link = self.app.link if self.app is not None else None
+        if link is None:
+            return "radio, firmware not linked"
+        g = link.gatt
+        if link.up:
+            peer = link.peer or {}
+            return "up: %s %s, mtu %d, %s" % (peer.get("role"), peer.get("version"), g.mtu,
+                                              "bonded" if g.bonded else "not bonded")
+        if g.connected:
+            return "connected, %s" % ("encrypted" if g.encrypted else "not encrypted yet")
+        return "advertising" if g.adv_phase >= 0 else "idle"
 
     def summary(self):
         w = self.world
@@ -197,6 +237,13 @@ class SimGlasses:
                                                               run_us / 1000, worst))
         lines.append("seed %d" % self.seed)
         return "\n".join(lines)
+
+
+def _detach_ble():
+    import sys
+    mod = sys.modules.get("sim.mirror.bluetooth")
+    if mod is not None:
+        mod.detach()
 
 
 def default_out_dir():

@@ -35,10 +35,11 @@ def test_board_boots_and_runs_its_firmware(name):
     g.world.part("prox").put_on()
     g.run_for(30)
     b = g.board
-    assert b.name == name and not b.missing, b.missing
+    assert b.name == name and list(b.missing) == ["ble"], b.missing
+    assert "no Bluetooth radio" in b.missing["ble"]  # this world has no radio
     assert b.imu and b.prox and b.gauge and b.led and b.privacy_led and b.haptic
     assert b.mic is not None and b.speaker is not None and b.store is not None
-    assert b.ble is None  # no radio in this world
+    assert b.ble is None
     assert g.link_state() == "no radio"
     status = g.part_status()
     expect_touch = "touch" in b.caps
@@ -80,3 +81,14 @@ def test_a_board_held_awake_does_not_lightsleep():
     g.run_for(2)
     assert b.sleeps > sleeps
     g.close()
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_board_with_a_radio_advertises(name):
+    g = SimGlasses(name, seed=22, radio=True)
+    g.run_for(5)
+    try:
+        assert not g.board.missing, g.board.missing
+        assert g.board.ble is not None and g.link_state() == "advertising"
+    finally:
+        g.close()

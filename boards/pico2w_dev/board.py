@@ -101,11 +101,13 @@ def build(log=None, store_root="/data", store_bytes=_STORE_BYTES):
     m = p["mic"]
     b.mic = try_part(b, "mic", lambda: I2SPort(machine.I2S, m["i2s"], Pin(m["sck"]),
                                                Pin(m["ws"]), Pin(m["sd"]), RX, rate=m["rate"],
-                                               bits=m["bits"], ibuf=m["ibuf"],
-                                               indicator=b.privacy_led))
+                                               bits=m["bits"], ibuf=m["ibuf"]))
     s = p["speaker"]
     b.speaker = try_part(b, "speaker", lambda: I2SPort(
         machine.I2S, s["i2s"], Pin(s["sck"]), Pin(s["ws"]), Pin(s["sd"]), TX, rate=s["rate"],
         bits=s["bits"], ibuf=s["ibuf"], enable=Pin(s["sd_mode"], Pin.OUT, value=0)))
     b.store = try_part(b, "store", lambda: Store(store_root, store_bytes))
+    if b.has("ble"):
+        import bluetooth
+        b.ble = try_part(b, "ble", bluetooth.BLE)
     return b

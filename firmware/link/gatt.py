@@ -89,6 +89,8 @@ class GattPeripheral:
         self.serial = _hex(serial)
         self.manufacturer = manufacturer
         self.on_frame = on_frame  # on_frame(bytes) for every RX write of a bonded peer
+        self.on_link = None  # on_link(up): a bonded peer on an encrypted link came / went
+        self.on_writable = None  # on_writable(): send() may succeed again
         self.adv_phases = adv_phases
         self.want_mtu = mtu
         self.log = log
@@ -274,7 +276,7 @@ class GattPeripheral:
             c = self._clock
             if c.ticks_diff(c.ticks_ms(), self._tx_retry_at) >= 0:
                 self._tx_blocked = False
-                self.writable.set()  # room may have returned: the caller tries again
+                self._set_writable()  # room may have returned: the caller tries again
 
     def _advertise(self, phase):
         if phase >= len(self.adv_phases):
@@ -338,6 +340,7 @@ class GattPeripheral:
     def _on_disconnect(self, conn):
         if conn != self.conn:
             return
+        was = self.authorised
         self.conn = -1
         self.connected = self.encrypted = self.authenticated = self.bonded = False
         self.peer = None
@@ -347,17 +350,30 @@ class GattPeripheral:
         self.disconnects += 1
         self.writable.clear()
         self._advertise(0)
+        self._link_changed(was)
 
     def _on_encryption(self, bits):
+        was = self.authorised
         self.encrypted = bool(bits & 1)
         self.authenticated = bool(bits & 2)
         self.bonded = bool(bits & 4)
         if not self.encrypted:
             self.encryption_failures += 1
         if self.authorised:
-            self.writable.set()
+            self._set_writable()
         else:
             self.writable.clear()
+        self._link_changed(was)
+
+    def _set_writable(self):
+        self.writable.set()
+        if self.on_writable is not None:
+            self.on_writable()
+
+    def _link_changed(self, was):
+        now = self.authorised
+        if now != was and self.on_link is not None:
+            self.on_link(now)
 
     def _on_write(self, conn, handle, data):
         if self._handles is None or handle != self._handles[0]:
@@ -420,12 +436,14 @@ class GattPeripheral:
     def forget_bonds(self):
         """Forget every bonded phone (the `forget` command, a button gesture). A bonded
         phone that is connected now is disconnected."""
+        was = self.authorised
         self.bonds.clear()
         self.bonds.save()
         if self.connected and self.bonded:
             self._ble.gap_disconnect(self.conn)
         self.bonded = False
         self.writable.clear()
+        self._link_changed(was)
 
     def disconnect(self):
         if self.connected:
