@@ -16,6 +16,7 @@ from firmware.runtime import sched as _s
 from firmware.runtime.log import Log
 from firmware.services.link import start_link
 from firmware.services.sensors import SensorService
+from firmware.services.voice import start_voice
 
 DEFAULTS = {
     "gyro_hz": 0,  # gyro off until a gesture service asks for it
@@ -118,7 +119,8 @@ def start_feedback(app):
     app.listen("touch", lambda pad, on, t: buzz() if on else None)
 
 
-STARTERS = [start_watchdog, start_sensors, start_link, start_heartbeat, start_feedback]
+STARTERS = [start_watchdog, start_sensors, start_link, start_voice, start_heartbeat,
+            start_feedback]
 
 
 def start(sched, board, log=None, config=None):

@@ -180,6 +180,9 @@ class Phone:
                 await self.client.disconnect()
         except Exception:  # already gone
             pass
+        if self._disconnected is not None:
+            self._disconnected.set()  # over, whoever ended it (a disconnect we asked for
+            #                           does not call bleak's disconnected_callback here)
 
     # ---- transport ------------------------------------------------------------------------
     async def _write(self, frame):

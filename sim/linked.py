@@ -12,16 +12,24 @@ end-to-end tests, benches and `make sim`.
 The phone is host_tools.phone.Phone on bleak with the bumble backend, reaching the
 glasses' radio through a host controller on the same LocalLink; its session uses the
 world's clock, so virtual time covers both ends.
+
+Host plugins: modules with `attach(phone, virtual=...)` that serve a feature on the phone
+(the voice path by default: host_tools/voice_host.py). `rig.plugins[name]` is what each
+attach returned; `plugins=()` runs the bare phone, `plugin_kw={name: {...}}` passes options.
 """
+import importlib
 import tempfile
 
 from sim.runner import SimGlasses
 
 
+DEFAULT_PLUGINS = ("host_tools.voice_host",)
+
+
 class Linked:
     def __init__(self, board="xiao_esp32s3_sense", seed=0, virtual=True, radio=True,
                  flash_dir=None, config_dir=None, worn=True, keep_log=True, phone_kw=None,
-                 **glasses_kw):
+                 plugins=DEFAULT_PLUGINS, plugin_kw=None, **glasses_kw):
         self.glasses = SimGlasses(board, seed=seed, virtual=virtual, radio=radio,
                                   flash_dir=flash_dir or tempfile.mkdtemp(prefix="glasses-"),
                                   keep_log=keep_log, **glasses_kw)
@@ -30,6 +38,9 @@ class Linked:
         self.config_dir = config_dir or tempfile.mkdtemp(prefix="glasses-host-")
         self.phone_kw = phone_kw or {}
         self.phone = None
+        self.plugin_names = tuple(plugins)
+        self.plugin_kw = plugin_kw or {}
+        self.plugins = {}  # name -> what its attach() returned
         self.radio_choice = None
         self._tasks = []
         if worn and "prox" in self.world.parts:
@@ -47,6 +58,10 @@ class Linked:
             kw = dict(clock=self.world.fw_clock, announce=self._note)
             kw.update(self.phone_kw)
             self.phone = Phone(self.radio_choice, **kw)
+            for name in self.plugin_names:
+                mod = importlib.import_module(name)
+                self.plugins[name] = mod.attach(self.phone, virtual=self.world.virtual,
+                                                **self.plugin_kw.get(name, {}))
             self._tasks.append(self.loop.create_task(self.phone.run()))
         return self
 

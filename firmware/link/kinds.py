@@ -5,6 +5,7 @@
 #   7       EVENT {0:7, 1: topic, 2: payload}  glasses -> host        EVENTS
 #           topics: "gesture", "wear", "battery", "fault", "voice", ...
 #   16..22  offload RPC (firmware/link/rpc.py)                        EVENTS
+#   24      VOICE_ENDPOINT (firmware/services/voice.py)               EVENTS
 #   32..39  commands and their answers                                CONTROL
 #   40..47  updates (OTA)                                             CONTROL / FILE
 #   48      LOG {0:48, 1: seq, 2: tick_ms, 3: level, 4: text}  glasses -> host   LOG
@@ -13,6 +14,10 @@ from micropython import const
 K = const(0)
 
 EVENT = const(7)
+
+# {0:24, 1: first packet seq, 2: last packet seq heard}   host -> glasses: the phone
+# recognised a whole command in the utterance that began with packet 1; stop listening.
+VOICE_ENDPOINT = const(24)
 
 STATUS_REQ = const(32)  # {0:32}                                  host -> glasses
 STATUS = const(33)  # {0:33, 1: {name: value}}                     glasses -> host

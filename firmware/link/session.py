@@ -10,6 +10,7 @@
 #   s.writable()                         the transport has room again
 #   s.send(ch, obj) -> bool              queue a message (False: that channel's outbox is full)
 #   s.send_audio(pkt) -> bool            queue an audio packet (False: the oldest was dropped)
+#   s.audio_room()                       audio packets that can be queued without a drop
 #   s.consumed(ch)                       the app is done with a message it held
 #
 # send_frame(frame) -> bool gets a memoryview of the session's own frame buffer, valid only
@@ -250,9 +251,10 @@ class Session(Receiver):
             if d < best:
                 best = d
         else:
-            d = ka - diff(now, self._last_tx)
-            if d < best:
-                best = d
+            if not self._held:  # a held frame goes (as traffic) from writable()
+                d = ka - diff(now, self._last_tx)
+                if d < best:
+                    best = d
             for ch in RELIABLE:
                 rx = self._rx[ch]
                 if rx.ack_now:
@@ -260,7 +262,7 @@ class Session(Receiver):
                         best = 0
                 elif rx.ack_on:
                     d = diff(rx.ack_at, now)
-                    if d < best:
+                    if d < best and (d > 0 or not self._held):  # held: writable() sends
                         best = d
                 tx = self._tx[ch]
                 if tx.rto_on:
@@ -300,6 +302,11 @@ class Session(Receiver):
         ok = self._atx.put(pkt)
         self._pump()
         return ok
+
+    def audio_room(self):
+        """Audio packets send_audio() can queue now without dropping the oldest."""
+        a = self._atx
+        return a.cap - a.n
 
     def consumed(self, ch):
         """The application is done with a message it held (on_message returned False):
