@@ -139,6 +139,7 @@ class VoiceRig:
         await self.rig.start()
         await self.rig.phone.wait_open(30)
         self.tap = SpeakerTap(self.rig)
+        self.voice.mute(False)  # worn (the wear wiring's call on a full build)
         await asyncio.sleep(1.0)  # the microphone's VAD learns the room
         self.baseline = task_names(self.app)
         return self

@@ -6,6 +6,8 @@
 #   app.voice.say(text)       speak a text through the phone's TTS (notifications)
 #   app.voice.chime(name)     a local chime: start, end, error, notification, low_battery
 #   app.voice.mute(on)        not worn: microphone closed, nothing plays, nothing is asked
+#                             (the service starts muted: it listens once the wear wiring
+#                             says the glasses are worn; config voice_start_muted)
 #   app.voice.busy()          listening, waiting for or playing an answer
 #
 # Tasks: the capture's reader (PRIO_AUDIO) and processor (PRIO_LINK), the playback
@@ -49,6 +51,7 @@ _MAX_TEXT = const(160)  # characters of heard / answer text kept for the status
 
 CONFIG = {
     "voice_vad": True,  # listen with the VAD while worn (else tap-to-talk only)
+    "voice_start_muted": True,  # muted until the wear wiring says the glasses are worn
     "voice_max_ms": 15000,  # longest utterance
     "voice_hangover_ms": 600,  # quiet that ends an utterance (VAD)
     "voice_silence_ms": 5000,  # a tap with no speech this long ends the utterance
@@ -99,7 +102,7 @@ class Voice:
             app.listen("battery", self._on_battery)
         self.jobs = Queue(4)
         self.state = IDLE
-        self.muted = False
+        self.muted = bool(_cfg(app, "voice_start_muted"))
         self.job = None
         self._abort = None  # why the running job was stopped: "link", "muted", "stopped"
         self.timers = []  # [deadline tick, seconds]
@@ -124,7 +127,7 @@ class Voice:
         s.spawn(cap.processor, name="capture", prio=_s.PRIO_LINK, restart=r)
         s.spawn(self.playback.run, name="playback", prio=_s.PRIO_AUDIO, restart=r)
         s.spawn(self.worker, name="voice", prio=_s.PRIO_LINK, restart=r)
-        if self.vad_mode:
+        if self.vad_mode and not self.muted:
             self._mic_open()
 
     def _mic_open(self):

@@ -2,6 +2,7 @@
 # time: microphone and speaker are I2S test doubles behind ports, the phone is the real
 # RPC serving core (firmware/link/rpc_server.py) scripted by the test, reached through the
 # real Offload client. Runs under CPython and MicroPython.
+from fwtest import raises
 from audio_signals import Speech, frame_buf, silence
 from i2s_double import AudioWorld, MicI2S, SpeakerI2S
 
@@ -164,7 +165,7 @@ class App:
         self.log = self.sched.log
         self.src = Source(self.world)
         self.board = Board(self.world, self.src)
-        self.config = {"voice_offline_bytes": 8192}
+        self.config = {"voice_offline_bytes": 8192, "voice_start_muted": False}
         if config:
             self.config.update(config)
         self.latest = {"battery": (71.6, 3.9, False, 0)}
@@ -371,11 +372,8 @@ def test_endpoint_hint_mute_talk_and_chimes():
     assert not app.link.offload.core.calls and v.errors == 0
     app.jobs.pop()
     assert v.chime("notification") and v.chime("battery_low")
-    try:
-        v.chime("doorbell")
-        assert False
-    except ValueError as e:
-        assert "unknown chime 'doorbell'" in str(e)
+    e = raises(ValueError, v.chime, "doorbell")
+    assert "unknown chime 'doorbell'" in str(e)
     yield from run_for(app, 1500)
     assert v.playback.started[chimes.NOTIFICATION] == 1
     assert v.playback.started[chimes.LOW_BATTERY] == 1
