@@ -8,6 +8,7 @@ import host_tools  # noqa: F401  (installs the MicroPython mirrors the shared co
 
 COMMANDS = [
     "host_tools.cmd_sim",
+    "host_tools.cmd_flash",
 ]
 
 
