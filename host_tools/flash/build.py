@@ -38,8 +38,8 @@ app.main(board)
 
 
 # ---- the tree ------------------------------------------------------------------------------
-def firmware_version(root=ROOT):
-    path = os.path.join(root, "firmware", "version.py")
+def firmware_version(root=None):
+    path = os.path.join(root or ROOT, "firmware", "version.py")
     return read_version(path) or "0.0.0"
 
 
@@ -57,8 +57,8 @@ def read_version(path):
     return None
 
 
-def boards(root=ROOT):
-    d = os.path.join(root, "boards")
+def boards(root=None):
+    d = os.path.join(root or ROOT, "boards")
     try:
         return sorted(n for n in os.listdir(d)
                       if os.path.exists(os.path.join(d, n, "board.py")))
@@ -84,8 +84,9 @@ def _read(path):
         return f.read()
 
 
-def firmware_tree(board, root=ROOT):
+def firmware_tree(board, root=None):
     """[(device path, source bytes)]: firmware/**.py, the board's board.py, main.py."""
+    root = root or ROOT
     known = boards(root)
     if board not in known:
         raise E.BoardNotFound(board, known)

@@ -14,7 +14,8 @@ file under a real name, and a full filesystem leaves the old files as they were:
    writing (and removing) a reserve file: a full device fails here, still untouched.
 6. Phase 2: each NAME.tmp is moved over NAME (os.rename, or a copy done on the device in
    one exec when there is no rename). Then files of the old manifest that are no longer
-   in the tree are removed, and the manifest is moved into place last.
+   in the tree are removed, every file of the tree is checked once more, and the
+   manifest is moved into place last.
 7. Soft reset; the boot log is shown.
 """
 import time
@@ -41,6 +42,8 @@ class Result:
         self.notes = []
         self.info = None
         self.mode = ""
+        self.windows = 0  # raw-paste flow-control grants the device sent
+        self.resent = 0  # classic-mode commands the device got garbled, sent again
         self.seconds = 0.0
 
     @property
@@ -135,6 +138,8 @@ def flash(port, files, version="", board=None, reporter=None, reset="changed",
         if reset == "always" or (reset == "changed" and res.changed):
             res.boot_log = repl.soft_reset(boot_s)
     finally:
+        res.windows = repl.windows
+        res.resent = repl.resent
         repl.close()
     res.seconds = time.monotonic() - t0
     return res
@@ -251,6 +256,11 @@ def _deploy(dev, files, version, board, rep, res, on_chunk):
         gone = sorted(_dirs_of(obsolete) - _dirs_of(new_paths), key=len, reverse=True)
         if gone and info.has_dirs:
             dev.rmdirs(gone)
+    # Every file of the tree, once more, before the manifest says it is there.
+    got = dev.query([p for p, _ in files])
+    bad = [p for p, d in files if got[p][0] != devfs.host_check(d, check)]
+    if bad:
+        raise E.FilesystemDamaged(bad)
     if any(p == build.MANIFEST for p, _, _ in to_commit):
         dev.commit(build.MANIFEST + devfs.TMP, build.MANIFEST)
     res.manifest_written = any(p == build.MANIFEST for p, _, _ in to_commit)

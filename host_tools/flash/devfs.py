@@ -18,12 +18,12 @@ from host_tools.flash import errors as E
 TMP = ".tmp"  # a file is written as NAME.tmp, then moved into place
 RESERVE = "reserve.tmp"
 
-# First command of a session: free RAM, and whether an interrupted session left its
-# helpers behind (then the device is soft-reset first, for a clean heap).
+# First command of a session: free RAM, and whether a session cut off mid-file left a file
+# open (then the device is soft-reset first: a clean heap, the stale handle gone).
 MEM = """try:
- import gc;gc.collect();print((gc.mem_free(),'_F' in globals()))
+ import gc;gc.collect();print((gc.mem_free(),globals().get('_F') is not None))
 except Exception:
- print((-1,'_F' in globals()))
+ print((-1,globals().get('_F') is not None))
 """
 
 PROBE = """import sys
@@ -171,6 +171,9 @@ READ = """def _rf(p):
 """
 
 
+SMALL_RAM = 32 * 1024  # below this much free heap, soft-reset before flashing
+
+
 class DeviceInfo:
     def __init__(self, t):
         (self.name, self.version, self.mpy, self.platform, funcs, self.hashlib,
@@ -224,10 +227,13 @@ class Device:
     def probe(self):
         # A short first command: it settles raw-paste vs classic, and gives the RAM budget.
         mem, stale = self.repl.eval_lines(MEM)[-1]
-        if stale:
+        if stale or 0 <= mem < SMALL_RAM:
+            # A clean heap: on a small board the program that was running (main.py and
+            # what it imported) may hold most of the RAM. From the raw REPL, MicroPython
+            # ports soft-reset without running main.py.
             self.repl.soft_reset_raw()
             mem, stale = self.repl.eval_lines(MEM)[-1]
-        self.cmd_max = max(256, min(16384, mem // 12)) if mem > 0 else 512
+        self.cmd_max = max(256, min(16384, mem // 16)) if mem > 0 else 512
         if not self.repl.raw_paste:
             self.repl.warm_up(self.cmd_max + 64)
             self.repl.install_guard()

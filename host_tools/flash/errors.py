@@ -61,6 +61,17 @@ class TransferCorrupted(FlashError):
         self.paths = paths
 
 
+class FilesystemDamaged(FlashError):
+    def __init__(self, paths):
+        super().__init__(
+            "after flashing, %s no longer match%s what was written or checked: the device's "
+            "filesystem changed them (the micro:bit's does when it reorganises itself while "
+            "nearly full). The manifest was not updated; run the same command again to "
+            "rewrite them, and keep more of the filesystem free"
+            % (", ".join(paths), "es" if len(paths) == 1 else ""))
+        self.paths = paths
+
+
 class DeviceTimeout(FlashError):
     def __init__(self, what, seconds):
         super().__init__(

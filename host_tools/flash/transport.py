@@ -21,6 +21,7 @@ import ast
 import errno as _errno
 import os
 import re
+import sys
 import time
 
 import serial
@@ -114,8 +115,6 @@ def open_port(port, baudrate=115200):
 
 def device_exception(stderr_text):
     """A typed host exception for a device traceback."""
-    if os.environ.get("FLASH_DEBUG"):
-        print("DEVICE ERR", repr(stderr_text))
     lines = [ln.strip() for ln in stderr_text.strip().splitlines() if ln.strip()]
     last = lines[-1] if lines else "unknown error"
     kind, _, message = last.partition(":")
@@ -149,6 +148,7 @@ class Repl:
         self.sent_bytes = 0
         self.resent = 0  # classic-mode commands sent again after the device garbled them
         self.guarded = False  # classic mode: _x() is defined on the device
+        self.windows = 0  # raw-paste flow-control grants received (0x01)
         baud = getattr(ser, "baudrate", 115200) or 115200
         self.byte_s = self.wire_byte_s = 10.0 / baud  # start bit, 8 data bits, stop bit
         self._rx = b""
@@ -252,8 +252,8 @@ class Repl:
                 tries += 1
                 self._slow_down()
                 continue
-            if os.environ.get("FLASH_DEBUG"):
-                print("FAILED COMMAND", repr(code[:300]))
+            if os.environ.get("GLASSES_FLASH_DEBUG"):
+                sys.stderr.write("flash: %r raised %r\n" % (code[:200], err))
             raise exc
 
     def install_guard(self):
@@ -353,6 +353,7 @@ class Repl:
                 c, self._rx = self._rx[:1], self._rx[1:]
                 if c == b"\x01":
                     remain += window
+                    self.windows += 1
                     deadline = time.monotonic() + timeout_s
                 elif c == b"\x04":  # the device stopped early (a syntax error)
                     self._write(b"\x04")
