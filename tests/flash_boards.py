@@ -113,6 +113,7 @@ class Microbit:
         self.hex_path = hex_path
         self.proc = None
         self.port = None
+        self._keep = None
 
     def start(self):
         qemu = shutil.which("qemu-system-arm")
@@ -138,6 +139,11 @@ class Microbit:
             for line in text.decode("utf-8", "replace").splitlines():
                 if "redirected to /dev/pts/" in line:
                     self.port = "/dev/pts/" + line.split("/dev/pts/")[1].split()[0]
+        # qemu notices that a pty was closed, and then polls it only once a second to see
+        # whether it was opened again: every open of the port would wait up to 1 s, a
+        # delay no real serial port has. Holding the pty open here (never reading it)
+        # keeps qemu connected, so each open is immediate, as on a board.
+        self._keep = os.open(self.port, os.O_RDWR | os.O_NOCTTY)
         try:
             wait_for_prompt(self.port)
         except BoardDidNotStart:
@@ -146,6 +152,9 @@ class Microbit:
         return self
 
     def stop(self):
+        if self._keep is not None:
+            os.close(self._keep)
+            self._keep = None
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

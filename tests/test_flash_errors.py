@@ -14,6 +14,12 @@ from host_tools.flash import build, deploy, transport
 from host_tools.flash import errors as E
 
 
+
+@pytest.fixture(autouse=True)
+def _compile_cache(tmp_path_factory, monkeypatch):
+    # mpy-cross results are cached by content; keep the tests' cache out of ~/.cache.
+    monkeypatch.setenv("GLASSES_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
 def tree(tmp_path, files):
     for name, text in files.items():
         p = tmp_path / name
@@ -193,3 +199,16 @@ def test_build_for_an_unknown_mpy_version_falls_back_to_sources():
     out = build.build_for([("a.py", b"x = 1\n")], 9, notes)
     assert out == [("a.py", b"x = 1\n")]
     assert "no mpy-cross here emits .mpy v9.0" in notes[0]
+
+
+def test_compiled_files_are_cached_by_content(monkeypatch):
+    c = build.compilers()[0]
+    src = b"def f():\n    return 'cached'\n"
+    first = build.compile_one(c, "cached_mod.py", src)
+
+    def no_compiler(*a, **k):
+        raise AssertionError("mpy-cross ran again for an unchanged file")
+    monkeypatch.setattr(build.subprocess, "run", no_compiler)
+    assert build.compile_one(c, "cached_mod.py", src) == first
+    with pytest.raises(AssertionError, match="ran again"):  # other content: compiled
+        build.compile_one(c, "cached_mod.py", src + b"\n# changed\n")

@@ -12,6 +12,12 @@ from host_tools.flash import deploy, transport
 from host_tools.flash import errors as E
 
 
+
+@pytest.fixture(autouse=True)
+def _compile_cache(tmp_path_factory, monkeypatch):
+    # mpy-cross results are cached by content; keep the tests' cache out of ~/.cache.
+    monkeypatch.setenv("GLASSES_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
 @pytest.fixture
 def microbit():
     board = Microbit().start()

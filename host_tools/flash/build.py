@@ -11,6 +11,7 @@ sub-version (v6) or feature flags (v5 and older), bits 10-13 = native architectu
 """
 import ast
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -234,8 +235,32 @@ def pick_compiler(mpy_value, native=False):
     return fallback
 
 
+def cache_dir():
+    """Compiled files are kept by content (source, name, compiler, flags), so an
+    unchanged tree is not compiled again: GLASSES_CACHE_DIR, else ~/.cache/glasses/mpy."""
+    d = os.environ.get("GLASSES_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "glasses")
+    return os.path.join(d, "mpy")
+
+
+def _cache_key(compiler, path, src, march):
+    st = os.stat(compiler.exe)
+    h = hashlib.sha256()
+    for part in (compiler.exe, str(st.st_size), str(st.st_mtime_ns), path, march or ""):
+        h.update(part.encode() + b"\0")
+    h.update(src)
+    return h.hexdigest()
+
+
 def compile_one(compiler, path, src, march=None):
     """The .mpy bytes of one source, or CompileError naming the file and line."""
+    key = _cache_key(compiler, path, src, march)
+    cached = os.path.join(cache_dir(), key[:2], key + ".mpy")
+    try:
+        return _read(cached)
+    except OSError:
+        pass
     with tempfile.TemporaryDirectory() as tmp:
         inp = os.path.join(tmp, "in.py")
         out = os.path.join(tmp, "out.mpy")
@@ -251,7 +276,15 @@ def compile_one(compiler, path, src, march=None):
             lines = text.splitlines()
             raise E.CompileError(path, m.group(1) if m else None,
                                  lines[-1] if lines else "mpy-cross failed")
-        return _read(out)
+        data = _read(out)
+    try:  # written whole, then renamed: a reader never sees half a file
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        with open(cached + ".part", "wb") as f:
+            f.write(data)
+        os.replace(cached + ".part", cached)
+    except OSError:
+        pass  # no cache: still correct, only slower
+    return data
 
 
 def needs_native(src):

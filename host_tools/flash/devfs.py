@@ -223,6 +223,7 @@ class Device:
         self.repl = repl
         self.info = None
         self.cmd_max = 512  # longest command sent, in bytes: fits the device's RAM
+        self._writers = False
 
     def probe(self):
         # A short first command: it settles raw-paste vs classic, and gives the RAM budget.
@@ -246,11 +247,18 @@ class Device:
             head += "_a=binascii.a2b_base64\n"
         self.repl.exec(head + HELPERS)
         self.repl.exec(HELPERS_HASH)
+        self._writers = False
+
+    def _need_writers(self):
+        """The helpers that change files, defined once something is to be changed."""
+        if self._writers:
+            return
         self.repl.exec(HELPERS_WRITE)
         if self.info.has_dirs:
             self.repl.exec(HELPERS_DIRS)
         if not self.info.has_rename:
             self.repl.exec(HELPERS_COPY)
+        self._writers = True
 
     def _batches(self, paths, overhead=8):
         batch, size = [], 32
@@ -275,6 +283,7 @@ class Device:
     def write(self, path, data, progress=None):
         """Write data to path, each command no longer than cmd_max (halved and sent again
         on a MemoryError). progress(nbytes) after each chunk."""
+        self._need_writers()
         self.repl.exec("_o(%r)" % path)
         try:
             i = 0
@@ -306,6 +315,7 @@ class Device:
                     pass
 
     def commit(self, tmp, path):
+        self._need_writers()
         if self.info.has_rename:
             self.repl.exec("os.rename(%r,%r)" % (tmp, path))
         else:
@@ -313,17 +323,21 @@ class Device:
 
     def reserve(self, nbytes):
         """Prove that nbytes more fit on a device without rename (then free them again)."""
+        self._need_writers()
         self.repl.exec("_rs(%d)" % nbytes)
 
     def remove(self, paths):
+        self._need_writers()
         for batch in self._batches(list(paths)):
             self.repl.exec("_rm(%s)" % "".join(repr(p) + "," for p in batch))
 
     def mkdirs(self, dirs):
+        self._need_writers()
         for d in dirs:
             self.repl.exec("_md(%r)" % d)
 
     def rmdirs(self, dirs):
+        self._need_writers()
         for batch in self._batches(list(dirs)):
             self.repl.exec("_rd(%s)" % "".join(repr(p) + "," for p in batch))
 

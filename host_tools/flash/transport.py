@@ -373,10 +373,11 @@ class Repl:
         """Soft-reset from the raw REPL (a clean heap; main.py does not run on MCU ports)
         and enter the raw REPL again."""
         self._write(b"\x04")
-        self.drain(quiet_s=0.2, limit_s=2.0)
         self.raw_paste = None if self.raw_paste is not False else False
         self.guarded = False
-        self.enter()
+        got = self.read_until(BANNER, 2.0, fail=False)
+        if not (got.endswith(BANNER) and b"soft reboot" in got):
+            self.enter()  # not back in the raw REPL by itself (the unix port restarts)
 
     def soft_reset(self, boot_s=3.0):
         """Soft-reset from the friendly REPL so boot.py/main.py run; return the boot log
