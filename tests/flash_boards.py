@@ -20,6 +20,7 @@ raw-paste request makes it read zeros forever; it can show the classic raw REPL 
 Both start within bounded waits and raise BoardDidNotStart with what they saw otherwise.
 Run this file to get a board to play with: `python tests/flash_boards.py microbit|unix`.
 """
+import contextlib
 import fcntl
 import os
 import select
@@ -82,28 +83,34 @@ _walk('')
 """
 
 
-def snapshot(port):
-    """{path: bytes} of every file on the board (read with a fresh raw REPL session)."""
+@contextlib.contextmanager
+def session(port):
+    """A raw REPL session set up as the flasher sets up its own (on a classic-mode board:
+    the grown command buffer and the length-checked commands), so that what the tests
+    run and read arrives whole."""
     from host_tools.flash import devfs, transport
     repl = transport.Repl(transport.open_port(port), port)
     try:
         repl.enter()
-        names = repl.eval_lines(WALK)
         dev = devfs.Device(repl)
+        dev.probe()
+        yield repl, dev
+    finally:
+        repl.close()
+
+
+def snapshot(port):
+    """{path: bytes} of every file on the board (read in a fresh raw REPL session)."""
+    with session(port) as (repl, dev):
+        names = repl.eval_lines(WALK)
+        dev.install_helpers()
         return {n: dev.read(n) for n in names}
-    finally:
-        repl.close()
 
 
-def run_on(port, code):
+def run_on(port, code, timeout_s=None):
     """Run code on the board in its raw REPL; return what it printed."""
-    from host_tools.flash import transport
-    repl = transport.Repl(transport.open_port(port), port)
-    try:
-        repl.enter()
-        return repl.exec(code).decode()
-    finally:
-        repl.close()
+    with session(port) as (repl, _):
+        return repl.exec(code, timeout_s).decode()
 
 
 class Microbit:

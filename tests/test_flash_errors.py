@@ -74,6 +74,13 @@ def test_port_busy_when_its_lock_is_held(pty_port):
     transport.open_port(pty_port).close()  # free again
 
 
+def test_a_path_that_is_not_a_serial_port(tmp_path):
+    f = tmp_path / "not-a-tty"
+    f.write_bytes(b"")
+    with pytest.raises(E.PortError, match="cannot open"):
+        transport.open_port(str(f))
+
+
 def test_a_silent_device_is_not_micropython(pty_port):
     with pytest.raises(E.NotMicroPython, match="nothing answered"):
         deploy.flash(pty_port, [("a.py", b"x = 1\n")], enter_timeout_s=0.5)

@@ -226,8 +226,9 @@ def test_cli_says_which_fallbacks_it_used(microbit, tmp_path, capsys):
     for name, data in TREE.items():
         (tmp_path / name).write_bytes(data)
     rc = cli.main(["flash", "--port", microbit.port, str(tmp_path)])
-    out = " ".join(capsys.readouterr().out.split())
-    assert rc == 0
+    cap = capsys.readouterr()
+    out = " ".join(cap.out.split())
+    assert rc == 0, cap.err
     assert "no .mpy support" in out and "deploying .py sources" in out
     assert "size + Adler-32 computed on the device in Python (it has no hashlib)" in out
     assert "no os.rename" in out

@@ -194,6 +194,25 @@ def test_a_tree_needing_an_old_compiler_uses_it(board):
     assert any("mpy-cross current (emits v6.3)" in n for n in res.notes)
 
 
+def test_device_exceptions_arrive_typed_and_a_hung_device_times_out(board):
+    repl = transport.Repl(transport.open_port(board.port), board.port)
+    try:
+        repl.enter()
+        with pytest.raises(E.DeviceFileMissing) as ei:
+            repl.exec("open('no/such/file')")
+        assert ei.value.errno == 2
+        with pytest.raises(E.DeviceError) as ei:
+            repl.exec("1/0")
+        assert ei.value.kind == "ZeroDivisionError"
+        assert repl.exec("print('still fine')") == b"still fine\n"
+        with pytest.raises(E.DeviceTimeout, match="did not answer within 0.5 s"):
+            repl.exec("import time\ntime.sleep(3)", timeout_s=0.5)
+    finally:
+        repl.close()
+    # The next session interrupts what still runs and works again.
+    assert run_on(board.port, "print(6*7)").strip() == "42"
+
+
 # ---- faults injected on the device ------------------------------------------------------------
 def inject(port, code):
     run_on(port, "import builtins\n_bo = builtins.open\n" + code)

@@ -163,7 +163,7 @@ def _rs(n):
 READ = """def _rf(p):
  f=open(p,'rb')
  while 1:
-  d=f.read(256)
+  d=f.read(128)
   if not d:
    break
   print(repr(d))
@@ -224,6 +224,7 @@ class Device:
         self.info = None
         self.cmd_max = 512  # longest command sent, in bytes: fits the device's RAM
         self._writers = False
+        self._reader = False
 
     def probe(self):
         # A short first command: it settles raw-paste vs classic, and gives the RAM budget.
@@ -248,6 +249,7 @@ class Device:
         self.repl.exec(head + HELPERS)
         self.repl.exec(HELPERS_HASH)
         self._writers = False
+        self._reader = False
 
     def _need_writers(self):
         """The helpers that change files, defined once something is to be changed."""
@@ -259,6 +261,32 @@ class Device:
         if not self.info.has_rename:
             self.repl.exec(HELPERS_COPY)
         self._writers = True
+
+    def _fresh_heap(self):
+        """Out of RAM (a small, fragmented heap): soft-reset from the raw REPL and define
+        the helpers again. Everything the flash has done so far is on the filesystem."""
+        classic = self.repl.raw_paste is False
+        writers, reader = self._writers, self._reader
+        self.repl.soft_reset_raw()
+        if classic:
+            self.repl.warm_up(self.cmd_max + 64)
+            self.repl.install_guard()
+        self.install_helpers()
+        if writers:
+            self._need_writers()
+        if reader:
+            self.repl.exec(READ)
+            self._reader = True
+
+    def _run(self, code, lines=False):
+        """exec (or eval_lines) with one retry on a fresh heap after a MemoryError."""
+        for attempt in (0, 1):
+            try:
+                return self.repl.eval_lines(code) if lines else self.repl.exec(code)
+            except E.DeviceOutOfMemory:
+                if attempt:
+                    raise
+                self._fresh_heap()
 
     def _batches(self, paths, overhead=8):
         batch, size = [], 32
@@ -275,16 +303,18 @@ class Device:
         """{path: (check of path or None, check of path.tmp or None)}"""
         out = {}
         for batch in self._batches(list(paths)):
-            res = self.repl.eval_lines("_q(%s)" % ",".join(repr(p) for p in batch))
+            res = self._run("_q(%s)" % ",".join(repr(p) for p in batch), lines=True)
             for p, r in zip(batch, res):
                 out[p] = (r[0], r[1])
         return out
 
     def write(self, path, data, progress=None):
         """Write data to path, each command no longer than cmd_max (halved and sent again
-        on a MemoryError). progress(nbytes) after each chunk."""
+        on a MemoryError; at the smallest size, once more from the start on a fresh
+        heap). progress(nbytes) after each chunk."""
         self._need_writers()
-        self.repl.exec("_o(%r)" % path)
+        fresh = False
+        self._run("_o(%r)" % path)
         try:
             i = 0
             n = self.cmd_max
@@ -298,9 +328,17 @@ class Device:
                 try:
                     self.repl.exec("_w(%s,%d)" % (lit, len(part)), guard=False)
                 except E.DeviceOutOfMemory:
-                    if self.cmd_max <= 128:
+                    if self.cmd_max > 128:
+                        self.cmd_max //= 2
+                    elif fresh:
                         raise
-                    self.cmd_max //= 2
+                    else:
+                        fresh = True
+                        self._fresh_heap()
+                        self._run("_o(%r)" % path)
+                        if progress and i:
+                            progress(-i)
+                        i = 0
                     n = self.cmd_max
                     continue
                 i += len(part)
@@ -317,36 +355,36 @@ class Device:
     def commit(self, tmp, path):
         self._need_writers()
         if self.info.has_rename:
-            self.repl.exec("os.rename(%r,%r)" % (tmp, path))
+            self._run("os.rename(%r,%r)" % (tmp, path))
         else:
-            self.repl.exec("_cp(%r,%r)" % (tmp, path))
+            self._run("_cp(%r,%r)" % (tmp, path))
 
     def reserve(self, nbytes):
         """Prove that nbytes more fit on a device without rename (then free them again)."""
         self._need_writers()
-        self.repl.exec("_rs(%d)" % nbytes)
+        self._run("_rs(%d)" % nbytes)
 
     def remove(self, paths):
         self._need_writers()
         for batch in self._batches(list(paths)):
-            self.repl.exec("_rm(%s)" % "".join(repr(p) + "," for p in batch))
+            self._run("_rm(%s)" % "".join(repr(p) + "," for p in batch))
 
     def mkdirs(self, dirs):
         self._need_writers()
         for d in dirs:
-            self.repl.exec("_md(%r)" % d)
+            self._run("_md(%r)" % d)
 
     def rmdirs(self, dirs):
         self._need_writers()
         for batch in self._batches(list(dirs)):
-            self.repl.exec("_rd(%s)" % "".join(repr(p) + "," for p in batch))
+            self._run("_rd(%s)" % "".join(repr(p) + "," for p in batch))
 
     def read(self, path):
         """The bytes of a device file (DeviceFileMissing if it is not there)."""
-        if not getattr(self, "_read_ok", False):
+        if not self._reader:
             self.repl.exec(READ)
-            self._read_ok = True
-        return b"".join(self.repl.eval_lines("_rf(%r)" % path))
+            self._reader = True
+        return b"".join(self._run("_rf(%r)" % path, lines=True))
 
 
 def is_enospc(exc):

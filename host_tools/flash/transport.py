@@ -271,18 +271,14 @@ class Repl:
                               "garbled)", self.timeout_s)
 
     def warm_up(self, nbytes):
-        """Classic raw REPL: make the device grow its command buffer to nbytes once."""
+        """Classic raw REPL: make the device grow its command buffer to nbytes once (a
+        comment: bytes lost on the way do not matter, a lost Ctrl-D is sent again)."""
         self.drain(quiet_s=0.01, limit_s=0.1)
-        start = time.monotonic()
-        body = b"#" * nbytes
-        for i in range(0, len(body), CLASSIC_BURST):
-            ahead = start + i * self.byte_s - time.monotonic()
-            if ahead > 0:
-                time.sleep(ahead)
-            self._write(body[i:i + CLASSIC_BURST])
-        time.sleep(0.02)
-        self._write(b"\x04")
-        self.read_until(b"\x04\x04>", self.timeout_s, "growing the command buffer")
+        for _ in range(CLASSIC_RETRIES + 1):
+            if self._classic(b"#" * nbytes):
+                self.read_until(b"\x04\x04>", self.timeout_s, "growing the command buffer")
+                return
+        raise E.DeviceTimeout("waiting for OK after a command", OK_TIMEOUT_S)
 
     def eval(self, expr, timeout_s=None):
         out = self.exec("print(repr(%s))" % expr, timeout_s)
