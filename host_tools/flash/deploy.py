@@ -192,8 +192,15 @@ def _deploy(dev, files, version, board, rep, res, on_chunk):
         else:
             to_write.append((path, data))
         to_commit.append((path, data, real[0] if real else 0))
+    # .tmp files a cut-off run left that this run does not use (the file was put back).
+    commit_paths = set(p for p, _, _ in to_commit)
+    stale = [p + devfs.TMP for p, (_, tmp) in state.items()
+             if tmp is not None and p not in commit_paths and p not in obsolete]
+    if stale:
+        dev.remove(stale)
     if not to_commit and not obsolete:
-        rep.say("up to date: %d files match, nothing written" % len(res.skipped))
+        rep.say("up to date: %d files match, nothing written%s" % (
+            len(res.skipped), "; %d stale .tmp file(s) removed" % len(stale) if stale else ""))
         return
     if res.resumed:
         rep.say("resuming: %d file(s) already complete as .tmp from an interrupted run"

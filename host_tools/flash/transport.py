@@ -376,10 +376,11 @@ class Repl:
             self.enter()  # not back in the raw REPL by itself (the unix port restarts)
 
     def soft_reset(self, boot_s=3.0):
-        """Soft-reset from the friendly REPL so boot.py/main.py run; return the boot log
-        (what the device printed until its next prompt, or boot_s seconds)."""
+        """Soft-reset from the friendly REPL so boot.py/main.py run; return the boot log:
+        what the device printed until the prompt after its reset banner, or boot_s
+        seconds (a main.py that runs forever never gives the prompt back)."""
         self._write(b"\r\x02")  # friendly REPL
-        self.read_until(b">>> ", 2.0, fail=False)
+        self.read_until(b">>> ", 5.0, fail=False)
         self.drain(quiet_s=0.05, limit_s=0.3)
         self._write(b"\x04")
         deadline = time.monotonic() + boot_s
@@ -388,7 +389,9 @@ class Repl:
             self._fill()
             log += self._rx
             self._rx = b""
-            if log.rstrip().endswith(b">>>") and b"\n" in log:
+            # MCU ports print "soft reboot"; a restarted unix port prints its banner.
+            if (b"soft reboot" in log or b"MicroPython " in log) and \
+                    log.rstrip().endswith(b">>>"):
                 break
         return log.decode("utf-8", "replace")
 
