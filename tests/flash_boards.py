@@ -324,7 +324,7 @@ class PtyBoard:
 class UnixBoard(PtyBoard):
     """MicroPython's unix port on a pty, with a file-backed littlefs volume."""
 
-    def __init__(self, blocks=256, workdir=None):
+    def __init__(self, blocks=1024, workdir=None):
         self._own = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="unixboard-")
         self.image = os.path.join(self.workdir, "flash.img")

@@ -25,7 +25,7 @@ def _compile_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def board(tmp_path):
-    b = UnixBoard(blocks=256, workdir=str(tmp_path / "board")).start()
+    b = UnixBoard(blocks=1024, workdir=str(tmp_path / "board")).start()
     yield b
     b.stop()
 
@@ -297,7 +297,8 @@ def glasses_root(tmp_path, monkeypatch):
 def test_glasses_firmware_from_the_cli(board, glasses_root, capsys):
     rc = cli.main(["flash", "--port", board.port, "--board", "testboard",
                    "--reset", "never"])
-    out = " ".join(capsys.readouterr().out.split())
+    cap = capsys.readouterr()
+    out = " ".join((cap.out + cap.err).split())
     assert rc == 0, out
     version = build.firmware_version()
     assert "glasses firmware %s for testboard" % version in out

@@ -298,7 +298,9 @@ def check_syntax(files):
         return None
     for path, src in files:
         if path.endswith(".py"):
-            compile_one(cs[0], path, src)
+            # native/viper code needs an architecture to compile at all; any will do for a
+            # syntax check (the device's own is used when building for it)
+            compile_one(cs[0], path, src, "x64" if needs_native(src) else None)
     return cs[0]
 
 
