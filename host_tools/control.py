@@ -86,7 +86,8 @@ async def request(path, op, timeout_s=10.0, **args):
 
 def _result(raw):
     if not raw:
-        raise exits.GlassesError("failed", "the host closed the control connection")
+        raise exits.GlassesError("failed", "the host closed the control connection (did it "
+                                 "stop?)")
     msg = json.loads(raw)
     if msg.get("ok"):
         return msg.get("result")

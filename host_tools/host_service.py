@@ -19,10 +19,14 @@ import os
 import time
 
 from firmware.link import kinds
-from firmware.link.channels import CONTROL, EV_AUDIO_GAP, EV_CLOSED, EV_DEAD, EV_OPEN
+from firmware.link.channels import CONTROL, EV_AUDIO_GAP, EV_OPEN
 from host_tools import exits, link_ops, plugins
 from host_tools.link_ops import LOG_QUEUE, put_bounded
 from host_tools.phone import VersionMismatch
+
+LOG_BACKLOG = 64  # log records a new follower gets first (the glasses' ring is as long)
+_SEQ_MASK = (1 << 30) - 1  # firmware/runtime/log.py numbers records modulo 2**30
+
 
 class HostService:
     def __init__(self, make_phone, plugin_list=None, announce=None):
@@ -38,6 +42,9 @@ class HostService:
         self.audio_gap_packets = 0
         self.log_dropped = 0
         self.recent = collections.deque(maxlen=20)  # (wall time, text) for views
+        self.backlog = collections.deque(maxlen=LOG_BACKLOG)  # latest log records
+        self._log_seq = None  # seq of the newest log record seen
+        self._asked = None  # the phone that last asked the glasses for their log
         self._resume = asyncio.Event()
         self._stopping = False
         self._subs = {}  # log queue -> min level
@@ -85,13 +92,13 @@ class HostService:
 
     def _on_session_event(self, kind, detail):
         if kind == EV_OPEN:
-            if self._subs:  # the glasses may have restarted: ask for the log again
-                self.phone.send(CONTROL, link_ops.logs_request(True, self._min_level()))
+            if detail.get("peer_reset"):  # the glasses restarted: their log starts anew
+                self._log_seq = None
+            if self._subs and (detail.get("peer_reset") or self._asked is not self.phone):
+                self._ask_logs(True)  # a new session (after forget) or restarted glasses
         elif kind == EV_AUDIO_GAP:
             self.audio_gaps += 1
             self.audio_gap_packets += detail[1]
-        elif kind in (EV_CLOSED, EV_DEAD):
-            pass  # Phone announces it and reconnects
 
     # ---- state for views and `hello` ----------------------------------------------------
     def state(self):
@@ -179,10 +186,7 @@ class HostService:
             self.paused = "the glasses forgot their bonds; `glasses connect` pairs again"
             phone.stop()
 
-        ok, detail, removed = await link_ops.forget(phone, timeout_s, before_drop=pause)
-        if not ok:
-            self.paused = None
-            self._resume.set()
+        ok, detail, removed = await link_ops.forget(phone, timeout_s, dropped=pause)
         self._note("forget: %s%s" % (detail, "; host keys removed" if removed else ""))
         return ok, detail, removed
 
@@ -192,22 +196,41 @@ class HostService:
         return min(levels) if levels else None
 
     def subscribe_logs(self, level=None):
+        """A queue of log records (dicts) for one follower: the backlog first, then new
+        ones. The glasses are asked once, whatever the number of followers."""
         q = asyncio.Queue(LOG_QUEUE)
+        for rec in self.backlog:
+            if _shown(rec, level):
+                put_bounded(q, rec)
+        before = self._min_level() if self._subs else -1
         self._subs[q] = level
-        if self.phone is not None:
-            self.phone.send(CONTROL, link_ops.logs_request(True, self._min_level()))
+        if self._min_level() != before:
+            self._ask_logs(True)
         return q
 
     def unsubscribe_logs(self, q):
-        self._subs.pop(q, None)
-        if self.phone is not None:
-            on = bool(self._subs)
-            self.phone.send(CONTROL, link_ops.logs_request(on, self._min_level()))
+        if self._subs.pop(q, None) is not None and not self._subs:
+            self._ask_logs(False)
+
+    def _ask_logs(self, on):
+        p = self.phone
+        if p is not None and p.driver.session is not None:  # its run() has begun
+            p.send(CONTROL, link_ops.logs_request(on, self._min_level()))
+            self._asked = p if on else None
 
     def _on_log(self, msg):
         rec = link_ops.log_record(msg)
+        seq = rec["seq"]
+        if isinstance(seq, int):
+            last = self._log_seq
+            if last is not None and ((seq - last - 1) & _SEQ_MASK) >= (1 << 29):
+                return  # seen already: the glasses resend their ring when asked again
+            self._log_seq = seq
+        self.backlog.append(rec)
         for q, level in list(self._subs.items()):
-            if level is not None and isinstance(rec["level"], int) and rec["level"] < level:
-                continue
-            if not put_bounded(q, rec):
+            if _shown(rec, level) and not put_bounded(q, rec):
                 self.log_dropped += 1
+
+
+def _shown(rec, level):
+    return level is None or not isinstance(rec["level"], int) or rec["level"] >= level

@@ -70,10 +70,10 @@ def log_record(msg):
             "text": msg.get(4)}
 
 
-async def forget(phone, timeout_s=5.0, before_drop=None):
-    """The glasses forget every bond; then this host forgets its keys for them.
-    before_drop() runs once they answered (a host stops reconnecting there). Returns
-    (ok, detail, host_keys_removed)."""
+async def forget(phone, timeout_s=5.0, dropped=None):
+    """The glasses forget every bond (and drop the link); then this host forgets its keys
+    for them. dropped() runs once the link is gone after an ok (a host stops reconnecting
+    there, or it would pair again). Returns (ok, detail, host_keys_removed)."""
     client = phone.client
     if client is None:
         raise exits.GlassesError("link_timeout", "not connected to the glasses")
@@ -82,14 +82,14 @@ async def forget(phone, timeout_s=5.0, before_drop=None):
     except asyncio.TimeoutError:
         raise exits.GlassesError("link_timeout", "the glasses did not answer the forget "
                                  "request within %.0f s" % timeout_s) from None
-    if before_drop is not None:
-        before_drop()
     if not ok:
         return ok, detail, False
     loop = asyncio.get_running_loop()
-    end = loop.time() + FORGET_DROP_S
+    end = loop.time() + FORGET_DROP_S  # they forget ~100 ms after answering, and drop us
     while client.is_connected and loop.time() < end:
         await asyncio.sleep(0.02)
+    if dropped is not None:
+        dropped()
     try:
         await client.unpair()  # our keys for them (bleak: the OS's bond; bumble: bonds.json)
     except Exception as e:
@@ -127,6 +127,9 @@ class DirectLink:
         if phone.is_open():
             return phone.peer
         if self._task in done:
+            if self._task.cancelled():  # bumble cancels what a dropped connection waited for
+                raise exits.GlassesError("failed", "the connection dropped while it was "
+                                         "being set up; try again")
             e = self._task.exception()
             if e is not None:
                 raise exits.classify(e, self.radio)
@@ -148,10 +151,7 @@ class DirectLink:
             await asyncio.sleep(0.02)
         phone.stop()
         if self._task is not None:
-            try:
-                await self._task
-            except Exception:
-                pass
+            await asyncio.gather(self._task, return_exceptions=True)
         phone.driver.close()
         await self.radio.close()
 

@@ -188,6 +188,8 @@ class Phone:
                 await self.client.disconnect()
         except Exception:  # already gone
             pass
+        if self._disconnected is not None:  # bleak calls no callback for our own disconnect
+            self._disconnected.set()
 
     # ---- transport ------------------------------------------------------------------------
     async def _write(self, frame):
@@ -248,6 +250,20 @@ class Phone:
             except Exception:
                 pass
 
+    async def _attempt(self):
+        """connect_once() in a task of its own: bumble cancels the requests pending on a
+        connection that drops, and that CancelledError must end the attempt, not run()."""
+        t = asyncio.ensure_future(self.connect_once())
+        try:
+            await asyncio.wait({t})
+        except asyncio.CancelledError:  # run() itself is cancelled
+            t.cancel()
+            await asyncio.gather(t, return_exceptions=True)
+            raise
+        if t.cancelled():
+            raise PhoneError("the connection dropped while it was being set up")
+        return t.result()
+
     async def run(self):
         """Keep the link up until stop(): reconnect with exponential backoff."""
         self.driver.attach(self.session)
@@ -256,7 +272,7 @@ class Phone:
         try:
             while not self._stopping:
                 try:
-                    await self.connect_once()
+                    await self._attempt()
                     delay = self.backoff_s[0]
                 except asyncio.CancelledError:
                     raise

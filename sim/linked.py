@@ -13,6 +13,7 @@ The phone is host_tools.phone.Phone on bleak with the bumble backend, reaching t
 glasses' radio through a host controller on the same LocalLink; its session uses the
 world's clock, so virtual time covers both ends.
 """
+import asyncio
 import tempfile
 
 from sim.runner import SimGlasses
@@ -74,6 +75,8 @@ class Linked:
         if self.phone is not None:
             self.phone.stop()
         self.glasses.stop()
+        if self._tasks:  # let them end by themselves (a phone hangs up cleanly)
+            await asyncio.wait(self._tasks, timeout=2)
         for t in self._tasks:
             if not t.done():
                 t.cancel()
