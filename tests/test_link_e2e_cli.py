@@ -266,3 +266,28 @@ def test_pairing_refused(tmp_path, cfg, capsys, monkeypatch):
 def test_a_bad_radio_spec_is_a_usage_error(cfg, capsys):
     code, out = run(capsys, "status", "--radio", "virtual:nowhere")
     assert code == exits.USAGE and "expected virtual:HOST:PORT" in out
+
+
+# ---- `make sim` in real time -------------------------------------------------------------
+def test_make_sim_pairs_with_its_host_and_serves_the_radio_and_the_endpoint(cfg):
+    from sim import runner
+    lines = []
+    code = runner.main(seconds=3, seed=3, live=False, port=0, control_dir=str(cfg),
+                       out=lines.append)
+    text = "\n".join(lines)
+    assert code == 0, text
+    assert "real time, 3 simulated s, with its host" in lines[0]
+    assert "radio: hosts connect with `glasses scan --radio virtual:127.0.0.1:" in text
+    assert "control endpoint %s" % (cfg / "control.sock") in text
+    assert "INFO  link up" in text and "host link open: xiao_esp32s3_sense 0.1.0" in text
+    assert "host: link open: xiao_esp32s3_sense 0.1.0, connects 1" in text
+    assert not (cfg / "control.sock").exists()
+
+
+def test_make_sim_live_view_shows_the_link(cfg, capsys):
+    from sim import runner
+    code = runner.main(seconds=2.5, seed=3, live=True, port=0, control_dir=str(cfg),
+                       out=lambda line: None)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "link: glasses and host" in out and "host state" in out and "open" in out
