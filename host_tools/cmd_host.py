@@ -105,7 +105,8 @@ async def host_main(radio, console, name=None, live=False, every_s=30.0, started
             console.print("[red]error:[/red] %s" % e.message, highlight=False)
             return e.exit_code
         finally:
-            svc.stop()
+            svc.stop()  # the phone hangs up; give it a moment before cutting it short
+            await asyncio.wait({task}, timeout=2)
             if not task.done():
                 task.cancel()
             try:

@@ -130,7 +130,8 @@ class HostService:
         p = self.phone
         d["host_link"] = p.session.stats() if p is not None else {}
         d["audio_gaps"] = self.audio_gaps
-        d["rpc"] = ({"completed": p.rpc.completed, "failed": p.rpc.failed,
+        d["rpc"] = ({"running": sorted(j.method for j in p.rpc.server.jobs.values()),
+                     "completed": p.rpc.completed, "failed": p.rpc.failed,
                      "timed_out": p.rpc.timed_out, "cancelled": p.rpc.cancelled}
                     if p is not None else {})
         d["log_followers"] = len(self._subs)
@@ -209,8 +210,10 @@ class HostService:
         return q
 
     def unsubscribe_logs(self, q):
-        if self._subs.pop(q, None) is not None and not self._subs:
-            self._ask_logs(False)
+        if q in self._subs:
+            del self._subs[q]
+            if not self._subs:
+                self._ask_logs(False)
 
     def _ask_logs(self, on):
         p = self.phone

@@ -35,7 +35,9 @@ def link_table(snap, glasses=None):
         row(label, g.get(key, ""), h.get(key, ""))
     rpc = snap.get("rpc") or {}
     if rpc:
-        row("offload jobs", "", "%d done, %d failed, %d timed out" % (
+        running = rpc.get("running") or []
+        row("offload jobs", "", "%s%d done, %d failed, %d timed out" % (
+            "running: %s; " % ", ".join(running) if running else "",
             rpc.get("completed", 0), rpc.get("failed", 0), rpc.get("timed_out", 0)))
     plugins = snap.get("plugins") or {}
     if plugins:

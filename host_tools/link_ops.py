@@ -11,7 +11,7 @@ import asyncio
 import inspect
 
 from firmware.link import kinds
-from firmware.link.channels import CONTROL, RELIABLE
+from firmware.link.channels import CONTROL, EV_CLOSED, EV_DEAD, RELIABLE
 from firmware.runtime.log import INFO
 from host_tools import exits, plugins
 from host_tools.phone import Phone
@@ -100,12 +100,20 @@ async def forget(phone, timeout_s=5.0, dropped=None):
 class DirectLink:
     """The CLI's own link to the glasses (no host running): one connection, one session."""
 
-    def __init__(self, radio, name=None, address=None, timeout_s=5.0):
+    def __init__(self, radio, name=None, address=None, timeout_s=5.0, connect_timeout_s=None):
         self.radio = radio
         self.timeout_s = timeout_s
+        self.connect_timeout_s = CONNECT_TIMEOUT_S if connect_timeout_s is None \
+            else connect_timeout_s
         self.phone = Phone(radio, name=name, address=address, scan_timeout_s=timeout_s,
                            announce=lambda text: None)
+        self.phone.on_session_event = self._on_session_event
+        self.ended = None  # (kind, detail) of the session event that ended the link
         self._task = None
+
+    def _on_session_event(self, kind, detail):
+        if kind in (EV_CLOSED, EV_DEAD):
+            self.ended = (kind, detail)
 
     @property
     def via(self):
@@ -118,9 +126,9 @@ class DirectLink:
         phone.driver.attach(phone.session)
         self._task = asyncio.ensure_future(phone.connect_once())
         opened = asyncio.ensure_future(phone.wait_open())
+        limit_s = self.timeout_s + self.connect_timeout_s
         try:
-            done, _ = await asyncio.wait({self._task, opened},
-                                         timeout=self.timeout_s + CONNECT_TIMEOUT_S,
+            done, _ = await asyncio.wait({self._task, opened}, timeout=limit_s,
                                          return_when=asyncio.FIRST_COMPLETED)
         finally:
             opened.cancel()
@@ -135,12 +143,15 @@ class DirectLink:
                 raise exits.classify(e, self.radio)
             if phone.fatal is not None:
                 raise exits.classify(phone.fatal, self.radio)
+            if self.ended is not None and self.ended[0] == EV_DEAD:
+                raise exits.GlassesError("link_timeout", "connected, but the link did not "
+                                         "open: %s" % (self.ended[1],))
             raise exits.GlassesError("failed", "the glasses ended the connection before "
                                      "the link opened (%s)" % (phone.closed_reason or
                                                                "no reason given"))
-        raise exits.GlassesError("link_timeout", "the link did not open within %.0f s (%s)"
-                                 % (self.timeout_s + CONNECT_TIMEOUT_S,
-                                    phone.closed_reason or "no hello from the glasses"))
+        raise exits.GlassesError("link_timeout", "%s within %.0f s" % (
+            "connected, but the link did not open" if phone.client is not None else
+            "could not connect", limit_s))
 
     async def close(self):
         phone = self.phone

@@ -77,6 +77,7 @@ class Linked:
         self.glasses.stop()
         if self._tasks:  # let them end by themselves (a phone hangs up cleanly)
             await asyncio.wait(self._tasks, timeout=2)
+            await asyncio.sleep(0.05)  # and the radio finish what the hang-up started
         for t in self._tasks:
             if not t.done():
                 t.cancel()

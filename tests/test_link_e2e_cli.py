@@ -229,6 +229,30 @@ def test_glasses_host_stops_on_a_version_mismatch(tmp_path, cfg, capsys):
     assert "speaks version 1" in text and "speaks version 2" in text
 
 
+def _never_opens(g):
+    g.app.link.session.link_up = lambda mtu: None  # a firmware that never says hello
+
+
+def _ignores_status(g):
+    g.app.link.route(kinds.STATUS_REQ, lambda msg: None)  # a firmware that never answers
+
+
+def test_link_timeout_when_the_glasses_never_say_hello(tmp_path, cfg, capsys):
+    with RigThread(tmp_path, host=False, on_boot=_never_opens) as rig:
+        code, out = run(capsys, "status", "--radio", rig.radio_spec)
+    assert code == exits.LINK_TIMEOUT and "connected, but the link did not open" in out
+
+
+def test_link_timeout_when_the_glasses_do_not_answer(tmp_path, cfg, capsys):
+    with RigThread(tmp_path, on_boot=_ignores_status, control_dir=str(cfg)) as rig:
+        rig.wait_open()
+        code, out = run(capsys, "status", "--timeout", "1")  # through the host
+        assert code == exits.LINK_TIMEOUT and "did not answer the status request" in out
+    with RigThread(tmp_path / "2", host=False, on_boot=_ignores_status) as rig:
+        code, out = run(capsys, "status", "--timeout", "1", "--radio", rig.radio_spec)
+    assert code == exits.LINK_TIMEOUT and "did not answer the status request" in out
+
+
 def test_no_simulator_radio_listening(cfg, capsys):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
