@@ -116,6 +116,25 @@ async def stream(path, op, **args):
 
 
 # ---- server ---------------------------------------------------------------------------
+def _parse(raw):
+    """The request in one line, or GlassesError("bad_request") saying what is wrong."""
+    if raw is None:
+        raise exits.GlassesError("bad_request", "request longer than %d bytes" % MAX_LINE)
+    try:
+        req = json.loads(raw)
+    except ValueError as e:  # not JSON, not UTF-8
+        raise exits.GlassesError("bad_request", "not a JSON line: %s" % e) from None
+    if not isinstance(req, dict) or req.get("op") not in OPS:
+        raise exits.GlassesError("bad_request", "unknown request %s (ops: %s)" %
+                                 (raw[:80].decode("utf-8", "replace").strip(), ", ".join(OPS)))
+    t = req.get("timeout_s", 10.0)
+    if t is not None and (not isinstance(t, (int, float)) or isinstance(t, bool) or
+                          not 0 < t <= 3600):
+        raise exits.GlassesError("bad_request", "timeout_s must be a number of seconds "
+                                 "in (0, 3600], not %r" % (t,))
+    return req
+
+
 class ControlServer:
     """Serves the endpoint for a host_tools.host_service.HostService."""
 
@@ -153,24 +172,21 @@ class ControlServer:
 
     async def _client(self, reader, writer):
         try:
-            raw = await reader.readline()
-            if not raw:
+            try:
+                raw = await reader.readline()
+            except ValueError:  # longer than MAX_LINE without a newline
+                raw = None
+            if raw == b"":
                 return
             self.requests += 1
             try:
-                req = json.loads(raw)
-                if not isinstance(req, dict) or req.get("op") not in OPS:
-                    raise exits.GlassesError("bad_request", "unknown request %r (ops: %s)" %
-                                             (raw[:80], ", ".join(OPS)))
+                req = _parse(raw)
                 if req["op"] == "logs":
                     await self._logs(req, reader, writer)
                     return
-                result = await self._call(req)
-                reply = {"ok": True, "result": result}
+                reply = {"ok": True, "result": await self._call(req)}
             except exits.GlassesError as e:
                 reply = {"ok": False, "kind": e.kind, "error": e.message}
-            except (ValueError, TypeError) as e:
-                reply = {"ok": False, "kind": "bad_request", "error": str(e)}
             except Exception as e:  # report it; the host goes on
                 reply = {"ok": False, "kind": "failed",
                          "error": "%s: %s" % (type(e).__name__, e)}
@@ -178,7 +194,7 @@ class ControlServer:
                 self.errors += 1
             writer.write(_line(reply))
             await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away
         finally:
             writer.close()
