@@ -232,7 +232,9 @@ class Phone:
             self.client = client
             # Subscribe and say hello in the same connection event: the CCCD write goes
             # out first and our hello follows it in order, so the glasses answer (their
-            # hello, then what they have to resend) one interval later, not two.
+            # hello, then what they have to resend) one interval later, not two. (bumble
+            # registers the subscriber before writing the CCCD; an OS stack that does not
+            # may miss that first answer: the glasses repeat their hello within 1 s.)
             sub = asyncio.ensure_future(client.start_notify(TX_UUID, self._on_notify))
             await asyncio.sleep(0)
             self.connects += 1

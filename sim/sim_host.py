@@ -83,6 +83,8 @@ class SimHost:
 
     async def _serve_tcp(self, port):
         self.tcp = await serve_tcp(self.world.radio, port, self.announce)
+        self.announce("radio: while this host holds the link the glasses do not advertise; "
+                      "other hosts find them after `glasses forget` (or with --no-host)")
 
     async def _serve_control(self, directory):
         from host_tools.control import ControlServer, EndpointBusy
