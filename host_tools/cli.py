@@ -11,6 +11,8 @@ COMMANDS = [
     "host_tools.cmd_notify",
     "host_tools.cmd_ble",
     "host_tools.cmd_flash",
+    "host_tools.cmd_link",
+    "host_tools.cmd_host",
 ]
 
 

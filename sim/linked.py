@@ -13,6 +13,7 @@ The phone is host_tools.phone.Phone on bleak with the bumble backend, reaching t
 glasses' radio through a host controller on the same LocalLink; its session uses the
 world's clock, so virtual time covers both ends.
 """
+import asyncio
 import tempfile
 
 from sim.runner import SimGlasses
@@ -37,18 +38,26 @@ class Linked:
 
     async def start(self, phone=True):
         """Boot the glasses (and start the phone, which connects and pairs)."""
+        self._tasks.append(self.glasses.start())
+        await self.glasses.wait_radio()
+        if phone:
+            self.phone = self.make_phone()
+            self._tasks.append(self.loop.create_task(self.phone.run()))
+        return self
+
+    def make_phone(self, **kw):
+        """A Phone on the rig's radio (one host controller, bonds in config_dir) and the
+        world's clock; start() makes one, a HostService (sim/sim_host.py) makes its own."""
         from host_tools.bleak_bumble import open_radio
         from host_tools.phone import Phone
 
-        self._tasks.append(self.glasses.start())
-        radio = await self.glasses.wait_radio()
-        if phone:
-            self.radio_choice = open_radio(radio=radio, config_dir_path=self.config_dir)
-            kw = dict(clock=self.world.fw_clock, announce=self._note)
-            kw.update(self.phone_kw)
-            self.phone = Phone(self.radio_choice, **kw)
-            self._tasks.append(self.loop.create_task(self.phone.run()))
-        return self
+        if self.radio_choice is None:
+            self.radio_choice = open_radio(radio=self.world.radio,
+                                           config_dir_path=self.config_dir)
+        args = dict(clock=self.world.fw_clock, announce=self._note)
+        args.update(self.phone_kw)
+        args.update(kw)
+        return Phone(self.radio_choice, **args)
 
     def _note(self, text):
         self.world.note("host", text)
@@ -66,6 +75,9 @@ class Linked:
         if self.phone is not None:
             self.phone.stop()
         self.glasses.stop()
+        if self._tasks:  # let them end by themselves (a phone hangs up cleanly)
+            await asyncio.wait(self._tasks, timeout=2)
+            await asyncio.sleep(0.05)  # and the radio finish what the hang-up started
         for t in self._tasks:
             if not t.done():
                 t.cancel()

@@ -153,6 +153,10 @@ class BleakClientBumble(BaseBleakClient):
                 coll.add_characteristic(ch)
                 for d in await c.discover_descriptors():
                     coll.add_descriptor(BleakGATTDescriptor(d, d.handle, uuid_str(d.type), ch))
+                # bumble never sets this flag itself, so each subscribe() would discover
+                # the descriptors again: one more round trip, during which notifications
+                # that already arrive find no subscriber
+                c.descriptors_discovered = True
         return coll
 
     def _on_disconnection(self, reason):
