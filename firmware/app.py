@@ -41,7 +41,12 @@ class App:
         self.latest = {}
         self.status_sources = {}  # name -> fn() giving a value for the phone's status view
         self.link = None  # firmware.link.service.LinkService once start_link ran
+        self.boot_ms = sched.clock.ticks_ms()
         self._listeners = {}
+
+    def uptime_ms(self):
+        c = self.sched.clock
+        return c.ticks_diff(c.ticks_ms(), self.boot_ms)
 
     def listen(self, topic, fn):
         fns = self._listeners.setdefault(topic, [])

@@ -42,7 +42,7 @@ class LinkCommands:
         app = self.app
         b = app.board
         st = {"firmware": version.VERSION, "board": b.name, "battery": self.gatt.battery,
-              "missing": sorted(b.missing), "uptime_ms": app.sched.clock.ticks_ms()}
+              "missing": sorted(b.missing), "uptime_ms": app.uptime_ms()}
         for name, fn in app.status_sources.items():
             try:
                 st[name] = fn()
