@@ -28,9 +28,8 @@ from typing import Any, Callable, Optional
 import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
 from firmware.link import kinds
 from firmware.link.channels import CONTROL, EVENTS
-from firmware.notify import wire
-from host_tools.notifications import (Action, NotificationClient, NotificationError, Reply,
-                                      build)
+from firmware.notify import model, wire
+from host_tools.notifications import Action, NotificationClient, NotificationError, Reply, new_id
 
 __all__ = ["NotifyHost", "attach", "send_notification", "system_local_time", "OutboxFull",
            "NotificationError"]
@@ -44,6 +43,20 @@ def system_local_time():
     """(unix seconds, UTC offset in minutes) from this computer's clock."""
     now = time.time()
     return int(now), int(time.localtime(now).tm_gmtoff // 60)
+
+
+def note_fields(**fields) -> dict:
+    """A notification's fields with the phone's defaults: a fresh id, the time now, body
+    "", priority normal, category other. A field given as None counts as left out (then
+    the model says it is missing, if it is required)."""
+    f = {"id": new_id(), "ts": int(time.time()), "body": "", "priority": "normal",
+         "category": "other"}
+    for k, v in fields.items():
+        if v is None:
+            f.pop(k, None)
+        else:
+            f[k] = v
+    return f
 
 
 class _PhoneEvents:
@@ -119,13 +132,14 @@ class NotifyHost:
 
     async def send(self, note: Any = None, timeout_s: float = 10.0, **fields) -> Reply:
         """Validate and send one notification (a Notification, a map of fields, or the
-        fields of host_tools.notifications.build as keywords); return the glasses' first
+        fields as keywords: app, title, body, priority, category, actions, asks, id, ts,
+        defaults as note_fields()); return the glasses' first
         reply about it, with `.cuts` saying what was cut here before sending. Raises
         NotificationError (nothing sent) for what the glasses would refuse, OutboxFull,
         asyncio.TimeoutError when no reply came."""
         cut_here: list = []
         if note is None:
-            note, cut_here = build(**fields)
+            note, cut_here = model.check(note_fields(**fields))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
@@ -166,7 +180,7 @@ def attach(phone, **kw) -> NotifyHost:
 async def send_notification(phone, timeout_s: float = 10.0, **fields) -> Reply:
     """Send one notification through a running Phone and return the glasses' reply.
     fields: app, title, body, priority, category, actions, asks, id, ts (see
-    host_tools.notifications.build). The CLI's "through the running host" plumbing calls
+    note_fields). The CLI's "through the running host" plumbing calls
     this; it attaches the notification feature to the Phone if nothing did yet."""
     host = getattr(phone, "notify", None)
     if not isinstance(host, NotifyHost):
