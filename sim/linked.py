@@ -13,6 +13,9 @@ The phone is host_tools.phone.Phone on bleak with the bumble backend, reaching t
 glasses' radio through a host controller on the same LocalLink; its session uses the
 world's clock, so virtual time covers both ends.
 
+With radio_power=True (the default) the radio's current is accounted on the board's power
+meter (sim/radiopower.py): advertising, connection events, data, BLE through sleep.
+
 With notify=True (the default) the phone has the notification feature attached
 (host_tools/notify_host.py): `rig.notify.send(...)`, `rig.notify.actions`, `.events`.
 Its local time (what it tells the glasses for quiet hours) is `local_time()`: by default,
@@ -29,7 +32,7 @@ LOCAL_T0 = 1767258000  # 2026-01-01 09:00:00 UTC: the virtual phone's clock at t
 class Linked:
     def __init__(self, board="xiao_esp32s3_sense", seed=0, virtual=True, radio=True,
                  flash_dir=None, config_dir=None, worn=True, keep_log=True, phone_kw=None,
-                 notify=True, local_time=None, **glasses_kw):
+                 notify=True, local_time=None, radio_power=True, **glasses_kw):
         self.glasses = SimGlasses(board, seed=seed, virtual=virtual, radio=radio,
                                   flash_dir=flash_dir or tempfile.mkdtemp(prefix="glasses-"),
                                   keep_log=keep_log, **glasses_kw)
@@ -42,6 +45,8 @@ class Linked:
         self.notify_on = notify
         self.local_time = local_time or self._local_time
         self.radio_choice = None
+        self.radio_power_on = radio_power
+        self.radio_power = None  # sim.radiopower.RadioPower once the radio exists
         self._tasks = []
         if worn and "prox" in self.world.parts:
             self.world.part("prox").put_on()
@@ -53,6 +58,9 @@ class Linked:
 
         self._tasks.append(self.glasses.start())
         radio = await self.glasses.wait_radio()
+        if self.radio_power_on and self.radio_power is None:
+            from sim.radiopower import RadioPower
+            self.radio_power = RadioPower(self.world, radio)
         if phone:
             self.radio_choice = open_radio(radio=radio, config_dir_path=self.config_dir)
             kw = dict(clock=self.world.fw_clock, announce=self._note)
