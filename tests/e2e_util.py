@@ -110,3 +110,26 @@ class PwmProbe(PinProbe):
 
 def haptic_probe(rig):
     return PwmProbe(rig.world, rig.world.data["parts"]["haptic"]["pin"])
+
+
+class BoardData:
+    """A variant of a board's DATA for one test (a part on a pin its build cannot use,
+    a capability more): the board file's own build() then runs against it."""
+
+    def __init__(self, board="xiao_esp32s3_sense", parts=None, caps=()):
+        from sim import boards
+        self.mod = boards.load(board)
+        self.saved = self.mod.DATA
+        d = dict(self.saved)
+        p = dict(d["parts"])
+        p.update(parts or {})
+        d["parts"] = p
+        d["caps"] = tuple(d["caps"]) + tuple(caps)
+        self.data = d
+
+    def __enter__(self):
+        self.mod.DATA = self.data
+        return self.data
+
+    def __exit__(self, *exc):
+        self.mod.DATA = self.saved

@@ -185,6 +185,9 @@ def start_notify(app):
             link.route(t, n.on_host)
         link.route(kinds.TIME, n.on_time)
         link.listen(n.on_link)
+    senses = getattr(app, "senses", None)
+    if senses is not None and senses.wear.worn():  # decided before this started (a
+        n.on_wear(True, "sensor_fault" if senses.wear.degraded else "put_on")  # dead sensor)
     app.status_sources["notifications"] = n.status
     s.spawn(n.clock_task, name="clock", prio=_s.PRIO_BACKGROUND, restart=_s.RESTART_ON_ERROR)
     n.svc.start()  # actions a reset left unacknowledged go out again

@@ -114,6 +114,14 @@ class Senses:
         a.listen("battery", self.bat.on_battery)
         a.listen("fault", self.on_fault)
 
+    def absent_at_boot(self):
+        """Parts the board could not bring up get the same safe fallback as a part that
+        dies: no wear sensor means "worn" (degraded), no gauge means "level unknown"."""
+        b = self.app.board
+        for part, present in (("prox", b.prox), ("gauge", b.gauge), ("imu", b.imu)):
+            if present is None and (part != "imu" or b.has("imu")):
+                self.on_fault(part, "absent at boot: %s" % b.missing.get(part, "not fitted"))
+
     def on_touch(self, pad, touched, t_ms):
         self.gest.on_touch(pad, touched, t_ms)
         self._touch_t = t_ms
@@ -356,6 +364,7 @@ def start_senses(app):
     app.ota_allowed() / app.ota_refusal(), app.shed_load(on), status "senses"."""
     s = Senses(app)
     s.listen()
+    s.absent_at_boot()
     app.senses = s
     app.shedding = False
     app.shed_load = s.shed_load
