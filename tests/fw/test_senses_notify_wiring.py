@@ -109,7 +109,7 @@ class Board:
 
     def __init__(self, clock):
         self.touch = (0, 1)  # two pads; the sense service only counts them
-        self.imu = object()
+        self.imu = self.prox = self.gauge = object()  # present (the tests feed topics)
         self.led = FakeLed(clock)
         self.haptic = FakeMotor(clock)
         self.store = fresh_store()
