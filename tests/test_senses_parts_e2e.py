@@ -135,3 +135,26 @@ def test_the_imu_dies_while_a_question_waits_and_the_answer_still_comes():
     assert _faults(r) == [("imu", "I/O error ENODEV"), ("imu", None)]
     assert [(a.kind, a.value) for a in r.notify.actions] == [("answer", "yes")]
     assert len(motor.pulses(0, 1e9)) == 2  # q1's tick, the answer's confirm
+
+
+def test_a_touch_channel_fails_and_comes_back():
+    r = Rig(seed=67)
+
+    async def body():
+        await r.until(lambda: r.app.senses.wear.worn(), 5)
+        r.part("touch1").fail()
+        await asyncio.sleep(1)
+        status = r.app.services["sensors"].status["touch"]
+        r.part("touch0").touch(0.15)  # unseen: the touch sensing waits for recovery
+        await asyncio.sleep(1.5)
+        unseen = list(r.events("gesture"))
+        r.part("touch1").fail(False)
+        await asyncio.sleep(2)  # the retries: 0.25, 0.5, 1 s ...
+        r.part("touch0").touch(0.15)
+        await asyncio.sleep(1.5)
+        return status, unseen
+
+    status, unseen = _run(r, body)
+    assert status == "faulty" and unseen == []
+    assert _faults(r) == [("touch", "I/O error EIO"), ("touch", None)]
+    assert r.events("gesture") == [["tap", 0]] and r.voice.talks == 1

@@ -191,7 +191,10 @@ class SensorService:
 
     def _setup_touch(self):
         for pad in self.board.touch:
-            pad.calibrate()
+            try:
+                pad.calibrate()
+            except ValueError as e:  # esp32 TouchPad.read(): "Touch pad error"
+                raise OSError(5, str(e))
 
     # ---- the tasks -------------------------------------------------------------------------
     def _on_int1(self, pin):

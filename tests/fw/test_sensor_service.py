@@ -18,8 +18,11 @@ class _Board:
 class _Pad:
     def __init__(self):
         self.v = 30000
+        self.broken = False
 
     def read(self):
+        if self.broken:
+            raise ValueError("Touch pad error")  # what the esp32 port raises
         return self.v
 
 
@@ -169,3 +172,24 @@ def test_polling_periods_change_at_run_time():
     e = raises(ValueError, svc.set_period_ms, "imu", 100)
     assert "no polling period for part 'imu'" in str(e)
     assert "whole number of ms > 0" in str(raises(ValueError, svc.set_period_ms, "prox", 0))
+
+
+def test_a_touch_channel_error_is_a_fault_and_recovers():
+    bus, board, pin, pad = _rig(with_imu=False)
+    s = virtual_scheduler(seed=8)
+    clock = s.clock
+    faults = []
+    svc = SensorService(s, board, touch_ms=100,
+                        on_fault=lambda p, why: faults.append((clock.elapsed_ms(), p, why))
+                        ).start()
+
+    async def script():
+        await S.sleep_ms(250)
+        pad.broken = True  # the read at 300 fails; the retries at +250, +500 fail too
+        await S.sleep_ms(900)
+        pad.broken = False
+
+    s.spawn(script)
+    s.run(until_ms=3000)
+    assert faults == [(300, "touch", "I/O error EIO"), (2050, "touch", None)], faults
+    assert svc.status["touch"] == OK and svc.retries == 3
