@@ -12,17 +12,28 @@ end-to-end tests, benches and `make sim`.
 The phone is host_tools.phone.Phone on bleak with the bumble backend, reaching the
 glasses' radio through a host controller on the same LocalLink; its session uses the
 world's clock, so virtual time covers both ends.
+
+With radio_power=True (the default) the radio's current is accounted on the board's power
+meter (sim/radiopower.py): advertising, connection events, data, BLE through sleep.
+
+With notify=True (the default) the phone has the notification feature attached
+(host_tools/notify_host.py): `rig.notify.send(...)`, `rig.notify.actions`, `.events`.
+Its local time (what it tells the glasses for quiet hours) is `local_time()`: by default,
+in virtual time, 2026-01-01 09:00 UTC plus the simulated time (the same every run), in
+real time the computer's clock.
 """
 import asyncio
 import tempfile
 
 from sim.runner import SimGlasses
 
+LOCAL_T0 = 1767258000  # 2026-01-01 09:00:00 UTC: the virtual phone's clock at t = 0
+
 
 class Linked:
     def __init__(self, board="xiao_esp32s3_sense", seed=0, virtual=True, radio=True,
                  flash_dir=None, config_dir=None, worn=True, keep_log=True, phone_kw=None,
-                 **glasses_kw):
+                 notify=True, local_time=None, radio_power=True, **glasses_kw):
         self.glasses = SimGlasses(board, seed=seed, virtual=virtual, radio=radio,
                                   flash_dir=flash_dir or tempfile.mkdtemp(prefix="glasses-"),
                                   keep_log=keep_log, **glasses_kw)
@@ -31,7 +42,12 @@ class Linked:
         self.config_dir = config_dir or tempfile.mkdtemp(prefix="glasses-host-")
         self.phone_kw = phone_kw or {}
         self.phone = None
+        self.notify = None  # host_tools.notify_host.NotifyHost once the phone exists
+        self.notify_on = notify
+        self.local_time = local_time or self._local_time
         self.radio_choice = None
+        self.radio_power_on = radio_power
+        self.radio_power = None  # sim.radiopower.RadioPower once the radio exists
         self._tasks = []
         if worn and "prox" in self.world.parts:
             self.world.part("prox").put_on()
@@ -39,9 +55,15 @@ class Linked:
     async def start(self, phone=True):
         """Boot the glasses (and start the phone, which connects and pairs)."""
         self._tasks.append(self.glasses.start())
-        await self.glasses.wait_radio()
+        radio = await self.glasses.wait_radio()
+        if self.radio_power_on and self.radio_power is None:
+            from sim.radiopower import RadioPower
+            self.radio_power = RadioPower(self.world, radio)
         if phone:
             self.phone = self.make_phone()
+            if self.notify_on:
+                from host_tools.notify_host import attach
+                self.notify = attach(self.phone, local_time=self.local_time)
             self._tasks.append(self.loop.create_task(self.phone.run()))
         return self
 
@@ -58,6 +80,13 @@ class Linked:
         args.update(self.phone_kw)
         args.update(kw)
         return Phone(self.radio_choice, **args)
+
+    def _local_time(self):
+        """(unix seconds, UTC offset minutes) of the rig's phone."""
+        if not self.world.virtual:
+            from host_tools.notify_host import system_local_time
+            return system_local_time()
+        return LOCAL_T0 + int(self.world.now_s()), 0
 
     def _note(self, text):
         self.world.note("host", text)

@@ -164,7 +164,9 @@ class BleakClientBumble(BaseBleakClient):
         self._conn = None
         self._peer = None
         self._subscriptions.clear()
-        if conn is not None and not self._disconnecting and self._disconnected_callback:
+        # as bleak's own backends: the callback runs for every disconnection, also one
+        # this client asked for (a caller waiting for it must not wait forever)
+        if conn is not None and self._disconnected_callback:
             self._disconnected_callback()
         self.disconnect_reason = reason
 
