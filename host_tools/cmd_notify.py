@@ -27,11 +27,8 @@ def register(sub):
     s.add_argument("--id", help="notification id (default: time-based)")
     s.add_argument("--ts", type=int, help="timestamp, seconds since 1970 (default: now)")
     s.add_argument("--dry-run", action="store_true", help="validate and print, send nothing")
-    s.add_argument("--radio", default=None,
-                   help="system (default), virtual, or virtual:HOST:PORT (also $GLASSES_RADIO)")
-    s.add_argument("--name", help="the glasses' name (default: the first glasses found)")
-    s.add_argument("--timeout", type=float, default=30.0,
-                   help="seconds to connect and get the glasses' reply")
+    # --radio, --name, --timeout and sending (through a running host, or over BLE) come
+    # from host_tools/cmd_link.py, which extends this parser.
     s.set_defaults(fn=run)
 
 

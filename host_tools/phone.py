@@ -78,6 +78,7 @@ class Phone:
         self._stopping = False
         self._disconnected = None
         self.fatal = None  # an error that ends run(): retrying cannot help
+        self.forgotten = None  # why the glasses forgot us (then run() ends)
 
     # ---- app API ----------------------------------------------------------------------
     def route(self, kind, fn):
@@ -148,8 +149,18 @@ class Phone:
             if not fut.done():
                 fut.set_result(msg)
             return True
-        if k == kinds.EVENT and self.on_event is not None:
-            self.on_event(msg.get(1), msg.get(2))
+        if k == kinds.EVENT:
+            topic, payload = msg.get(1), msg.get(2)
+            if topic == "gesture" and isinstance(payload, list) and payload[:1] == [
+                    "forget_bonds"]:
+                # The wearer told the glasses to forget every phone: honour it here too
+                # (stop reconnecting, drop our keys once the link is gone), or this phone
+                # would silently pair again.
+                self.forgotten = "the glasses forgot their bonds (both pads held)"
+                self._stopping = True
+                self.announce("link: %s; not reconnecting" % self.forgotten)
+            if self.on_event is not None:
+                self.on_event(topic, payload)
             return True
         fn = self._routes.get(k)
         if fn is not None:
@@ -247,6 +258,11 @@ class Phone:
             self.client = None
             self.driver.link_down()
             self._open_event().clear()
+            if self.forgotten is not None:
+                try:
+                    await client.unpair()
+                except Exception as e:
+                    self.announce("link: could not drop our keys: %s" % e)
             try:
                 await client.disconnect()
             except Exception:

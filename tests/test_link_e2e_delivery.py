@@ -60,7 +60,8 @@ def test_a_message_cut_by_a_disconnect_arrives_once_glasses_to_phone(rig):
         return got, sizes, link.session.stats(), phone.session.stats()
 
     got, sizes, g, h = rig.run(scenario())
-    assert got == [("big", BIG)]
+    assert [e for e in got if e[0] == "big"] == [("big", BIG)]  # (the glasses also say
+    # "wear put_on" etc. on their own)
     # the whole message again, in full frames: the resumed session uses ATT MTU 247
     assert len(sizes) == 8 and sizes[:-1] == [244] * 7
     assert g["retransmits"] >= 1 and g["connects"] == 2

@@ -199,7 +199,8 @@ class Day:
             assert r.voice.chimes.count("battery_low") == 1
             assert [p[0] for p in notes.events_of("battery")] == ["battery_low"]
             buzz = [p[1] for p in self.motor.pulses(t - 62, t)]  # the urgent pattern
-            assert buzz == [0.12, 0.12, 0.12], buzz
+            # three 120 ms pulses (to the scheduler's 1 ms tick)
+            assert len(buzz) == 3 and all(abs(b - 0.12) <= 0.002 for b in buzz), buzz
         self.checked.append(name)
 
 

@@ -31,9 +31,9 @@ def test_meter_hooks_and_charge_lumps():
         m.add_charge("x", -1)
 
 
-def _run(rig, body):
+def _run(rig, body, phone=True):
     async def scenario():
-        await rig.start()
+        await rig.start(phone=phone)
         return await body()
     try:
         return rig.run(scenario())
@@ -49,6 +49,8 @@ def test_advertising_then_connected_on_the_stock_board():
     async def body():
         await asyncio.sleep(1.0)  # advertising fast (20 ms) after boot; no phone yet ...
         got["adv"] = p.adders_ma["radio"]
+        rig.phone = rig.make_phone()  # ... then the phone comes
+        rig._tasks.append(rig.loop.create_task(rig.phone.run()))
         await rig.phone.wait_open(30)
         await asyncio.sleep(2)
         got["conn"] = p.adders_ma["radio"]
@@ -63,7 +65,7 @@ def test_advertising_then_connected_on_the_stock_board():
         got["dropped_awake"] = rig.glasses.board.awake_reasons()
         return got
 
-    got = _run(rig, body)  # the phone scans for 5 s before it connects
+    got = _run(rig, body, phone=False)
     assert got["adv"] == pytest.approx(XIAO["radio_adv"] * ADV_REF_MS / 20.0)
     assert got["conn"] == pytest.approx(XIAO["radio_connected"] * CONN_REF_MS / 15.0)
     assert got["awake"] == ("ble",) and got["dropped_awake"] == ()
