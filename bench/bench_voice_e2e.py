@@ -71,7 +71,7 @@ async def _query(vr, text, parts):
 
 
 def _measure(speculate):
-    vr = VoiceRig(seed=21, plugin_kw={"speculate": speculate})
+    vr = VoiceRig(seed=21, voice_kw={"speculate": speculate})
     vr.world.battery.set_soc(63.4)
     parts = {k: [] for k in ("latency", "endpoint", "vad_end", "asr", "assist", "tts_first",
                              "hint_to_end", "ask_link", "playback_start")}

@@ -47,7 +47,7 @@ _LIVE_KEEP_S = 30.0  # an utterance nobody asked about is forgotten this long af
 
 
 class VoiceHost:
-    def __init__(self, phone, virtual=False, speculate=True, endpoint_hints=True,
+    def __init__(self, phone, virtual=None, speculate=True, endpoint_hints=True,
                  endpoint_ms=250, speculate_max_s=6.0, notifications=None, asr=None,
                  assist=None, tts=None,
                  asr_timeout_s=20.0, assist_timeout_s=30.0, tts_chunk_timeout_s=15.0,
@@ -151,14 +151,16 @@ class VoiceHost:
         if self._prev_event is not None:
             self._prev_event(topic, payload)
         pct = None
-        if topic == "voice" and isinstance(payload, dict) and "held" in payload:
-            self.note("the glasses kept a query from packet %s while away; it comes now"
-                      % payload["held"])
-        if topic in ("battery", "battery_low", "battery_critical"):
-            pct = payload.get("pct", payload.get("soc")) if isinstance(payload, dict) \
-                else payload
-            if isinstance(payload, dict) and "charging" in payload:
-                self.context["charging"] = bool(payload["charging"])
+        if topic == "voice" and isinstance(payload, dict):
+            if "held" in payload:
+                self.note("the glasses kept a query from packet %s while away; it comes now"
+                          % payload["held"])
+            if "battery" in payload:  # the voice service's own level updates
+                pct = payload["battery"]
+                self.context["charging"] = bool(payload.get("charging"))
+        elif topic == "battery" and isinstance(payload, list) and len(payload) == 2 and \
+                payload[0] in ("battery_low", "battery_critical"):
+            pct = payload[1]  # firmware/services/senses.py's warnings
         if isinstance(pct, (int, float)) and not isinstance(pct, bool) and 0 <= pct <= 100:
             self.context["battery_pct"] = pct
 
@@ -456,8 +458,9 @@ def _why(e):
     return "%s: %s" % (type(e).__name__, e)
 
 
-def attach(phone, virtual=False, **kw):
-    """Serve the glasses' voice path on this Phone; returns the VoiceHost. virtual=True
-    when the phone runs in the simulator's virtual time (the speech engines' CPU time is
-    then charged to the simulated timeline: host_tools/voice/compute.py)."""
+def attach(phone, virtual=None, **kw):
+    """Serve the glasses' voice path on this Phone; returns the VoiceHost. virtual: the
+    phone runs in the simulator's virtual time (the speech engines' CPU time is then
+    charged to the simulated timeline: host_tools/voice/compute.py); None: find out from
+    the running loop (the simulator's VirtualTimeLoop) at the first job."""
     return VoiceHost(phone, virtual=virtual, **kw).attach()

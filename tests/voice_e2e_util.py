@@ -16,7 +16,6 @@ from host_tools.voice.tts import Tts
 from sim.linked import Linked
 
 RATE = 16000
-VOICE = "host_tools.voice_host"
 
 
 @functools.lru_cache(maxsize=1)
@@ -129,8 +128,8 @@ class SpeakerTap:
 class VoiceRig:
     """A Linked rig with the voice host, a speaker tap, and helpers to speak to it."""
 
-    def __init__(self, seed=5, config=None, plugin_kw=None, **kw):
-        self.rig = Linked(seed=seed, config=config, plugin_kw={VOICE: plugin_kw or {}}, **kw)
+    def __init__(self, seed=5, config=None, voice_kw=None, **kw):
+        self.rig = Linked(seed=seed, config=config, voice_kw=voice_kw, **kw)
         self.world = self.rig.world
         self.loop = self.rig.loop
         self.tap = None
@@ -154,7 +153,7 @@ class VoiceRig:
 
     @property
     def host(self):
-        return self.rig.plugins[VOICE]
+        return self.rig.voice
 
     def now(self):
         return self.loop.time()

@@ -5,6 +5,9 @@
 #                             answer (gesture wiring calls it for a tap)
 #   app.voice.say(text)       speak a text through the phone's TTS (notifications)
 #   app.voice.chime(name)     a local chime: start, end, error, notification, low_battery
+#                             (and the notification service's message, call, reminder,
+#                             urgent, confirm, dismiss, battery_low, battery_critical)
+#   app.voice.allow_mic(ok)   the power policy: False closes the microphone and keeps it so
 #   app.voice.mute(on)        not worn: microphone closed, nothing plays, nothing is asked
 #                             (the service starts muted: it listens once the wear wiring
 #                             says the glasses are worn; config voice_start_muted)
@@ -61,7 +64,11 @@ CONFIG = {
     "voice_keep_ms": 60000,  # ... for this long after it ended
 }
 
-_CHIME_ALIASES = {"battery_low": chimes.LOW_BATTERY, "battery_critical": chimes.LOW_BATTERY}
+# What the notification and sense services ask for (firmware/services/notify.py, senses.py)
+_CHIME_ALIASES = {"message": chimes.NOTIFICATION, "call": chimes.NOTIFICATION,
+                  "reminder": chimes.NOTIFICATION, "urgent": chimes.START,
+                  "confirm": chimes.END, "dismiss": chimes.END,
+                  "battery_low": chimes.LOW_BATTERY, "battery_critical": chimes.LOW_BATTERY}
 
 
 def _cfg(app, key):
@@ -103,6 +110,7 @@ class Voice:
         self.jobs = Queue(4)
         self.state = IDLE
         self.muted = bool(_cfg(app, "voice_start_muted"))
+        self.mic_allowed = True
         self.job = None
         self._abort = None  # why the running job was stopped: "link", "muted", "stopped"
         self.timers = []  # [deadline tick, seconds]
@@ -127,7 +135,7 @@ class Voice:
         s.spawn(cap.processor, name="capture", prio=_s.PRIO_LINK, restart=r)
         s.spawn(self.playback.run, name="playback", prio=_s.PRIO_AUDIO, restart=r)
         s.spawn(self.worker, name="voice", prio=_s.PRIO_LINK, restart=r)
-        if self.vad_mode and not self.muted:
+        if self.vad_mode and not self.muted and self.mic_allowed:
             self._mic_open()
 
     def _mic_open(self):
@@ -192,7 +200,7 @@ class Voice:
     def talk(self):
         """A tap: start listening, end the utterance, or stop the answer. Returns what it
         did: "listen", "stop", "stopped", "muted" or "error"."""
-        if self.muted:
+        if self.muted or not self.mic_allowed:
             return "muted"
         cap = self.capture
         if cap.streaming:
@@ -242,7 +250,19 @@ class Voice:
             self._mic_close()
             self.playback.stop()
             self.state = IDLE
-        elif self.vad_mode:
+        elif self.vad_mode and self.mic_allowed:
+            self._mic_open()
+
+    def allow_mic(self, allowed):
+        """The power policy's microphone knob: False stops the microphone (an utterance
+        in progress is dropped) and keeps it closed, even for a tap, until allowed again."""
+        allowed = bool(allowed)
+        if allowed == self.mic_allowed:
+            return
+        self.mic_allowed = allowed
+        if not allowed:
+            self._mic_close()
+        elif self.vad_mode and not self.muted:
             self._mic_open()
 
     def busy(self):
@@ -252,6 +272,7 @@ class Voice:
         cap = self.capture
         pb = self.playback
         return {"state": STATE_NAMES[self.state], "muted": self.muted,
+                "mic_allowed": self.mic_allowed,
                 "mode": "vad" if self.vad_mode else "tap", "utterances": cap.utterances,
                 "asks": self.asks, "answers": self.answers, "says": self.says,
                 "errors": self.errors, "last_error": self.last_error,
@@ -297,7 +318,7 @@ class Voice:
         pct = 0 if pct < 0 else (100 if pct > 100 else pct)
         key = pct * 2 + (1 if charging else 0)
         if key != self._told and self._link_up():
-            if self.app.link.event("battery", {"pct": pct, "charging": bool(charging)}):
+            if self.app.link.event("voice", {"battery": pct, "charging": bool(charging)}):
                 self._told = key
 
     def _on_endpoint(self, msg):

@@ -17,11 +17,17 @@ from collections import defaultdict
 
 
 class Compute:
-    def __init__(self, charge=False):
-        self.charge = charge
+    def __init__(self, charge=None):
+        self._charge = charge  # None: decide from the running loop at the first job
         self.charged_s = 0.0
         self.spent = defaultdict(float)  # label -> charged seconds (virtual time only)
         self.calls = defaultdict(int)
+
+    @property
+    def charge(self):
+        if self._charge is None:  # the simulator's VirtualTimeLoop has a virtual clock
+            self._charge = hasattr(asyncio.get_running_loop(), "vclock")
+        return self._charge
 
     async def run(self, label, fn, *args):
         """fn(*args), in a thread (real time) or inline and charged (virtual time)."""
