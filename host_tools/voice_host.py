@@ -47,13 +47,15 @@ _LIVE_KEEP_S = 30.0  # an utterance nobody asked about is forgotten this long af
 
 
 class VoiceHost:
-    def __init__(self, phone, virtual=None, speculate=True, endpoint_hints=True,
+    def __init__(self, phone, virtual=None, compute=None, speculate=True, endpoint_hints=True,
                  endpoint_ms=250, speculate_max_s=6.0, notifications=None, asr=None,
                  assist=None, tts=None,
                  asr_timeout_s=20.0, assist_timeout_s=30.0, tts_chunk_timeout_s=15.0,
                  quiet_s=0.3, max_gap_fraction=0.3):
         self.phone = phone
-        self.compute = Compute(charge=virtual)
+        if compute is None and virtual is not None:
+            compute = "model" if virtual else "thread"
+        self.compute = Compute(compute)
         eng = Engines(self.compute)
         self.asr = asr or eng.asr
         self.assist = assist or eng.assist
@@ -151,13 +153,9 @@ class VoiceHost:
         if self._prev_event is not None:
             self._prev_event(topic, payload)
         pct = None
-        if topic == "voice" and isinstance(payload, dict):
-            if "held" in payload:
-                self.note("the glasses kept a query from packet %s while away; it comes now"
-                          % payload["held"])
-            if "battery" in payload:  # the voice service's own level updates
-                pct = payload["battery"]
-                self.context["charging"] = bool(payload.get("charging"))
+        if topic == "voice" and isinstance(payload, dict) and "held" in payload:
+            self.note("the glasses kept a query from packet %s while away; it comes now"
+                      % payload["held"])
         elif topic == "battery" and isinstance(payload, list) and len(payload) == 2 and \
                 payload[0] in ("battery_low", "battery_critical"):
             pct = payload[1]  # firmware/services/senses.py's warnings
@@ -228,7 +226,8 @@ class VoiceHost:
                     raise HandlerError("tts: stream stopped after %d chunks: %s" % (n, why)) \
                         from None
                 n += 1
-                for pkt in await self.compute.run("encode", enc.feed, chunk):
+                for pkt in await self.compute.run("encode", enc.feed, chunk,
+                                                  cost=_encode_cost(chunk)):
                     yield pkt
             for pkt in enc.finish():
                 yield pkt
@@ -454,13 +453,21 @@ def _range(args, what):
     return first, last
 
 
+def _encode_cost(chunk):
+    """ADPCM on a phone: native code, ~0.5 % of real time (model mode)."""
+    s = len(chunk) / 32000
+    return lambda _r: 0.005 * s
+
+
 def _why(e):
     return "%s: %s" % (type(e).__name__, e)
 
 
-def attach(phone, virtual=None, **kw):
-    """Serve the glasses' voice path on this Phone; returns the VoiceHost. virtual: the
-    phone runs in the simulator's virtual time (the speech engines' CPU time is then
-    charged to the simulated timeline: host_tools/voice/compute.py); None: find out from
+def attach(phone, virtual=None, compute=None, **kw):
+    """Serve the glasses' voice path on this Phone; returns the VoiceHost. Where the speech
+    engines run (host_tools/voice/compute.py): compute="thread" (real time), "model" (the
+    simulator's virtual time: their cost from a model, so a run repeats from its seed) or
+    "measured" (virtual time, charged with the CPU time they really took: benches). By
+    default from virtual (True: "model", False: "thread"), or, if that is None too, from
     the running loop (the simulator's VirtualTimeLoop) at the first job."""
-    return VoiceHost(phone, virtual=virtual, **kw).attach()
+    return VoiceHost(phone, virtual=virtual, compute=compute, **kw).attach()

@@ -114,7 +114,7 @@ class Capture:
         self.vad.reset()  # the room may differ: learn its floor again
         i2s.irq(self._irq)
         self._attached.set()
-
+        self._ready.set()  # the processor may be asleep for good
     def detach(self):
         """Stop reading (the caller closes the I2S). An utterance in progress is
         dropped (abort())."""
@@ -128,6 +128,14 @@ class Capture:
     def stop(self):
         """Tap-to-talk: end the utterance with the next frame."""
         self._stop_req = True
+
+    def hold(self, first_seq):
+        """Keep the last query again (its answer was lost with the link): see
+        QueryStore.hold(); the processor hands it over once the phone is back."""
+        if not self.store.hold(first_seq):
+            return False
+        self._ready.set()
+        return True
 
     def abort(self):
         """Drop the utterance in progress now: no END packet, no chime, not kept."""
@@ -168,7 +176,10 @@ class Capture:
     # ---- processor -------------------------------------------------------------------
     async def processor(self):
         while True:
-            await self._ready.wait(FRAME_MS * 5)
+            # With no microphone and no query held there is nothing to do: sleep until
+            # attach() (no wakes while the glasses are off the head).
+            idle = self.i2s is None and self.store.state == IDLE
+            await self._ready.wait(-1 if idle else FRAME_MS * 5)
             while self.unseen:
                 self._frame()
             self._offline_tick()

@@ -106,7 +106,6 @@ class Voice:
                                  stall_ms=_cfg(app, "voice_stall_ms"))
             link.listen(self._on_link)
             link.route(kinds.VOICE_ENDPOINT, self._on_endpoint)
-            app.listen("battery", self._on_battery)
         self.jobs = Queue(4)
         self.state = IDLE
         self.muted = bool(_cfg(app, "voice_start_muted"))
@@ -123,7 +122,6 @@ class Voice:
         self.last_error = None
         self.heard = ""
         self.said = ""
-        self._told = -1  # battery (percent * 2 + charging) the phone was last told
         self._acks = -1  # the link's acks count when the phone was told of a held query
 
     # ---- wiring ----------------------------------------------------------------------
@@ -309,17 +307,7 @@ class Voice:
     # ---- link callbacks ----------------------------------------------------------------
     def _on_link(self, up):
         if not up:
-            self._told = -1  # tell the battery again after the next reading
             self._stop_job("link", "the link to the phone was lost")
-
-    def _on_battery(self, soc, volts, charging, t_ms):
-        """Keep the phone's assistant up to date (it may answer before the glasses ask)."""
-        pct = int(soc)
-        pct = 0 if pct < 0 else (100 if pct > 100 else pct)
-        key = pct * 2 + (1 if charging else 0)
-        if key != self._told and self._link_up():
-            if self.app.link.event("voice", {"battery": pct, "charging": bool(charging)}):
-                self._told = key
 
     def _on_endpoint(self, msg):
         cap = self.capture
@@ -417,7 +405,7 @@ class Voice:
         pb = self.playback
         pb.play_chime(chimes.ERROR)
         pb.play_phrase()
-        if why == "link" and job[0] == _ASK and self.capture.store.hold(job[1]):
+        if why == "link" and job[0] == _ASK and self.capture.hold(job[1]):
             self.kept += 1
             self.log.info("voice: query kept until the phone is back")
 
