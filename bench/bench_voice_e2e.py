@@ -10,6 +10,11 @@ time, link model at a 15 ms interval, LE 2M, ATT MTU 247; default host handlers)
 - voice_latency_ms_no_speculation: the same with the phone's own end-pointing and
   speculative answer off (it starts when the glasses ask, after their 600 ms hangover).
 - voice_lat_*_ms: what the time is made of (medians), see docs/voice.md.
+- voice_listening_avg_ma / battery_life_h_connected_listening (and _autolightsleep): worn,
+  connected at 15 ms, no speech, the VAD listening (the voice service's default while worn)
+  over 120 s: what always-on listening costs against bench_power.py's connected idle
+  (tap-to-talk, microphone closed). The I2S DMA stops in lightsleep, so the board is held
+  awake while the microphone is open, also on a build that could light-sleep connected.
 - audio_link_kBps: bytes of audio-channel frames the glasses' GATT layer sent (packet +
   link frame header), per second of audio they carry (20 ms per packet). The pre-roll
   (160 ms) goes out as a burst when an utterance starts, so per second of wall time the
@@ -102,6 +107,41 @@ def _measure(speculate):
     return parts, audio["bytes"] / (audio["frames"] * 0.02) / 1000, charged
 
 
+def _bench_power():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "bench_power_for_voice", os.path.join(ROOT, "bench", "bench_power.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _listening(bp, seconds=120):
+    """(average mA, battery hours, awake reasons): worn, connected, listening."""
+    from sim.linked import Linked
+    rig = Linked(bp.BOARD, seed=7, notify=True)
+    out = {}
+
+    async def scenario():
+        await rig.start()
+        await rig.phone.wait_open(30)
+        await asyncio.sleep(bp.SETTLE_S)
+        p = rig.world.power
+        r0 = p.report()
+        await asyncio.sleep(seconds)
+        out["d"] = bp._delta(r0, p.report())
+        out["awake"] = rig.glasses.board.awake_reasons()
+        out["listening"] = rig.glasses.app.voice.status()["mic_open"]
+
+    try:
+        rig.run(scenario())
+    finally:
+        rig.close()
+    if not out["listening"]:
+        raise RuntimeError("the voice service was not listening")
+    return out["d"]["avg_ma"], out["d"]["life_h"], out["awake"]
+
+
 def _ms(values):
     return round(1000 * statistics.median(values), 1) if values else None
 
@@ -109,6 +149,11 @@ def _ms(values):
 def run():
     spec, kbps, charged = _measure(True)
     plain, _, _ = _measure(False)
+    bp = _bench_power()
+    ma, life, awake = _listening(bp)
+    with bp.board_variant(("lightsleep_connected",)):
+        ma_a, life_a, awake_a = _listening(bp)
+    assert "mic" in awake and "mic" in awake_a, (awake, awake_a)
     return {
         "voice_latency_ms": _ms(spec["latency"]),
         "voice_latency_ms_no_speculation": _ms(plain["latency"]),
@@ -124,6 +169,10 @@ def run():
         "voice_lat_plain_asr_ms": _ms(plain["asr"]),
         "voice_phone_cpu_s_charged": round(charged, 3),
         "audio_link_kBps": round(kbps, 2),
+        "voice_listening_avg_ma": round(ma, 2),
+        "battery_life_h_connected_listening": round(life, 1),
+        "voice_listening_avg_ma_autolightsleep": round(ma_a, 2),
+        "battery_life_h_connected_listening_autolightsleep": round(life_a, 1),
     }
 
 
