@@ -15,6 +15,7 @@ from micropython import const
 from firmware.runtime import sched as _s
 from firmware.runtime.log import Log
 from firmware.services.link import start_link
+from firmware.services.ota import start_ota
 from firmware.services.sensors import SensorService
 
 DEFAULTS = {
@@ -118,7 +119,7 @@ def start_feedback(app):
     app.listen("touch", lambda pad, on, t: buzz() if on else None)
 
 
-STARTERS = [start_watchdog, start_sensors, start_link, start_heartbeat, start_feedback]
+STARTERS = [start_watchdog, start_sensors, start_link, start_ota, start_heartbeat, start_feedback]
 
 
 def start(sched, board, log=None, config=None):

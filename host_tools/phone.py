@@ -67,6 +67,7 @@ class Phone:
         self.on_audio = None  # fn(packet) for AUDIO packets from the glasses
         self.on_event = None  # fn(topic, payload) for EVENT messages
         self._routes = {}
+        self._listeners = []  # fn(kind, detail) on session events (open, closed, room...)
         self._waiters = {}  # reply kind -> [futures]
         self._open = None
         self._stopping = False
@@ -77,6 +78,16 @@ class Phone:
     def route(self, kind, fn):
         """Messages of this kind (key 0) go to fn(msg)."""
         self._routes[kind] = fn
+
+    def listen(self, fn):
+        """fn(kind, detail) on every session event: open (detail: the glasses' hello, with
+        peer_reset), closed, dead, room (detail: the channel). Returns fn, for unlisten."""
+        self._listeners.append(fn)
+        return fn
+
+    def unlisten(self, fn):
+        if fn in self._listeners:
+            self._listeners.remove(fn)
 
     def send(self, ch, msg):
         """Queue a message for the glasses (exactly once, across reconnects); False if
@@ -173,6 +184,8 @@ class Phone:
                 asyncio.get_running_loop().create_task(self._drop())
         elif kind == EV_ROOM:
             self.rpc.room()
+        for fn in list(self._listeners):
+            fn(kind, detail)
 
     async def _drop(self):
         try:

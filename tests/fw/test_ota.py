@@ -187,7 +187,7 @@ def test_a_reset_at_any_step_boots_old_or_new_never_neither():
         _factory(root)
         calls = [0]
 
-        def hook(point):
+        def hook(point, info=None):
             calls[0] += 1
             if calls[0] == k + 1:
                 raise _Reset(point)
