@@ -30,13 +30,16 @@ def drop_modules(package, board_module="board"):
             del sys.modules[name]
 
 
-def use_path(path, previous=None):
-    """Put path first on sys.path (taking out the one a previous try put there)."""
+def use_path(path, previous=None, then=None):
+    """Put path first on sys.path (taking out the one a previous try put there), and the
+    folder `then` (the factory root: its board.py serves a slot without one) after it."""
     if previous is not None and previous in sys.path:
         sys.path.remove(previous)
     if path in sys.path:
         sys.path.remove(path)
     sys.path.insert(0, path)
+    if then is not None and then not in sys.path:
+        sys.path.insert(1, then)
 
 
 def choose(root, try_copy, log=print):
@@ -57,12 +60,13 @@ def choose(root, try_copy, log=print):
     raise RuntimeError("boot: no copy imports")
 
 
-def _importer(package, board_module):
+def _importer(root, package, board_module):
     current = [None]
+    factory = boot.slot_dir(root, boot.FACTORY)
 
     def try_copy(path, copy, st):
         drop_modules(package, board_module)
-        use_path(path, current[0])
+        use_path(path, current[0], factory)
         current[0] = path
         __import__(board_module)
         __import__(package + ".app")
@@ -71,10 +75,10 @@ def _importer(package, board_module):
     return try_copy
 
 
-def main(root="", package="firmware", board_module="board", log=print):
+def main(root="", package="firmware", board_module="board", log=print, reset=None):
     """Boot: choose the copy, import it, run its app with its board. Does not return
-    while the app runs."""
-    path, st, mods = choose(root, _importer(package, board_module), log)
+    while the app runs. (package, board_module, reset: for tests.)"""
+    path, st, mods = choose(root, _importer(root, package, board_module), log)
     board, app = mods
     log("boot: %s%s from %s" % ("factory copy" if st[0] == boot.FACTORY else "slot " + st[0],
                                " (%s, trial boot %d)" % (st[4], st[3]) if st[2] else "",
@@ -85,5 +89,7 @@ def main(root="", package="firmware", board_module="board", log=print):
         if not st[2]:
             raise
         log("boot: trial copy %s stopped: %s: %s; resetting" % (st[0], type(e).__name__, e))
-        import machine
-        machine.reset()
+        if reset is None:
+            import machine
+            reset = machine.reset
+        reset()
