@@ -10,6 +10,7 @@ COMMANDS = [
     "host_tools.cmd_sim",
     "host_tools.cmd_notify",
     "host_tools.cmd_ble",
+    "host_tools.cmd_ota",
 ]
 
 

@@ -30,8 +30,9 @@ from host_tools import ota_package
 
 K = kinds.K
 _CHUNK_OVERHEAD = 24  # CBOR of {0:42, 1:i, 2:offset, 3:bytes} around the data, at most
-CHUNK_BYTES = MAX_MESSAGE[FILE] - _CHUNK_OVERHEAD
+CHUNK_BYTES = MAX_MESSAGE[FILE] - _CHUNK_OVERHEAD  # the most data one OTA_CHUNK carries
 PIECE_BYTES = MAX_MESSAGE[FILE] - _CHUNK_OVERHEAD
+_HEADERS = 3 + 3  # per frame: the ATT write header and the link frame header
 MAX_ERRORS = 10  # failed attempts (a bad piece, a file gone bad at the finish) tolerated
 MAX_RESTARTS = 1000  # glasses restarts during one update tolerated
 
@@ -68,6 +69,16 @@ class Result:
     attempts: int = 0
     glasses_restarts: int = 0
     report: dict | None = None  # the glasses' last OTA_REPORT
+
+
+def chunk_size(mtu, index, offset, limit=CHUNK_BYTES):
+    """Data bytes for the OTA_CHUNK of file `index` at `offset` so the encoded message
+    fills whole frames at this ATT MTU (a last, part-filled frame costs nearly a whole
+    exchange on air), within the FILE channel's message limit and `limit`."""
+    per_frame = mtu - _HEADERS
+    target = MAX_MESSAGE[FILE] // per_frame * per_frame
+    head = len(cbor.dumps({K: kinds.OTA_CHUNK, 1: index, 2: offset, 3: b""}))
+    return max(1, min(limit, target - head - 2))  # +2: a >= 256-byte string's length
 
 
 class OtaHost:
@@ -173,6 +184,11 @@ class _Upload:
                 self.done = msg
 
     # ---- the transfer --------------------------------------------------------------------
+    def _mtu(self):
+        client = self.phone.client
+        mtu = getattr(client, "mtu_size", 0) if client is not None else 0
+        return min(247, mtu) if mtu and mtu >= 23 else 247
+
     async def _send(self, msg, epoch):
         while True:
             mark = self.host.mark()
@@ -243,7 +259,8 @@ class _Upload:
                         len(sizes))), epoch, reply_timeout_s)
                 continue
             off = self.next[i]
-            data = self.datas[i][off:off + self.chunk_bytes]
+            n = chunk_size(self._mtu(), i, off, self.chunk_bytes)
+            data = self.datas[i][off:off + n]
             await self._send({K: kinds.OTA_CHUNK, 1: i, 2: off, 3: data}, epoch)
             self.next[i] = off + len(data)
             self.res.sent_bytes += len(data)

@@ -3,9 +3,9 @@
 # running firmware's trial is ended here (healthy) or cut short (a reset that counts).
 #
 # - Every OTA message from the phone comes on the FILE channel. Its handler queues it and
-#   keeps its credit (returns False) until the task is done with it, so the phone can
-#   never have more messages waiting here than the channel's window, and the task answers
-#   only when the FILE outbox has room (no answer is ever dropped).
+#   keeps its credit (returns False) until the task is done with it and its answer is
+#   queued, so the phone can never have more messages waiting here than the channel's
+#   window; an answer the FILE outbox cannot take yet waits for room (none is dropped).
 # - Work that hashes or checks a signature runs as generator steps with a scheduler yield
 #   between them: the link, audio and sensors keep running during an update.
 # - Health: a copy on trial is confirmed (boot.mark_healthy) once it has run ota_healthy_s
@@ -170,18 +170,14 @@ class OtaService:
             self.log.error("ota: answer not sent", e)
             return True
 
-    def _reply(self, msg):
-        self._send(FILE, msg)
-
-    async def _wait_room(self):
-        """Until the FILE outbox can take an answer (the sender waits meanwhile)."""
-        s = self.link.session
+    async def _reply(self, msg):
+        """Queue an answer on FILE, waiting for room if the outbox is full (the phone is
+        held back meanwhile: the message being answered still holds its credit)."""
         while True:
-            n, nbytes = s.outbox_room(FILE)
-            if n > 0 and nbytes >= 256:
-                return
             self.room.clear()
-            await self.room.wait(1000)
+            if self._send(FILE, msg):
+                return
+            await self.room.wait(1000)  # EV_ROOM follows a refused send
 
     def status(self):
         st = boot.read_state(self.root)
@@ -207,7 +203,6 @@ class OtaService:
         while True:
             msg = await self.q.get()
             try:
-                await self._wait_room()
                 k = msg.get(_K)
                 if k == kinds.OTA_BEGIN:
                     await self._begin_piece(msg)
@@ -221,12 +216,12 @@ class OtaService:
                 except LinkError:  # the session started over (the phone restarted)
                     pass
 
-    def _state(self, code, offsets=None, reason=None):
+    async def _state(self, code, offsets=None, reason=None):
         if reason is not None and code != "installed":
             self.last_error = reason
             self.counts["refused" if code == "refused" else "errors"] += 1
             self.log.warn("ota:", code, reason)
-        self._reply({_K: kinds.OTA_STATE, 1: offsets, 2: reason, 3: code, 4: self.tag})
+        await self._reply({_K: kinds.OTA_STATE, 1: offsets, 2: reason, 3: code, 4: self.tag})
 
     async def _begin_piece(self, msg):
         size, off, data = msg.get(1), msg.get(2), msg.get(3)
@@ -234,10 +229,10 @@ class OtaService:
         if not isinstance(size, int) or not isinstance(off, int) or \
                 not isinstance(data, bytes) or size <= 0:
             self.env = None
-            return self._state("error", reason="malformed OTA_BEGIN")
+            return await self._state("error", reason="malformed OTA_BEGIN")
         if size > MAX_PACKAGE_BYTES:
             self.env = None
-            return self._state("refused", reason="package manifest of %d bytes: the glasses "
+            return await self._state("refused", reason="package manifest of %d bytes: the glasses "
                                "take at most %d" % (size, MAX_PACKAGE_BYTES))
         if off == 0:
             self.env = None
@@ -247,7 +242,7 @@ class OtaService:
                 off + len(data) > size:
             held = self.env_held if self.env is not None else 0
             self.env = None
-            return self._state("error", reason="package piece at %d, %d held: send the "
+            return await self._state("error", reason="package piece at %d, %d held: send the "
                                "package again from 0" % (off, held))
         self.env[off:off + len(data)] = data
         self.env_held += len(data)
@@ -262,43 +257,43 @@ class OtaService:
                 await _s.sleep_ms(0)
         except AlreadyInstalled as e:
             self.phase = "idle"
-            return self._state("installed", reason=str(e))
+            return await self._state("installed", reason=str(e))
         except OtaRefused as e:
             self.phase = "staged" if self.rx.m is not None else "idle"
-            return self._state("refused", reason=str(e))
+            return await self._state("refused", reason=str(e))
         except ManifestError as e:
             self.phase = "staged" if self.rx.m is not None else "idle"
-            return self._state("refused", reason="bad package: %s" % e)
+            return await self._state("refused", reason="bad package: %s" % e)
         except OSError as e:
             self.phase = "idle"
-            return self._state("error", reason="flash error while staging: %s" % e)
+            return await self._state("error", reason="flash error while staging: %s" % e)
         self.counts["begun"] += 1
         self.phase = "receiving"
         self.last_error = None
         self.log.info("ota: receiving", self.rx.version, "into slot " + self.rx.slot)
-        self._state("ready", offsets=out[0])
+        await self._state("ready", offsets=out[0])
 
     async def _chunk(self, msg):
         i, off, data = msg.get(1), msg.get(2), msg.get(3)
         rx = self.rx
         if not isinstance(i, int) or not isinstance(off, int) or not isinstance(data, bytes):
-            return self._ack(i if isinstance(i, int) else -1, 0, "malformed OTA_CHUNK")
+            return await self._ack(i if isinstance(i, int) else -1, 0, "malformed OTA_CHUNK")
         out = [None]
         try:
             for _ in rx.chunk_steps(i, off, data, out):
                 await _s.sleep_ms(0)
         except (OtaError, OSError) as e:
             held = rx.held(i) if rx.m is not None and 0 <= i < len(rx.m[2]) else 0
-            return self._ack(i, held, str(e))
+            return await self._ack(i, held, str(e))
         self.counts["chunks"] += 1
-        self._ack(i, out[0], None)
+        await self._ack(i, out[0], None)
 
-    def _ack(self, i, held, err):
+    async def _ack(self, i, held, err):
         if err is not None:
             self.last_error = err
             self.counts["errors"] += 1
             self.log.warn("ota: chunk refused", err)
-        self._reply({_K: kinds.OTA_ACK, 1: i, 2: held, 3: err})
+        await self._reply({_K: kinds.OTA_ACK, 1: i, 2: held, 3: err})
 
     async def _finish(self):
         self.phase = "verifying"
@@ -311,13 +306,13 @@ class OtaService:
             self.last_error = str(e)
             self.counts["errors"] += 1
             self.log.warn("ota: finish failed", e)
-            return self._reply({_K: kinds.OTA_DONE, 1: False, 2: str(e)})
+            return await self._reply({_K: kinds.OTA_DONE, 1: False, 2: str(e)})
         st = out[0]
         self.phase = "switched"
         self.counts["switched"] += 1
         detail = "switched to slot %s (%s): restarting into it" % (st[0], st[4])
         self.log.info("ota:", detail)
-        self._reply({_K: kinds.OTA_DONE, 1: True, 2: detail})
+        await self._reply({_K: kinds.OTA_DONE, 1: True, 2: detail})
         self.app.sched.spawn(self._restart, name="ota-restart", prio=_s.PRIO_LINK)
 
     async def _restart(self):

@@ -53,10 +53,11 @@ class PipeGatt:
         self.host = None
         self.wake_host = None
         self.up = False
+        self.blocked = False  # the radio takes nothing from the glasses for now
         self.frames_out = 0
 
     def send(self, frame):
-        if not self.up:
+        if not self.up or self.blocked:
             return False
         self.frames_out += 1
         self.host.feed(bytes(frame))
@@ -72,7 +73,7 @@ class PipeGatt:
 
 class Rig:
     def __init__(self, caps=("ble", "fuel_gauge"), options=None, config=None, battery=None,
-                 root=None):
+                 root=None, link_kw=None):
         self.root = root or temp_root("otasvc")  # root: the same flash after a restart
         self.sched = virtual_scheduler(max_tasks=16, log=Log(32))
         self.clock = self.sched.clock
@@ -84,7 +85,8 @@ class Rig:
         if battery is not None:
             self.app.latest["battery"] = battery
         self.gatt = PipeGatt()
-        self.link = LinkService(self.sched, self.gatt, "0.1.0", "testboard", ("ota",))
+        self.link = LinkService(self.sched, self.gatt, "0.1.0", "testboard", ("ota",),
+                                **(link_kw or {}))
         self.app.link = self.link
         self.got = []  # host side: every message from the glasses, in order
         self.host = Session("host", self.clock, "host-1", ("ota",), self._host_send,

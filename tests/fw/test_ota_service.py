@@ -174,6 +174,26 @@ def test_the_file_channel_window_bounds_what_waits_for_the_task():
     assert a[1] == 1 and a[2] == len(data) and a[3] is None
 
 
+def test_an_answer_waits_for_room_in_the_outbox_and_none_is_lost():
+    # the glasses' FILE outbox holds 4 messages; the radio takes nothing from them for a
+    # while, so answers pile up and the fifth must wait for room
+    r = Rig(battery=GOOD, link_kw={"outboxes": (8, 16, 8, 4, 8)})
+    yield from r.connect()
+    yield from r.begin(package())
+    data = FILES[1][1]
+    r.gatt.blocked = True
+    for off in range(0, 1600, 100):
+        assert r.send({K: kinds.OTA_CHUNK, 1: 1, 2: off, 3: data[off:off + 100]})
+    yield from r.steps(300)
+    assert r.link.session.pending(FILE) == 4 and len(r.ota.q) == WINDOW[FILE] - 5
+    r.gatt.blocked = False
+    r.gatt.writable.set()
+    r.link.wake.set()
+    yield from r.steps(200)  # room comes back at the phone's acks: no timeout involved
+    acks = [a[2] for a in r.replies(kinds.OTA_ACK)]
+    assert acks == list(range(100, 1700, 100)), acks
+
+
 def test_a_trial_copy_is_confirmed_once_linked_and_running_long_enough():
     r = Rig(battery=GOOD, config={"ota_healthy_s": 5, "ota_trial_s": 60})
     yield from _switch(r)

@@ -1,0 +1,83 @@
+"""`glasses ota`: keygen, build and send, their messages and exit codes."""
+import io
+
+from rich.console import Console
+
+from firmware.ota import ed25519, manifest
+from host_tools import cli, cmd_ota
+from host_tools import ota_package as P
+from sim.linked import Linked
+
+
+def _console():
+    buf = io.StringIO()
+    return Console(file=buf, width=200, force_terminal=False), buf
+
+
+def _run(argv):
+    args = cli.build_parser().parse_args(argv)
+    con, buf = _console()
+    return args.fn(args, console=con), buf.getvalue()
+
+
+def test_keygen_build_and_a_signed_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLASSES_CONFIG_DIR", str(tmp_path / "cfg"))
+    code, out = _run(["ota", "keygen"])
+    assert code == 0 and '"ota_public_key": "' in out
+    pub = bytes.fromhex(out.split('"ota_public_key": "')[1][:64])
+    code, out = _run(["ota", "keygen"])
+    assert code == 2 and "exists" in out
+    pkg = tmp_path / "fw.ota"
+    code, out = _run(["ota", "build", "--board", "xiao_esp32s3_sense", "--sign",
+                      "--version", "9.1.0", "-o", str(pkg)])
+    assert code == 0 and "firmware 9.1.0" in out and "signed" in out, out
+    env, m, datas = P.open_package(pkg.read_bytes())
+    _, mbytes, sig = manifest.parse(env)
+    assert m[0] == "9.1.0" and m[3] == "xiao_esp32s3_sense" and ed25519.verify(pub, mbytes, sig)
+    i = [f[0] for f in m[2]].index("firmware/version.py")
+    assert b'VERSION = "9.1.0"' in datas[i]
+    code, out = _run(["ota", "build", "-o", str(tmp_path / "plain.ota")])
+    assert code == 0 and "unsigned" in out and P.firmware_version() in out
+
+
+def test_errors_are_clear_and_exit_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLASSES_CONFIG_DIR", str(tmp_path / "cfg"))
+    code, out = _run(["ota", "build", "--board", "nope", "-o", str(tmp_path / "x")])
+    assert code == 2 and "unknown board 'nope'" in out
+    code, out = _run(["ota", "build", "--sign", "-o", str(tmp_path / "x")])
+    assert code == 2 and "cannot read signing key" in out
+    (tmp_path / "junk.ota").write_bytes(b"not cbor at all")
+    code, out = _run(["ota", "send", str(tmp_path / "junk.ota")])
+    assert code == 2 and "not an update package" in out
+    code, out = _run(["ota", "send", str(tmp_path / "missing.ota")])
+    assert code == 2 and "No such file" in out
+    good = tmp_path / "good.ota"
+    good.write_bytes(P.build_file([("firmware/a.py", b"x")], "1"))
+    code, out = _run(["ota", "send", str(good), "--radio", "bogus:radio"])
+    assert code == 2 and "bogus" in out
+
+
+def test_send_shows_the_outcome_and_the_glasses_reasons():
+    rig = Linked(seed=17, config={"ota_healthy_s": 5})
+    files = P.with_version(P.collect(board="xiao_esp32s3_sense"), "0.2.0")
+
+    async def scenario():
+        await rig.start()
+        await rig.phone.wait_open(30)
+        con, buf = _console()
+        other = P.build_file(files, "0.2.0", board="pico2w_dev")
+        code = await cmd_ota.send_with_progress(rig.phone, other, con, wait_s=60)
+        assert code == 1 and "refused the update: package is for board pico2w_dev" in \
+            buf.getvalue()
+        con, buf = _console()
+        pkg = P.build_file(files, "0.2.0", board="xiao_esp32s3_sense")
+        code = await cmd_ota.send_with_progress(rig.phone, pkg, con, wait_s=120)
+        assert code == 0 and "updated to 0.2.0: update to 0.2.0 confirmed healthy" in \
+            buf.getvalue(), buf.getvalue()
+        con, buf = _console()
+        code = await cmd_ota.send_with_progress(rig.phone, pkg, con, wait_s=60)
+        assert code == 0 and "0.2.0 was already installed" in buf.getvalue()
+    try:
+        rig.run(scenario())
+    finally:
+        rig.close()
