@@ -1,8 +1,8 @@
 # The application: which services run on the board, and how they are wired together.
 #
-# On a board, main.py is two lines:
-#     import board
-#     from firmware import app; app.main(board)      # builds it, starts services, runs
+# On a board, main.py is two lines (docs/ota.md): it picks the firmware copy to boot
+#     from firmware import bootmain                  # (factory or an update slot), then
+#     bootmain.main()                                # app.main(board) of that copy
 # The simulator calls start(sched, board) itself (sim/runner.py).
 #
 # Services are started by the functions in STARTERS, in order; each takes the App and

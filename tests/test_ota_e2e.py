@@ -138,7 +138,10 @@ def test_resets_at_every_chunk_verification_and_switch_boot_old_or_new_and_resum
             raise SimReset(HARD_RESET, "injected")
         g.app.ota.rx.hook = hook
 
-    rig = Linked(seed=21, on_boot=inject, config={"ota_healthy_s": 5})
+    # the phone scans 2 s per try instead of 5 (it finds the glasses well within that):
+    # ~250 reconnections are most of this test's time
+    rig = Linked(seed=21, on_boot=inject, config={"ota_healthy_s": 5},
+                 phone_kw={"scan_timeout_s": 2.0})
     g = rig.glasses
 
     async def scenario():
@@ -161,7 +164,9 @@ def test_resets_at_every_chunk_verification_and_switch_boot_old_or_new_and_resum
         assert points["verify"] == 2 * len(checked) and points["marked"] == 1 and \
             points["switched"] == 1, points
         assert len(m[2]) == n_files
-        assert len(g.boot_records) == len(resets) + 1 + (res.outcome == "healthy")
+        # one boot per reset (the one after the switch boots the new copy: the phone then
+        # finds it installed), plus the first
+        assert len(g.boot_records) == len(resets) + 1
         check_boots(g, ("0.2.0",))
         copies = [r["copy"] for r in g.boot_records]
         assert copies[0] == boot.FACTORY and copies[-1] == "a"
