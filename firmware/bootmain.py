@@ -54,7 +54,7 @@ def choose(root, try_copy, log=print):
         except Exception as e:  # a broken copy: SyntaxError, ImportError, ... any of them
             if copy == boot.FACTORY:
                 raise
-            why = "does not import: %s: %s" % (type(e).__name__, e)
+            why = "cannot run: %s: %s" % (type(e).__name__, e)
             log("boot: copy %s (%s) %s" % (copy, st[4], why))
             path, st = boot.failed(root, copy, why)
     raise RuntimeError("boot: no copy imports")

@@ -112,6 +112,10 @@ class OtaService:
                 return False, reason or "refused by the battery policy"
         elif self.board.has("fuel_gauge"):
             if latest is None:
+                why = self.board.missing.get("gauge")
+                if why is not None:
+                    return False, "battery level unknown: the fuel gauge did not start " \
+                                  "(%s)" % why
                 return False, "battery level not measured yet: try again in a few seconds"
             pct = int(latest[0])
             low = self.cfg["ota_min_battery_pct"]

@@ -80,11 +80,21 @@ def test_refusals_say_why_and_change_nothing():
     assert st[3] == "refused" and "for board other_board" in st[2], st
     st = yield from r.begin(package(files=[("manifest.cbor", b"x")]), tag=5)
     assert st[3] == "refused" and "bad package" in st[2], st
-    r.app.ota_allowed = lambda: (False, "battery critical (3%)")  # the app's own policy
+    del r.app.latest["battery"]
     st = yield from r.begin(package(), tag=6)
+    assert st[3] == "refused" and "not measured yet" in st[2], st
+    r.board.missing["gauge"] = "OSError: [Errno 19] ENODEV"
+    st = yield from r.begin(package(), tag=7)
+    assert st[3] == "refused" and "fuel gauge did not start (OSError" in st[2], st
+    r.app.latest["battery"] = (80.0, 4.1, True, 0)
+    r.app.ota_allowed = lambda: (False, "battery critical (3%)")  # the app's own policy
+    st = yield from r.begin(package(), tag=8)
     assert st[3] == "refused" and st[2] == "battery critical (3%)", st
+    r.app.ota_allowed = lambda: False  # a policy that only says no
+    st = yield from r.begin(package(), tag=9)
+    assert st[3] == "refused" and st[2] == "refused by the battery policy", st
     assert boot.read_state(r.root)[0] == boot.FACTORY and r.ota.rx.m is None
-    assert r.ota.counts["refused"] == 6
+    assert r.ota.counts["refused"] == 9
 
 
 def test_signatures_are_required_when_the_board_has_a_key():
