@@ -208,7 +208,8 @@ class _Upload:
                 return
             if self.restarted != epoch:
                 raise _Restart()
-            if left <= 0:
+            if left < 0.001:  # (a wait shorter than the loop's clock resolution
+                # returns at once without time passing)
                 raise OtaFailed("the glasses did not answer within %.0f s" % timeout_s)
             t0 = loop.time()
             is_open = self.phone.is_open()
@@ -344,6 +345,6 @@ async def _wait_outcome(host, res, version, since, wait_s):
         since = len(host.reports)
         mark = host.mark()
         left = end - loop.time()
-        if left <= 0:
+        if left < 0.001:
             return res  # outcome stays "switched": not confirmed within the wait
         await host.wait(mark, min(left, 5.0))

@@ -81,3 +81,40 @@ def test_send_shows_the_outcome_and_the_glasses_reasons():
         rig.run(scenario())
     finally:
         rig.close()
+
+
+def test_the_sender_refuses_what_it_cannot_send_and_gives_up_on_silence():
+    import pytest
+
+    from firmware.link import kinds
+    from host_tools import ota_host
+    rig = Linked(seed=19)
+    files = [("firmware/a.py", b"x" * 5000)]
+    pkg = P.build_file(files, "0.2.0")
+
+    async def scenario():
+        await rig.start()
+        await rig.phone.wait_open(30)
+        with pytest.raises(ValueError, match="chunk_bytes"):
+            await ota_host.send_update(rig.phone, pkg, chunk_bytes=10)
+        with pytest.raises(P.PackageError):
+            await ota_host.send_update(rig.phone, b"junk")
+        host = ota_host.attach(rig.phone)
+        host.upload = object()
+        with pytest.raises(ota_host.OtaFailed, match="already being sent"):
+            await ota_host.send_update(rig.phone, pkg)
+        host.upload = None
+        link = rig.glasses.app.link
+        route = link._routes.pop(kinds.OTA_BEGIN)  # glasses that never answer
+        with pytest.raises(ota_host.OtaFailed, match="did not answer within 35 s"):
+            await ota_host.send_update(rig.phone, pkg, reply_timeout_s=5)
+        assert host.upload is None  # free for the next update
+        link.route(kinds.OTA_BEGIN, route)
+        full = P.build_file(P.with_version(P.collect(board="xiao_esp32s3_sense"), "0.2.0"),
+                            "0.2.0", board="xiao_esp32s3_sense")
+        res = await ota_host.send_update(rig.phone, full, wait_healthy_s=2)
+        assert res.outcome == "switched"  # not confirmed within 2 s: said so, no error
+    try:
+        rig.run(scenario())
+    finally:
+        rig.close()

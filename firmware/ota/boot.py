@@ -8,9 +8,12 @@
 #
 # The state (CBOR map, small int keys): 0 active copy ("factory", "a", "b"), 1 previous
 # copy (restored by a rollback), 2 on trial, 3 trial boots counted, 4 active version,
-# 5 previous version, 6 last event (text: what the bootloader or the updater did last).
+# 5 previous version, 6 last event (text: what the bootloader or the updater did last),
+# 7 the bootloader's version (manifest.BOOT_VERSION of the copy that ran select(): the
+# factory copy, whose boot code an update never replaces).
 import os
 
+from firmware.ota.manifest import BOOT_VERSION
 from firmware.runtime.store import Store
 
 MAX_TRIAL_BOOTS = 3
@@ -52,6 +55,8 @@ def select(root, max_boots=MAX_TRIAL_BOOTS):
     """Count this boot and return (folder to import the firmware from, state)."""
     st = read_state(root)
     active = st[0]
+    dirty = st.get(7) != BOOT_VERSION
+    st[7] = BOOT_VERSION
     if not slot_ok(root, active):
         st[6] = "slot %s incomplete: booted %s" % (active, st[1] or FACTORY)
         st[0] = st[1] if st[1] and slot_ok(root, st[1]) else FACTORY
@@ -70,6 +75,8 @@ def select(root, max_boots=MAX_TRIAL_BOOTS):
             st[1] = None
             st[2] = False
             st[3] = 0
+        write_state(root, st)
+    elif dirty:
         write_state(root, st)
     return slot_dir(root, st[0]), st
 

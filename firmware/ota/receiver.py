@@ -249,9 +249,9 @@ class Receiver:
                 boot.slot_dir(self.root, st[0]) + "/" + MANIFEST_NAME) == digest:
             raise AlreadyInstalled("%s is installed already (slot %s%s)" % (
                 m[0], st[0], ", on trial" if st[2] else ""))
-        if m[1] > manifest.BOOT_VERSION:
-            raise OtaRefused("package needs bootloader %d, this one is %d" %
-                             (m[1], manifest.BOOT_VERSION))
+        loader = st.get(7) or manifest.BOOT_VERSION  # the factory's, recorded at boot
+        if m[1] > loader:
+            raise OtaRefused("package needs bootloader %d, this one is %d" % (m[1], loader))
         if self.public_key is not None:
             if sig is None:
                 raise OtaRefused("unsigned package refused: this device requires signatures")

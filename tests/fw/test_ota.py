@@ -248,3 +248,18 @@ def test_checks_run_in_steps_and_the_slot_keeps_its_manifest():
     from firmware.ota.receiver import AlreadyInstalled
     e = raises(AlreadyInstalled, Receiver(root).begin, manifest.envelope(mbytes))
     assert "installed already (slot a, on trial)" in str(e)
+
+
+def test_the_bootloader_version_checked_is_the_one_that_booted():
+    root = temp_root("ota")
+    _factory(root)
+    path, st = boot.select(root)
+    assert boot.read_state(root)[7] == manifest.BOOT_VERSION  # recorded by the boot code
+    st = boot.read_state(root)
+    st[7] = 5  # a factory copy with a newer bootloader than this firmware's manifest.py
+    boot.write_state(root, st)
+    assert Receiver(root).begin(_package(min_boot=3)) == [0, 0, 0]
+    st[7] = 1
+    boot.write_state(root, st)
+    e = raises(OtaRefused, Receiver(root).begin, _package(min_boot=3))
+    assert "needs bootloader 3, this one is 1" in str(e)
