@@ -7,11 +7,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 BOARD  ?= xiao_esp32s3_sense
+PORT   ?=
 SIM_ARGS ?=
 STUBS_PIN := micropython-esp32-stubs==1.27.0.post1
 
 .DEFAULT_GOAL := help
-.PHONY: help sim test test-py test-mpy check bench clean env
+.PHONY: help sim test test-py test-mpy check bench clean env flash
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,6 +35,10 @@ env: $(VENV)/.installed node_modules/.installed build/stubs/.installed ## set up
 
 sim: $(VENV)/.installed ## run the simulated glasses with their host (BOARD=..., SIM_ARGS=...)
 	$(BIN)/glasses sim --board $(BOARD) $(SIM_ARGS)
+
+flash: $(VENV)/.installed ## flash the firmware to a dev board over serial (BOARD=..., PORT=/dev/ttyACM0)
+	@test -n "$(PORT)" || { echo "make flash needs the board's serial port: make flash PORT=/dev/ttyACM0 [BOARD=$(BOARD)]"; exit 2; }
+	$(BIN)/glasses flash --port $(PORT) --board $(BOARD)
 
 test: test-py test-mpy check ## the whole suite: CPython tests, MicroPython gate, static checks
 

@@ -24,6 +24,7 @@ TARGETS = {
     "sched_resume_ratio_vs_asyncio": ("<=", 0.25),
     "sched_wake_latency_ticks": ("<=", 0),
     "sim_virtual_speedup": (">=", 200),
+    "sim_virtual_speedup_connected": (">=", 200),
     "sim_audio_clock_error_ppm": ("<=", 0),
     "link_goodput_ratio": (">=", 0.9),
     "link_resume_ms": ("<=", 30),

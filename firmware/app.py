@@ -15,7 +15,9 @@ from micropython import const
 from firmware.runtime import sched as _s
 from firmware.runtime.log import Log
 from firmware.services.link import start_link
+from firmware.services.notify import start_notify
 from firmware.services.ota import start_ota
+from firmware.services.senses import start_senses
 from firmware.services.sensors import SensorService
 
 DEFAULTS = {
@@ -42,7 +44,12 @@ class App:
         self.latest = {}
         self.status_sources = {}  # name -> fn() giving a value for the phone's status view
         self.link = None  # firmware.link.service.LinkService once start_link ran
+        self.boot_ms = sched.clock.ticks_ms()
         self._listeners = {}
+
+    def uptime_ms(self):
+        c = self.sched.clock
+        return c.ticks_diff(c.ticks_ms(), self.boot_ms)
 
     def listen(self, topic, fn):
         fns = self._listeners.setdefault(topic, [])
@@ -119,7 +126,8 @@ def start_feedback(app):
     app.listen("touch", lambda pad, on, t: buzz() if on else None)
 
 
-STARTERS = [start_watchdog, start_sensors, start_link, start_ota, start_heartbeat, start_feedback]
+STARTERS = [start_watchdog, start_sensors, start_link, start_senses, start_notify, start_ota,
+            start_heartbeat, start_feedback]
 
 
 def start(sched, board, log=None, config=None):

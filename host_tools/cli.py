@@ -10,6 +10,9 @@ COMMANDS = [
     "host_tools.cmd_sim",
     "host_tools.cmd_notify",
     "host_tools.cmd_ble",
+    "host_tools.cmd_flash",
+    "host_tools.cmd_link",
+    "host_tools.cmd_host",
     "host_tools.cmd_ota",
 ]
 

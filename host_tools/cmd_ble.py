@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from firmware.link import uuids
+from host_tools import exits
 
-EXIT_NOT_FOUND = 1
-EXIT_PAIRING = 1
-EXIT_NO_ADAPTER = 2
+EXIT_NOT_FOUND = exits.NOT_FOUND
+EXIT_PAIRING = exits.PAIRING_REFUSED
+EXIT_NO_ADAPTER = exits.NO_ADAPTER
 
 
 class NoAdapter(Exception):
@@ -40,13 +41,7 @@ def _common(p):
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to look for the glasses")
 
 
-def _no_adapter(e):
-    """Is this what bleak raises when the computer has no usable Bluetooth?"""
-    from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError
-    if isinstance(e, (BleakBluetoothNotAvailableError, FileNotFoundError, ConnectionRefusedError)):
-        return True
-    return isinstance(e, BleakDBusError) and ("ServiceUnknown" in e.dbus_error
-                                              or "UnknownObject" in e.dbus_error)
+_no_adapter = exits.no_adapter
 
 
 def _open(args, console):
@@ -73,12 +68,7 @@ async def scan(radio, timeout, all_devices=False):
     return sorted(found.values(), key=lambda da: -da[1].rssi)
 
 
-def _adapter_hint(radio, e):
-    if radio.virtual:
-        return ("cannot reach the simulator's radio at %s (%s): is `glasses sim` running?"
-                % (radio.name, e))
-    return ("no Bluetooth adapter on this computer (%s: %s); to reach the simulator use "
-            "--radio virtual" % (type(e).__name__, e))
+_adapter_hint = exits.adapter_hint
 
 
 def run_scan(args):

@@ -45,6 +45,7 @@ class Reply:
     id: Optional[str]
     outcome: str  # accepted / cut / duplicate / dropped / rejected
     detail: Any = None
+    cuts: list = field(default_factory=list)  # what the phone cut before sending
 
     @property
     def delivered(self) -> bool:

@@ -44,6 +44,10 @@ class VersionMismatch(PhoneError):
     pass
 
 
+class GlassesNotFound(PhoneError):
+    pass
+
+
 class Phone:
     def __init__(self, radio, name=None, address=None, clock=None, version=HOST_VERSION,
                  scan_timeout_s=5.0, backoff_s=(0.5, 30.0), max_frames=8, announce=None):
@@ -66,6 +70,8 @@ class Phone:
         self.closed_reason = None
         self.on_audio = None  # fn(packet) for AUDIO packets from the glasses
         self.on_event = None  # fn(topic, payload) for EVENT messages
+        self.on_session_event = None  # fn(kind, detail) after every session event
+        #                              (open, closed, dead, audio_gap, room, app_error)
         self._routes = {}
         self._listeners = []  # fn(kind, detail) on session events (open, closed, room...)
         self._waiters = {}  # reply kind -> [futures]
@@ -73,6 +79,7 @@ class Phone:
         self._stopping = False
         self._disconnected = None
         self.fatal = None  # an error that ends run(): retrying cannot help
+        self.forgotten = None  # why the glasses forgot us (then run() ends)
 
     # ---- app API ----------------------------------------------------------------------
     def route(self, kind, fn):
@@ -153,8 +160,18 @@ class Phone:
             if not fut.done():
                 fut.set_result(msg)
             return True
-        if k == kinds.EVENT and self.on_event is not None:
-            self.on_event(msg.get(1), msg.get(2))
+        if k == kinds.EVENT:
+            topic, payload = msg.get(1), msg.get(2)
+            if topic == "gesture" and isinstance(payload, list) and payload[:1] == [
+                    "forget_bonds"]:
+                # The wearer told the glasses to forget every phone: honour it here too
+                # (stop reconnecting, drop our keys once the link is gone), or this phone
+                # would silently pair again.
+                self.forgotten = "the glasses forgot their bonds (both pads held)"
+                self._stopping = True
+                self.announce("link: %s; not reconnecting" % self.forgotten)
+            if self.on_event is not None:
+                self.on_event(topic, payload)
             return True
         fn = self._routes.get(k)
         if fn is not None:
@@ -184,6 +201,8 @@ class Phone:
                 asyncio.get_running_loop().create_task(self._drop())
         elif kind == EV_ROOM:
             self.rpc.room()
+        if self.on_session_event is not None:
+            self.on_session_event(kind, detail)
         for fn in list(self._listeners):
             fn(kind, detail)
 
@@ -193,6 +212,8 @@ class Phone:
                 await self.client.disconnect()
         except Exception:  # already gone
             pass
+        if self._disconnected is not None:  # bleak calls no callback for our own disconnect
+            self._disconnected.set()
 
     # ---- transport ------------------------------------------------------------------------
     async def _write(self, frame):
@@ -205,17 +226,18 @@ class Phone:
         self.driver.feed(bytes(data))
 
     async def _find(self):
+        """The first glasses that match (name / address), as soon as they are heard; None
+        if none within scan_timeout_s."""
         from bleak import BleakScanner
-        found = await BleakScanner.discover(timeout=self.scan_timeout_s, return_adv=True,
-                                            backend=self.radio.scanner,
-                                            service_uuids=[uuids.SERVICE])
-        for dev, ad in found.values():
+
+        def match(dev, ad):
             if self.address is not None and dev.address.upper() != self.address.upper():
-                continue
-            if self.name is not None and ad.local_name != self.name:
-                continue
-            return dev
-        return None
+                return False
+            return self.name is None or ad.local_name == self.name
+
+        return await BleakScanner.find_device_by_filter(
+            match, timeout=self.scan_timeout_s, backend=self.radio.scanner,
+            service_uuids=[uuids.SERVICE])
 
     async def connect_once(self):
         """One connection: find, connect, pair (or re-encrypt), start the session. Returns
@@ -223,26 +245,55 @@ class Phone:
         from bleak import BleakClient
         dev = await self._find()
         if dev is None:
-            raise PhoneError("%s not found" % (self.name or self.address or "no glasses"))
+            raise GlassesNotFound("%s not found" % (self.name or self.address or "no glasses"))
         self._disconnected = asyncio.Event()
         client = BleakClient(dev, backend=self.radio.client,
                              disconnected_callback=lambda _c: self._disconnected.set())
         await client.connect()
+        sub = None
         try:
             await client.pair()
             self.client = client
-            await client.start_notify(TX_UUID, self._on_notify)
+            # Subscribe and say hello in the same connection event: the CCCD write goes
+            # out first and our hello follows it in order, so the glasses answer (their
+            # hello, then what they have to resend) one interval later, not two. (bumble
+            # registers the subscriber before writing the CCCD; an OS stack that does not
+            # may miss that first answer: the glasses repeat their hello within 1 s.)
+            sub = asyncio.ensure_future(client.start_notify(TX_UUID, self._on_notify))
+            await asyncio.sleep(0)
             self.connects += 1
             self.driver.link_up(getattr(client, "mtu_size", 23) or 23)
+            await sub
             await self._disconnected.wait()
         finally:
+            if sub is not None and not sub.done():
+                sub.cancel()
             self.client = None
             self.driver.link_down()
             self._open_event().clear()
+            if self.forgotten is not None:
+                try:
+                    await client.unpair()
+                except Exception as e:
+                    self.announce("link: could not drop our keys: %s" % e)
             try:
                 await client.disconnect()
             except Exception:
                 pass
+
+    async def _attempt(self):
+        """connect_once() in a task of its own: bumble cancels the requests pending on a
+        connection that drops, and that CancelledError must end the attempt, not run()."""
+        t = asyncio.ensure_future(self.connect_once())
+        try:
+            await asyncio.wait({t})
+        except asyncio.CancelledError:  # run() itself is cancelled
+            t.cancel()
+            await asyncio.gather(t, return_exceptions=True)
+            raise
+        if t.cancelled():
+            raise PhoneError("the connection dropped while it was being set up")
+        return t.result()
 
     async def run(self):
         """Keep the link up until stop(): reconnect with exponential backoff."""
@@ -252,7 +303,7 @@ class Phone:
         try:
             while not self._stopping:
                 try:
-                    await self.connect_once()
+                    await self._attempt()
                     delay = self.backoff_s[0]
                 except asyncio.CancelledError:
                     raise

@@ -37,6 +37,7 @@ class PowerMeter:
         self.adder_charge = {}  # mA * us per adder
         self.wakes = 0
         self.transitions = 0
+        self.hooks = []  # fn() after every state change / wake (models that follow it)
 
     # ---- bookkeeping ---------------------------------------------------------------------
     def _advance(self):
@@ -62,6 +63,8 @@ class PowerMeter:
             self.transitions += 1
             self.state = state
             self._state_since = now
+        for fn in self.hooks:
+            fn()
 
     def wake(self):
         """The firmware runs again after a wait: back to active, charging the wake cost."""
@@ -80,6 +83,8 @@ class PowerMeter:
             self.transitions += 1
         self.state = "active"
         self._state_since = now
+        for fn in self.hooks:
+            fn()
 
     def set_adder(self, name, ma):
         """A part or activity now draws `ma` on top of the state's current (0: off)."""
@@ -89,6 +94,13 @@ class PowerMeter:
             return
         self._advance()
         self.adders_ma[name] = ma
+
+    def add_charge(self, name, ma_us):
+        """A lump of charge (mA * us) drawn by `name` just now (a burst on the radio)."""
+        if ma_us < 0:
+            raise ValueError("charge must be >= 0")
+        self._advance()
+        self.adder_charge[name] = self.adder_charge.get(name, 0.0) + ma_us
 
     # ---- figures -------------------------------------------------------------------------
     def current_ma(self):

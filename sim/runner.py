@@ -272,63 +272,7 @@ def default_out_dir():
     return os.path.join(_boards.ROOT, "sim-out")
 
 
-def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=None,
-         verbose=False, live=None, log_path=None, record_dir=None, out=print):
-    """`glasses sim`: returns the exit status. live=None: a live view on a terminal only."""
-    import random
-    import sys
-
-    from sim import scenario as _scenario
-
-    if seed is None:
-        seed = random.randrange(1 << 30)
-    try:
-        sc = _scenario.load(scenario) if scenario else None
-        module = _boards.load(board)
-    except ValueError as e:  # ScenarioError, unknown board
-        out("glasses sim: %s" % e)
-        return 2
-    if fast and seconds is None:
-        seconds = sc.end_s() + 5.0 if sc is not None else 60.0
-    use_live = (sys.stdout.isatty() if live is None else live) and not fast
-    out("glasses sim: board %s (%s), seed %d, %s%s" % (
-        board, module.DATA.get("title", ""), seed,
-        "virtual time" if fast else "real time",
-        ", %g simulated s" % seconds if seconds is not None else ", until Ctrl-C"))
-    log_file = open(log_path, "w") if log_path else None
-
-    def sink(line):
-        if not use_live:
-            out(line)
-        if log_file is not None:
-            log_file.write(line + "\n")
-
-    g = SimGlasses(board, seed=seed, virtual=fast, log_sink=sink, keep_log=False,
-                   verbose=verbose)
-    loop = g.world.loop
-    task = loop.create_task(g.run(seconds, sc))
-    view_task = None
-    if use_live:
-        from sim import view
-        view_task = loop.create_task(view.live(g))
-    try:
-        try:
-            loop.run_until_complete(task)
-        except KeyboardInterrupt:
-            g.stop()
-            loop.run_until_complete(task)
-    finally:
-        if view_task is not None:
-            view_task.cancel()
-            loop.run_until_complete(asyncio.gather(view_task, return_exceptions=True))
-        if log_file is not None:
-            log_file.close()
-    out("")
-    out(g.summary())
-    spk = g.world.parts.get("speaker")
-    if spk is not None and spk.frames_heard:
-        d = record_dir or default_out_dir()
-        os.makedirs(d, exist_ok=True)
-        out("speaker audio: %s" % spk.record_to(os.path.join(d, "%s-speaker.wav" % board)))
-    g.close()
-    return 0
+def main(*args, **kw):
+    """`glasses sim`: see sim/sim_main.py (the glasses with their host, live view, --fast)."""
+    from sim.sim_main import main as _main
+    return _main(*args, **kw)

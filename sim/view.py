@@ -16,7 +16,8 @@ def _part(w, name):
     return p.describe() if p is not None else "-"
 
 
-def render(g, wall0):
+def render(g, wall0, host=None):
+    """host: the SimHost of `make sim` (its link panel), or None."""
     w = g.world
     sim_s = w.now_s()
     rep = w.power.report()
@@ -64,17 +65,26 @@ def render(g, wall0):
     logs = Text("\n".join(list(w.recent)[-12:]))
     top = Table.grid(padding=(0, 4))
     top.add_row(Panel(outs, title="outputs"), Panel(sens, title="sensors, link, power"))
-    return Group(head, top, Panel(tasks, title="firmware tasks"), Panel(logs, title="log"))
+    parts = [head, top]
+    if host is not None and host.service is not None:
+        from host_tools.host_view import link_table
+        link = g.app.link if g.app is not None else None
+        parts.append(Panel(link_table(host.service.snapshot(),
+                                      link.session.stats() if link is not None else {}),
+                           title="link: glasses and host"))
+    return Group(*parts, Panel(tasks, title="firmware tasks"), Panel(logs, title="log"))
 
 
-async def live(g, refresh_s=0.25):
-    """Redraw the view until the run ends (cancel this task to stop)."""
+async def live(g, state=None, refresh_s=0.25):
+    """Redraw the view until the run ends (cancel this task to stop). state: a dict whose
+    "host" is the SimHost once it runs."""
     wall0 = time.monotonic()
+    state = state or {}
     with Live(render(g, wall0), refresh_per_second=8, screen=False) as lv:
         try:
             while True:
                 await asyncio.sleep(refresh_s)
-                lv.update(render(g, wall0))
+                lv.update(render(g, wall0, state.get("host")))
         except asyncio.CancelledError:
-            lv.update(render(g, wall0))
+            lv.update(render(g, wall0, state.get("host")))
             raise

@@ -188,5 +188,8 @@ def test_glasses_notify_errors_are_clear():
     rc, _, err = _cli(["notify", "--app", "Chat", "--title", "Ana", "--body-file",
                        "/nonexistent/x", "--dry-run"])
     assert rc == 2 and "cannot read the body" in err
-    rc, _, err = _cli(["notify", "--app", "Chat", "--title", "Ana"])
-    assert rc == 2 and "--dry-run" in err
+    rc, _, err = _cli(["notify", "--app", "Chat", "--title", "Ana", "--radio",
+                       "virtual:127.0.0.1:9", "--timeout", "2"])  # nothing listens there
+    assert rc == 2 and "cannot reach the simulator's radio at virtual:127.0.0.1:9" in err
+    rc, _, err = _cli(["notify", "--app", "Chat", "--title", "Ana", "--radio", "bogus"])
+    assert rc == 2 and "bogus" in err

@@ -40,12 +40,21 @@ def test_scenario_replays_byte_for_byte_from_its_seed(tmp_path, capsys):
 
 
 def test_fast_run_summary(capsys):
-    rc, out = run_cli(capsys, "--fast", "--seconds", "20", "--seed", "5")
+    rc, out = run_cli(capsys, "--fast", "--seconds", "20", "--seed", "5", "--no-host")
     assert rc == 0
     for needle in ("board xiao_esp32s3_sense, seed 5, 20.0 simulated s", "boots 1",
                    "power: average", "link: no radio", "imu-tap", "heartbeat",
                    "sensors: gauge ok, imu ok, prox ok, touch ok"):
         assert needle in out, needle
+
+
+def test_fast_run_pairs_with_its_host_by_default(capsys):
+    rc, out = run_cli(capsys, "--fast", "--seconds", "20", "--seed", "5")
+    assert rc == 0
+    assert "with its host" in out.splitlines()[0]
+    assert "INFO  link up" in out and "host link open: xiao_esp32s3_sense 0.1.0" in out
+    assert "link: up: host 0.1.0, mtu 247, bonded" in out
+    assert "host: link open: xiao_esp32s3_sense 0.1.0, connects 1" in out
 
 
 def test_bad_input_gets_a_clear_error(tmp_path, capsys):

@@ -91,6 +91,7 @@ class GattPeripheral:
         self.on_frame = on_frame  # on_frame(bytes) for every RX write of a bonded peer
         self.on_link = None  # on_link(up): a bonded peer on an encrypted link came / went
         self.on_writable = None  # on_writable(): send() may succeed again
+        self.on_connection = None  # on_connection(up): a central connected / went away
         self.adv_phases = adv_phases
         self.want_mtu = mtu
         self.log = log
@@ -335,6 +336,8 @@ class GattPeripheral:
         self._adv_deadline = None
         self.connects += 1
         self.writable.clear()
+        if self.on_connection is not None:
+            self.on_connection(True)
         self._ble.gattc_exchange_mtu(conn)
 
     def _on_disconnect(self, conn):
@@ -349,6 +352,8 @@ class GattPeripheral:
         self._tx_blocked = False
         self.disconnects += 1
         self.writable.clear()
+        if self.on_connection is not None:
+            self.on_connection(False)
         self._advertise(0)
         self._link_changed(was)
 

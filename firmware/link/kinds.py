@@ -2,8 +2,14 @@
 # of all channels are listed here, so no two features pick the same number.
 #
 #   1..6    notifications (firmware/notify/wire.py)                   EVENTS
+#           1 NOTIFY, 4 ACK, 5 RULES, 6 DND       host -> glasses
+#           2 REPLY, 3 ACTION                     glasses -> host
 #   7       EVENT {0:7, 1: topic, 2: payload}  glasses -> host        EVENTS
-#           topics: "gesture", "wear", "battery", "fault", "voice", ...
+#           topics: "gesture", "wear", "battery", "fault", "link", "voice", ...
+#           (firmware/services/senses.py, docs/notifications.md)
+#   8       TIME_REQ {0:8}: what time is it?   glasses -> host        CONTROL
+#   9       TIME {0:9, 1: unix seconds, 2: UTC offset minutes}  host -> glasses  CONTROL
+#           the phone's local time (quiet hours); sent on request and on a change
 #   16..22  offload RPC (firmware/link/rpc.py)                        EVENTS
 #   32..39  commands and their answers                                CONTROL
 #   40..47  updates (OTA)                                             FILE / CONTROL
@@ -13,6 +19,8 @@ from micropython import const
 K = const(0)
 
 EVENT = const(7)
+TIME_REQ = const(8)
+TIME = const(9)
 
 STATUS_REQ = const(32)  # {0:32}                                  host -> glasses
 STATUS = const(33)  # {0:33, 1: {name: value}}                     glasses -> host

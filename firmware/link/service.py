@@ -13,7 +13,10 @@
 #   sched.spawn(link.run, prio=PRIO_LINK)
 #
 # Nothing leaves before the link is encrypted and bonded: the GATT layer refuses to
-# notify before that, and the session only starts (link_up) when it is so.
+# notify before that, and the session only starts (link_up) when it is so, and the
+# phone has written its first frame (its hello): the phone subscribes to TX and settles
+# the ATT MTU before it writes, so our hello is neither notified into the void nor cut
+# to the 23-byte default MTU (re-encryption after a reconnect can beat the MTU exchange).
 from micropython import const
 
 from firmware.link import kinds
@@ -37,6 +40,7 @@ class LinkService:
         self.offload = Offload(self._send_event, clock=sched.clock)
         self.wake = Flag(sched)
         self.up = False
+        self._ready = False  # authorised link, session not started until the phone writes
         self.peer = None  # the host's hello, once open
         self.on_audio = None  # fn(packet bytes) for AUDIO messages from the phone
         self._routes = {}
@@ -97,13 +101,17 @@ class LinkService:
         return self.gatt.send(frame)
 
     def _on_frame(self, data):
+        if self._ready:
+            self._ready = False
+            self.session.link_up(self.gatt.mtu)
         self.session.feed(data)
         self.wake.set()
 
     def _on_link(self, up):
         if up:
-            self.session.link_up(self.gatt.mtu)
+            self._ready = True  # link_up at the phone's first frame (see the top)
         else:
+            self._ready = False
             self.session.link_down()
             self._set_up(False)
         self.wake.set()

@@ -250,14 +250,20 @@ class Session(Receiver):
             if d < best:
                 best = d
         else:
-            d = ka - diff(now, self._last_tx)
-            if d < best:
-                best = d
+            # While the transport holds a frame back, nothing more can go before
+            # writable(): keepalives and acks wait for it, not for a timer (a due one
+            # would make this 0 and spin the caller).
+            held = self._held
+            if not held:
+                d = ka - diff(now, self._last_tx)
+                if d < best:
+                    best = d
             for ch in RELIABLE:
                 rx = self._rx[ch]
-                if rx.ack_now:
-                    if not self._held:  # else writable() sends it
-                        best = 0
+                if held:
+                    pass
+                elif rx.ack_now:
+                    best = 0
                 elif rx.ack_on:
                     d = diff(rx.ack_at, now)
                     if d < best:

@@ -42,7 +42,7 @@ class LinkCommands:
         app = self.app
         b = app.board
         st = {"firmware": version.VERSION, "board": b.name, "battery": self.gatt.battery,
-              "missing": sorted(b.missing), "uptime_ms": app.sched.clock.ticks_ms()}
+              "missing": sorted(b.missing), "uptime_ms": app.uptime_ms()}
         for name, fn in app.status_sources.items():
             try:
                 st[name] = fn()
@@ -113,6 +113,10 @@ def start_link(app):
     link = LinkService(app.sched, gatt, version.VERSION, b.name, CAPS, log=app.log)
     app.link = link
     app.gatt = gatt
+    if not b.has("lightsleep_connected"):
+        # Stock MicroPython loses a BLE connection in lightsleep (micropython#6396): the
+        # board idles awake (modem sleep) while a central is connected. docs/power.md
+        gatt.on_connection = lambda up: b.stay_awake("ble", up)
     cmds = LinkCommands(app, link, gatt)
     app.services["link"] = link
     sched = app.sched

@@ -31,6 +31,7 @@ OK = "ok"
 FAULTY = "faulty"
 ABSENT = "absent"
 TAP_KINDS = (None, "single", "double")
+PERIODS = ("prox", "gauge", "touch")  # parts polled every <part>_ms (set_period_ms)
 
 _BACKOFF_MIN_MS = const(250)
 _BACKOFF_MAX_MS = const(16000)
@@ -119,6 +120,19 @@ class SensorService:
         if self._gyro_change is not None:
             self._gyro_change.set()
 
+    def set_period_ms(self, part, ms):
+        """Poll `part` ("prox", "gauge" or "touch") every ms from its next reading on (a
+        wait already under way is not cut short)."""
+        if part not in PERIODS:
+            raise ValueError("no polling period for part %r (parts: prox, gauge, touch)"
+                             % (part,))
+        if not isinstance(ms, int) or ms <= 0:
+            raise ValueError("period must be a whole number of ms > 0, not %r" % (ms,))
+        setattr(self, part + "_ms", ms)
+
+    def period_ms(self, part):
+        return getattr(self, part + "_ms")
+
     # ---- faults ---------------------------------------------------------------------------
     async def _fault(self, name, err):
         """An operation on part `name` failed: mark it faulty (once), start its recovery,
@@ -177,7 +191,10 @@ class SensorService:
 
     def _setup_touch(self):
         for pad in self.board.touch:
-            pad.calibrate()
+            try:
+                pad.calibrate()
+            except ValueError as e:  # esp32 TouchPad.read(): "Touch pad error"
+                raise OSError(5, str(e))
 
     # ---- the tasks -------------------------------------------------------------------------
     def _on_int1(self, pin):
@@ -249,9 +266,11 @@ class SensorService:
                     wait = 0
                 await _s.sleep_ms(wait if wait > 0 else 0)
 
-    async def _every(self, name, period_ms, read):
-        """Call read() every period_ms (deadline-based), with fault handling."""
+    async def _every(self, name, read):
+        """Call read() every <name>_ms (deadline-based, the period re-read each round),
+        with fault handling."""
         ready = self._ready[name]
+        attr = name + "_ms"
         due = self._ticks()
         while True:
             if self.status[name] != OK:
@@ -263,7 +282,7 @@ class SensorService:
                 await self._fault(name, e)
                 continue
             now = self._ticks()
-            due = self._add(due, period_ms)
+            due = self._add(due, getattr(self, attr))
             wait = self._diff(due, now)
             if wait < 0:
                 due = now
@@ -275,7 +294,7 @@ class SensorService:
             self._setup_prox()
         except (OSError, DriverError) as e:
             await self._fault("prox", e)
-        await self._every("prox", self.prox_ms, self._read_prox)
+        await self._every("prox", self._read_prox)
 
     def _read_prox(self):
         c = self.board.prox.proximity()
@@ -287,7 +306,7 @@ class SensorService:
             self._setup_gauge()
         except (OSError, DriverError) as e:
             await self._fault("gauge", e)
-        await self._every("gauge", self.gauge_ms, self._read_gauge)
+        await self._every("gauge", self._read_gauge)
 
     def _read_gauge(self):
         g = self.board.gauge
@@ -298,7 +317,7 @@ class SensorService:
             self.on_battery(soc, volts, charging, self._ticks())
 
     async def _touch(self):
-        await self._every("touch", self.touch_ms, self._read_touch)
+        await self._every("touch", self._read_touch)
 
     def _read_touch(self):
         pads = self.board.touch

@@ -153,6 +153,10 @@ class BleakClientBumble(BaseBleakClient):
                 coll.add_characteristic(ch)
                 for d in await c.discover_descriptors():
                     coll.add_descriptor(BleakGATTDescriptor(d, d.handle, uuid_str(d.type), ch))
+                # bumble never sets this flag itself, so each subscribe() would discover
+                # the descriptors again: one more round trip, during which notifications
+                # that already arrive find no subscriber
+                c.descriptors_discovered = True
         return coll
 
     def _on_disconnection(self, reason):
@@ -160,7 +164,9 @@ class BleakClientBumble(BaseBleakClient):
         self._conn = None
         self._peer = None
         self._subscriptions.clear()
-        if conn is not None and not self._disconnecting and self._disconnected_callback:
+        # as bleak's own backends: the callback runs for every disconnection, also one
+        # this client asked for (a caller waiting for it must not wait forever)
+        if conn is not None and self._disconnected_callback:
             self._disconnected_callback()
         self.disconnect_reason = reason
 

@@ -4,7 +4,9 @@ Bus side: `read_raw()` is what `machine.TouchPad.read()` returns now: on the ESP
 raw count *rises* with a finger (on the original ESP32 it falls: `rises=False`). The idle
 level and the finger's step differ per pad (seeded), with a little noise and a slow drift.
 
-High-level side: `press()`, `release()`, `touch(seconds)`.
+High-level side: `press()`, `release()`, `touch(seconds)`; `fail(on)`: the touch
+channel errors (machine.TouchPad.read() raises ValueError("Touch pad error"), as the esp32
+port does when the touch sensor driver reports a failure) until fail(False).
 """
 from sim.devices.base import Part, noise
 
@@ -30,8 +32,15 @@ class TouchElectrode(Part):
         self.touched = False
         self._release = None
         self.reads = 0
+        self.failed = False
+
+    def fail(self, on=True):
+        self.failed = bool(on)
+        self.note("touch channel %s" % ("fails (fault injected)" if on else "works again"))
 
     def read_raw(self):
+        if self.failed:
+            raise ValueError("Touch pad error")
         self.reads += 1
         t = self.world.now_us()
         drift = 120 * noise(self.seed, 10 + t // 60000000)  # a slow per-minute wander

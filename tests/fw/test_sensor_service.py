@@ -1,7 +1,7 @@
 # The sensor service with real drivers over a register-bus double, in virtual time.
 # Runs under CPython (pytest) and MicroPython.
 from fakebus import FakeI2C, FakePin
-from fwtest import virtual_scheduler
+from fwtest import raises, virtual_scheduler
 
 from firmware.drivers.lsm6dsox import LSM6DSOX
 from firmware.drivers.max17048 import MAX17048
@@ -18,8 +18,11 @@ class _Board:
 class _Pad:
     def __init__(self):
         self.v = 30000
+        self.broken = False
 
     def read(self):
+        if self.broken:
+            raise ValueError("Touch pad error")  # what the esp32 port raises
         return self.v
 
 
@@ -138,3 +141,55 @@ def test_a_part_gone_before_the_service_starts_is_recovered():
                        "check wiring"), (750, "prox", None)], faults
     assert svc.status["prox"] == OK and len(counts) == 8  # 750, 850, ... 1450
     assert bus.word(0x60, 0x03) & 1 == 0  # the setup ran again: proximity on
+
+
+def test_polling_periods_change_at_run_time():
+    bus, board, pin, pad = _rig(with_imu=False)
+    s = virtual_scheduler(seed=7)
+    clock = s.clock
+    prox_t = []
+    touch_reads = []
+    svc = SensorService(s, board, prox_ms=1000, touch_ms=100,
+                        on_prox=lambda c, t: prox_t.append(clock.elapsed_ms())).start()
+    orig = board.touch[0].update
+
+    def counted():
+        touch_reads.append(clock.elapsed_ms())
+        return orig()
+    board.touch[0].update = counted
+
+    async def control():
+        await S.sleep_ms(2550)
+        svc.set_period_ms("prox", 250)  # from the reading at 3000 on
+        svc.set_period_ms("touch", 500)
+
+    s.spawn(control)
+    s.run(until_ms=4100)
+    assert prox_t == [0, 1000, 2000, 3000, 3250, 3500, 3750, 4000], prox_t
+    assert svc.period_ms("prox") == 250 and svc.period_ms("gauge") == 5000
+    late = [t for t in touch_reads if t > 2600]
+    assert late == [3100, 3600], late  # the read at 2600 is the last at 100 ms
+    e = raises(ValueError, svc.set_period_ms, "imu", 100)
+    assert "no polling period for part 'imu'" in str(e)
+    assert "whole number of ms > 0" in str(raises(ValueError, svc.set_period_ms, "prox", 0))
+
+
+def test_a_touch_channel_error_is_a_fault_and_recovers():
+    bus, board, pin, pad = _rig(with_imu=False)
+    s = virtual_scheduler(seed=8)
+    clock = s.clock
+    faults = []
+    svc = SensorService(s, board, touch_ms=100,
+                        on_fault=lambda p, why: faults.append((clock.elapsed_ms(), p, why))
+                        ).start()
+
+    async def script():
+        await S.sleep_ms(250)
+        pad.broken = True  # the read at 300 fails; the retries at +250, +500 fail too
+        await S.sleep_ms(900)
+        pad.broken = False
+
+    s.spawn(script)
+    s.run(until_ms=3000)
+    assert faults == [(300, "touch", "I/O error EIO"), (2050, "touch", None)], faults
+    assert svc.status["touch"] == OK and svc.retries == 3

@@ -179,3 +179,26 @@ def test_bad_configuration_is_refused():
     raises(LinkError, Session, "glasses", None, "v", [], cb, cb, cb, max_mtu=22)
     s = Session("host", None, "v", [], cb, cb, cb)
     assert 0 <= s.sid < (1 << 30)  # a session id was drawn
+
+
+def test_a_held_frame_waits_for_writable_not_for_a_timer():
+    # The transport refuses a frame (its buffers are full) while a keepalive and an ack
+    # fall due: poll() must not answer 0 ms (the caller would spin without time moving);
+    # the held frame goes when the transport says writable(), then everything else.
+    p = Pipe(room=2)
+    p.connect()
+    p.run(5)
+    for i in range(6):
+        p.s[1].send(CONTROL, i)  # the glasses will owe acks
+        p.s[0].send(EVENTS, "x" * 300)  # more frames than the pipe holds
+    p.step()  # the host's messages arrive; the glasses' frames fill the pipe
+    g = p.s[0]
+    p.clock.advance_ms(1500)  # past the keepalive and the delayed ack
+    p.up = False  # the transport takes nothing now (pipe full / link busy)
+    waits = [g.poll() for _ in range(3)]
+    assert all(w > 0 for w in waits), waits
+    p.up = True
+    p.run(200)
+    got = [m for ch, m in p.sides[1].got if ch == EVENTS]
+    assert got == ["x" * 300] * 6
+    assert [m for ch, m in p.sides[0].got if ch == CONTROL] == list(range(6))

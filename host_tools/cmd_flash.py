@@ -1,0 +1,93 @@
+"""`glasses flash`: flash the glasses firmware, or any folder of files, over serial.
+
+    glasses flash --port /dev/ttyACM0 --board xiao_esp32s3_sense
+    glasses flash --port /dev/ttyACM0 path/to/my_project
+"""
+import sys
+
+DEFAULT_BOARD = "xiao_esp32s3_sense"
+
+
+def register(sub):
+    s = sub.add_parser("flash", help="flash a dev board over its serial REPL",
+                       description="Flash the glasses firmware (firmware/ + the board's "
+                       "board.py + main.py), or any folder of files, to a MicroPython "
+                       "board over its serial REPL. Only changed files are written.")
+    s.add_argument("path", nargs="?", help="a folder to flash instead of the glasses "
+                   "firmware (its files go to the device's top level)")
+    s.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyACM0")
+    s.add_argument("--board", default=None,
+                   help="board folder under boards/ (default %s)" % DEFAULT_BOARD)
+    s.add_argument("--baud", type=int, default=115200, help="baud rate (default 115200)")
+    s.add_argument("--reset", choices=("changed", "always", "never"), default="changed",
+                   help="soft reset after flashing (default: when something changed)")
+    s.add_argument("--boot-seconds", type=float, default=3.0,
+                   help="how long to show the boot log after the reset (default 3)")
+    s.add_argument("--no-raw-paste", action="store_true",
+                   help="use the classic raw REPL even where raw-paste mode exists")
+    s.set_defaults(fn=run)
+
+
+class RichReporter:
+    def __init__(self, console):
+        self.console = console
+        self.progress = None
+        self.task = None
+
+    def say(self, msg):
+        self.console.print(msg, highlight=False)
+
+    def start(self, total):
+        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                                   TransferSpeedColumn)
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 DownloadColumn(), TransferSpeedColumn(),
+                                 console=self.console, transient=False)
+        self.progress.start()
+        self.task = self.progress.add_task("writing", total=total)
+
+    def advance(self, n, path):
+        if self.progress:
+            self.progress.update(self.task, advance=n, description=path[-32:])
+
+    def stop(self):
+        if self.progress:
+            self.progress.stop()
+            self.progress = None
+
+
+def run(args):
+    from rich.console import Console
+
+    from host_tools.flash import build, deploy
+    from host_tools.flash import errors as E
+    console = Console(stderr=False)
+    err = Console(stderr=True)
+    try:
+        if args.path:
+            if args.board:
+                raise E.TreeError("--board is for the glasses firmware; a folder is flashed "
+                                  "as it is (leave out --board or the folder)")
+            files = build.folder_tree(args.path)
+            version = build.read_version(args.path.rstrip("/") + "/version.py") or ""
+            board = None
+            what = "folder %s (%d files)" % (args.path, len(files))
+        else:
+            board = args.board or DEFAULT_BOARD
+            files = build.firmware_tree(board)
+            version = build.firmware_version()
+            what = "glasses firmware %s for %s (%d files)" % (version, board, len(files))
+        console.print("flashing %s to %s" % (what, args.port), highlight=False)
+        res = deploy.flash(args.port, files, version=version, board=board,
+                           reporter=RichReporter(console), reset=args.reset,
+                           boot_s=args.boot_seconds, use_raw_paste=not args.no_raw_paste,
+                           baudrate=args.baud)
+    except E.FlashError as e:
+        err.print("[bold red]flash failed:[/] %s" % e, highlight=False)
+        return 1
+    if res.boot_log:
+        console.print("--- boot log ---", highlight=False)
+        sys.stdout.write(res.boot_log.replace("\r\n", "\n").rstrip() + "\n")
+        console.print("----------------", highlight=False)
+    console.print("done in %.1f s" % res.seconds, highlight=False)
+    return 0

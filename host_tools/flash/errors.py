@@ -1,0 +1,134 @@
+"""Errors of `glasses flash`: one base class, one subclass per thing that can go wrong,
+each message saying what happened and what to do about it."""
+
+
+class FlashError(Exception):
+    """Base of every flashing error; the CLI prints its message and exits 1."""
+
+
+class PortMissing(FlashError):
+    def __init__(self, port):
+        super().__init__(
+            "serial port %s does not exist: is the board plugged in? "
+            "(Linux: ls /dev/ttyACM* /dev/ttyUSB*; pass the right one with --port)" % port)
+        self.port = port
+
+
+class PortBusy(FlashError):
+    def __init__(self, port, holder=""):
+        who = " (held by %s)" % holder if holder else ""
+        super().__init__(
+            "serial port %s is busy%s: close the other program using it (a serial "
+            "monitor, mpremote, another glasses flash) and try again" % (port, who))
+        self.port = port
+        self.holder = holder
+
+
+class PortError(FlashError):
+    """The port exists and is free but cannot be opened (permissions, not a tty)."""
+
+
+class NotMicroPython(FlashError):
+    def __init__(self, port, seen):
+        if seen:
+            what = "it answered %r but never showed MicroPython's raw REPL prompt" % (
+                seen[-120:],)
+        else:
+            what = "nothing answered"
+        super().__init__(
+            "the device on %s does not look like MicroPython: %s. Check that MicroPython "
+            "is installed on the board (flash it with esptool / the UF2 bootloader first), "
+            "that no program holds the REPL, and that this is the board's REPL port"
+            % (port, what))
+        self.seen = seen
+
+
+class TransferInterrupted(FlashError):
+    def __init__(self, detail):
+        super().__init__(
+            "the connection to the device was lost (%s). Nothing half-written sits under a "
+            "real file name; run the same command again: files already on the device and "
+            "matching are skipped" % detail)
+
+
+class TransferCorrupted(FlashError):
+    def __init__(self, paths, tries):
+        super().__init__(
+            "the device kept receiving different bytes than were sent for %s (checked after "
+            "%d tries); nothing was replaced. Use a shorter or better USB cable, a lower "
+            "--baud, or --no-raw-paste if the board's raw-paste mode is unreliable"
+            % (", ".join(paths), tries))
+        self.paths = paths
+
+
+class FilesystemDamaged(FlashError):
+    def __init__(self, paths):
+        super().__init__(
+            "after flashing, %s no longer match%s what was written or checked: the device's "
+            "filesystem changed them (the micro:bit's does when it reorganises itself while "
+            "nearly full). The manifest was not updated; run the same command again to "
+            "rewrite them, and keep more of the filesystem free"
+            % (", ".join(paths), "es" if len(paths) == 1 else ""))
+        self.paths = paths
+
+
+class DeviceTimeout(FlashError):
+    def __init__(self, what, seconds):
+        super().__init__(
+            "the device did not answer within %g s while %s: it may be busy or hung; "
+            "press reset (or unplug it) and run the command again" % (seconds, what))
+
+
+class DeviceError(FlashError):
+    """A Python exception raised on the device; `kind` is its type name there."""
+
+    def __init__(self, kind, message, traceback=""):
+        super().__init__("the device raised %s: %s" % (kind, message))
+        self.kind = kind
+        self.device_message = message
+        self.traceback = traceback
+
+
+class DeviceOutOfMemory(DeviceError):
+    pass
+
+
+class DeviceFileMissing(DeviceError):
+    pass
+
+
+class DeviceFull(FlashError):
+    def __init__(self, detail):
+        super().__init__(
+            "the device's filesystem is full: %s. Nothing was replaced: the files that were "
+            "on the device before are intact. Free space on the device (remove files you do "
+            "not need) or flash a smaller tree" % detail)
+
+
+class CompileError(FlashError):
+    def __init__(self, path, line, message):
+        at = "%s:%s" % (path, line) if line else path
+        super().__init__("%s: %s (mpy-cross). Nothing was written to the device; fix the "
+                         "file and flash again" % (at, message))
+        self.path = path
+        self.line = line
+
+
+class TreeError(FlashError):
+    """The folder to flash cannot be deployed as it is (empty, bad names, reserved name)."""
+
+
+class NeedsDirectories(FlashError):
+    def __init__(self, paths):
+        shown = ", ".join(paths[:4]) + (" ..." if len(paths) > 4 else "")
+        super().__init__(
+            "this tree needs folders (%s) but the device's filesystem is flat (its os "
+            "module has no mkdir): nothing was written. Flatten the tree (files at the top "
+            "level only) for this board" % shown)
+        self.paths = paths
+
+
+class BoardNotFound(FlashError):
+    def __init__(self, name, known):
+        super().__init__("unknown board %r: no boards/%s/board.py. Known boards: %s"
+                         % (name, name, ", ".join(known) or "(none)"))
