@@ -5,21 +5,25 @@
     glasses ota build [--board B] [--sign [KEY]] [--version V] -o FILE
     glasses ota send FILE [--radio R] [--name N]    to the glasses, with a progress bar
 
-`send` goes through a running host when one offers a control endpoint
-(host_tools.control.ota_send, from the link CLI); otherwise it connects to the glasses
-over BLE itself, as the phone (host_tools.phone.Phone).
+`send` goes through the running host (`glasses host`, `make sim`) when its control
+endpoint answers (host_tools/control.py, op "ota": the host holds the BLE link); otherwise
+(or with --direct) it links over BLE itself as the phone (host_tools.phone.Phone), which
+reconnects across the glasses' restart into the new firmware. Exit codes:
+host_tools/exits.py (0 ok; 1 refused, rolled back, failed; 2 bad file or arguments;
+3 no adapter; 7 no link in time).
 """
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-EXIT_FAILED = 1  # refused, rolled back, not reachable
-EXIT_USAGE = 2  # bad arguments, files or keys
+from host_tools import exits
+
+EXIT_FAILED = exits.FAILED  # refused, rolled back, failed
+EXIT_USAGE = exits.USAGE  # bad arguments, files or keys
 
 
 def register(sub):
@@ -47,6 +51,8 @@ def register(sub):
     d.add_argument("--name", default=None, help="the glasses' name (default: the first found)")
     d.add_argument("--timeout", type=float, default=30.0,
                    help="seconds to wait for the glasses to connect")
+    d.add_argument("--direct", action="store_true",
+                   help="link over BLE even if a host is running (it must let go first)")
     d.add_argument("--wait", type=float, default=600.0,
                    help="seconds to wait for the glasses to confirm the new firmware "
                         "(0: return once they switched)")
@@ -97,35 +103,55 @@ def run_build(args, console=None):
     return 0
 
 
-def _control():
-    """The running host's OTA entry point, if the link CLI provides one."""
-    try:
-        control = importlib.import_module("host_tools.control")
-    except ImportError:
-        return None
-    return getattr(control, "ota_send", None)
-
-
 def run_send(args, console=None):
+    from host_tools import control
     from host_tools import ota_package as P
     console = console or Console()
     try:
         with open(args.package, "rb") as f:
             data = f.read()
-        _, m, _ = P.open_package(data)
+        P.open_package(data)
     except (OSError, P.PackageError) as e:
         _err(console, e)
         return EXIT_USAGE
-    via_host = _control()
-    if via_host is not None:
-        return asyncio.run(via_host(data, args, console))
-    from host_tools.bleak_bumble import RadioSpecError, open_radio
-    try:
-        radio = open_radio(args.radio)
-    except RadioSpecError as e:
-        _err(console, e)
-        return EXIT_USAGE
-    return asyncio.run(_send_ble(radio, data, args, console))
+
+    async def main():
+        if not args.direct and await control.find() is not None:
+            return await send_via_host(control.socket_path(), os.path.abspath(args.package),
+                                       console, args.wait, args.timeout)
+        from host_tools.bleak_bumble import RadioSpecError, open_radio
+        try:
+            radio = open_radio(args.radio)
+        except RadioSpecError as e:
+            _err(console, e)
+            return EXIT_USAGE
+        return await _send_ble(radio, data, args, console)
+
+    return asyncio.run(main())
+
+
+async def send_via_host(path, package_path, console, wait_s, timeout_s):
+    """Through the running host's control endpoint (op "ota"), with a progress bar."""
+    from host_tools import control
+    done = None
+    with _bar(console) as (progress, status):
+        status("sending through the running host")
+        try:
+            async for item in control.stream(path, "ota", package=package_path, wait_s=wait_s,
+                                             timeout_s=timeout_s):
+                if "progress" in item:
+                    progress(*item["progress"])
+                elif "status" in item:
+                    status(item["status"])
+                elif "done" in item:
+                    done = item["done"]
+        except exits.GlassesError as e:
+            _err(console, e.message)
+            return e.exit_code
+    if done is None:
+        _err(console, "the host ended the update without a result")
+        return EXIT_FAILED
+    return _outcome(console, done)
 
 
 async def _send_ble(radio, data, args, console):
@@ -137,10 +163,14 @@ async def _send_ble(radio, data, args, console):
             try:
                 await phone.wait_open(args.timeout)
             except asyncio.TimeoutError:
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    e = exits.classify(task.exception(), radio)  # e.g. a version mismatch
+                    _err(console, e.message)
+                    return e.exit_code
                 _err(console, "no link to %s within %.0f s (%s)" % (
                     args.name or "the glasses", args.timeout,
                     phone.last_error or "are they on, near, and paired?"))
-                return EXIT_FAILED
+                return exits.LINK_TIMEOUT
         return await send_with_progress(phone, data, console, args.wait)
     finally:
         phone.stop()
@@ -152,22 +182,32 @@ async def _send_ble(radio, data, args, console):
         await radio.close()
 
 
+class _bar:
+    """A rich progress bar: yields (progress(done, total), status(text))."""
+
+    def __init__(self, console):
+        cols = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                TransferSpeedColumn())
+        self.bar = Progress(*cols, console=console, transient=True)
+
+    def __enter__(self):
+        bar = self.bar
+        bar.__enter__()
+        job = bar.add_task("sending", total=None)
+        return (lambda done, total: bar.update(job, completed=done, total=total),
+                lambda text: bar.update(job, description=text))
+
+    def __exit__(self, *exc):
+        return self.bar.__exit__(*exc)
+
+
 async def send_with_progress(phone, data, console, wait_s=600.0):
     """Send a package file over a phone whose link is up, with a progress bar; prints
     the outcome and returns the exit code."""
-    from host_tools.ota_host import OtaFailed, RolledBack, UpdateRefused, send_update
+    from host_tools.ota_host import (OtaFailed, RolledBack, UpdateRefused, result_dict,
+                                     send_update)
     from host_tools.ota_package import PackageError
-    cols = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-            TransferSpeedColumn())
-    with Progress(*cols, console=console, transient=True) as bar:
-        job = bar.add_task("sending", total=None)
-
-        def progress(done, total):
-            bar.update(job, completed=done, total=total)
-
-        def status(text):
-            bar.update(job, description=text)
-
+    with _bar(console) as (progress, status):
         try:
             res = await send_update(phone, data, progress=progress, on_status=status,
                                     wait_healthy_s=wait_s)
@@ -181,15 +221,18 @@ async def send_with_progress(phone, data, console, wait_s=600.0):
         except (OtaFailed, PackageError) as e:
             _err(console, e)
             return EXIT_FAILED
-    if res.outcome == "healthy":
-        console.print("[green]updated[/green] to %s: %s" % (res.version, res.detail))
-    elif res.outcome == "installed":
-        console.print("%s was already installed: %s" % (res.version, res.detail))
+    return _outcome(console, result_dict(res))
+
+
+def _outcome(console, res):
+    if res["outcome"] == "healthy":
+        console.print("[green]updated[/green] to %s: %s" % (res["version"], res["detail"]))
+    elif res["outcome"] == "installed":
+        console.print("%s was already installed: %s" % (res["version"], res["detail"]))
     else:
         console.print("switched to %s (%s); not yet confirmed healthy by the glasses"
-                      % (res.version, res.detail))
-    if res.resent_bytes or res.glasses_restarts:
+                      % (res["version"], res["detail"]))
+    if res["resent_bytes"] or res["glasses_restarts"]:
         console.print("  %d bytes sent again, %d restarts of the glasses on the way" % (
-            res.resent_bytes, res.glasses_restarts))
+            res["resent_bytes"], res["glasses_restarts"]))
     return 0
-

@@ -348,3 +348,44 @@ async def _wait_outcome(host, res, version, since, wait_s):
         if left < 0.001:
             return res  # outcome stays "switched": not confirmed within the wait
         await host.wait(mark, min(left, 5.0))
+
+
+def result_dict(res):
+    """A Result as plain data (for the control endpoint's JSON)."""
+    return dataclasses.asdict(res)
+
+
+async def control_op(service, req, emit):
+    """The running host's `ota` request (host_tools/control.py): send the package file at
+    req["package"] (a path: the host, run by the same user, reads it) over its link. emit(item)
+    writes a line to the client: {"progress": [done, total]}, {"status": text}, and last
+    {"done": result}; the result is returned as well. Failures are GlassesError."""
+    from host_tools import exits
+    path = req.get("package")
+    wait_s = req.get("wait_s", 600.0)
+    timeout_s = float(req.get("timeout_s") or 30.0)
+    if not isinstance(path, str) or not isinstance(wait_s, (int, float)) or wait_s < 0:
+        raise exits.GlassesError("bad_request", "ota needs 'package' (a file path) and "
+                                 "'wait_s' >= 0")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        ota_package.open_package(data)
+    except (OSError, ota_package.PackageError) as e:
+        raise exits.GlassesError("bad_request", str(e)) from None
+    phone = await service.wait_open(timeout_s)
+    try:
+        res = await send_update(phone, data, wait_healthy_s=float(wait_s),
+                                progress=lambda done, total: emit({"progress": [done, total]}),
+                                on_status=lambda text: emit({"status": text}))
+    except UpdateRefused as e:
+        raise exits.GlassesError("failed", "the glasses refused the update: %s"
+                                 % e.reason) from None
+    except RolledBack as e:
+        raise exits.GlassesError("failed", "the new firmware did not get healthy and was "
+                                 "rolled back: %s" % e.reason) from None
+    except OtaFailed as e:
+        raise exits.GlassesError("failed", e.reason) from None
+    out = result_dict(res)
+    emit({"done": out})
+    return out

@@ -3,7 +3,7 @@ import io
 
 from rich.console import Console
 
-from firmware.ota import ed25519, manifest
+from firmware.ota import boot, ed25519, manifest
 from host_tools import cli, cmd_ota
 from host_tools import ota_package as P
 from sim.linked import Linked
@@ -114,7 +114,53 @@ def test_the_sender_refuses_what_it_cannot_send_and_gives_up_on_silence():
                             "0.2.0", board="xiao_esp32s3_sense")
         res = await ota_host.send_update(rig.phone, full, wait_healthy_s=2)
         assert res.outcome == "switched"  # not confirmed within 2 s: said so, no error
+
+        class Service:  # what the control endpoint hands control_op: the host's link
+            async def wait_open(self, timeout_s):
+                return rig.phone
+
+        from host_tools import exits
+        for req, why in (({"package": 3}, "needs 'package'"),
+                         ({"package": "/no/such.ota"}, "No such file"),
+                         ({"package": "/no/such.ota", "wait_s": -1}, "wait_s")):
+            with pytest.raises(exits.GlassesError, match=why) as e:
+                await ota_host.control_op(Service(), req, lambda item: None)
+            assert e.value.kind == "bad_request"
     try:
         rig.run(scenario())
     finally:
         rig.close()
+
+
+def test_send_goes_through_the_running_host_in_real_time(tmp_path, monkeypatch, capsys):
+    """`glasses ota send` while `make sim` (a host with its control endpoint) holds the
+    link: the update goes through that host; its refusals and results come back."""
+    from link_util import RigThread
+
+    from host_tools import exits
+    cfg = tmp_path / "cfg"
+    monkeypatch.setenv("GLASSES_CONFIG_DIR", str(cfg))
+    monkeypatch.delenv("GLASSES_RADIO", raising=False)
+    files = P.with_version(P.collect(board="xiao_esp32s3_sense"), "0.2.0")
+    good = tmp_path / "good.ota"
+    good.write_bytes(P.build_file(files, "0.2.0", board="xiao_esp32s3_sense"))
+    other = tmp_path / "other.ota"
+    other.write_bytes(P.build_file(files, "0.2.0", board="pico2w_dev"))
+
+    def run(*argv):
+        code = cli.main(list(argv))
+        out = capsys.readouterr()
+        return code, " ".join((out.out + out.err).split())
+
+    with RigThread(tmp_path, control_dir=str(cfg)) as rig:
+        rig.wait_open()
+        code, out = run("ota", "send", str(other), "--wait", "0")
+        assert code == exits.FAILED and "refused the update: package is for board " \
+            "pico2w_dev" in out, out
+        code, out = run("ota", "send", str(tmp_path / "missing.ota"))
+        assert code == exits.USAGE and "No such file" in out
+        code, out = run("ota", "send", str(good), "--wait", "0")
+        assert code == 0 and "switched to 0.2.0" in out, out
+        assert rig.call(lambda: rig.rig.glasses.boot_records[0]["copy"]) == "factory"
+        st = rig.call(lambda: boot.read_state(rig.rig.world.flash_dir))
+        assert st[0] == "a" and st[4] == "0.2.0"

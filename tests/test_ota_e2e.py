@@ -307,7 +307,7 @@ def test_refusals_reach_the_phone_with_their_reasons_and_change_nothing(keys):
                     g.app.latest["battery"][0] < 20, 120)
         g.world.power.set_adder("drain", 0.0)
         reason = await refused(pkg, "battery at 1[0-9]%")
-        assert "charge" in reason
+        assert "below the 20%" in reason
     try:
         rig.run(scenario())
     finally:

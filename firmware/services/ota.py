@@ -16,7 +16,8 @@
 #   ota_healthy_s running.
 # - Board options (board DATA["options"]): ota_public_key (32 bytes or 64 hex digits:
 #   packages must carry a good Ed25519 signature), ota_needs_charging (refuse unless on
-#   the charger), ota_bytes (flash set aside for the update slots).
+#   the charger; also a board capability of that name), ota_bytes (flash set aside for
+#   the update slots).
 import os
 
 from micropython import const
@@ -95,14 +96,20 @@ class OtaService:
 
     # ---- policy ------------------------------------------------------------------------
     def can_update(self):
-        """(ok, reason): the battery policy (app.ota_allowed when the app has one), the
-        board's charging rule, a usable public key."""
+        """(ok, reason): a usable public key, the battery policy (app.ota_refusal() or
+        app.ota_allowed() when the app has one; else the gauge's level here), the board's
+        charging rule."""
         if self.key_error is not None:
             return False, "board misconfigured: %s" % self.key_error
         latest = self.app.latest.get("battery")
         charging = bool(latest[2]) if latest else False
-        fn = getattr(self.app, "ota_allowed", None)
-        if fn is not None:
+        refusal = getattr(self.app, "ota_refusal", None)  # the battery policy, when the
+        fn = getattr(self.app, "ota_allowed", None)  # app has one (services/senses.py)
+        if refusal is not None:
+            reason = refusal()
+            if reason:
+                return False, reason
+        elif fn is not None:
             r = fn()
             if isinstance(r, tuple):
                 ok, reason = r[0], r[1]
@@ -122,7 +129,9 @@ class OtaService:
             if pct < low and not charging:
                 return False, "battery at %d%%, below the %d%% an update needs: charge the " \
                               "glasses first" % (pct, low)
-        if self.board.options.get("ota_needs_charging") and not charging:
+        needs = self.board.options.get("ota_needs_charging") or \
+            self.board.has("ota_needs_charging")
+        if needs and not charging:
             return False, "this board updates only while charging: put the glasses on " \
                           "the charger"
         return True, None

@@ -93,8 +93,17 @@ def test_refusals_say_why_and_change_nothing():
     r.app.ota_allowed = lambda: False  # a policy that only says no
     st = yield from r.begin(package(), tag=9)
     assert st[3] == "refused" and st[2] == "refused by the battery policy", st
+    r.app.ota_refusal = lambda: "battery at 9%, below the 20% an update needs"  # its reason
+    st = yield from r.begin(package(), tag=10)
+    assert st[3] == "refused" and st[2].startswith("battery at 9%"), st
+    r.app.ota_refusal = lambda: None  # the policy allows it: the board's rule still holds
+    r.board.options["ota_needs_charging"] = False
+    r.board.caps = r.board.caps + ("ota_needs_charging",)
+    r.app.latest["battery"] = (80.0, 3.9, False, 0)
+    st = yield from r.begin(package(), tag=11)
+    assert st[3] == "refused" and "only while charging" in st[2], st
     assert boot.read_state(r.root)[0] == boot.FACTORY and r.ota.rx.m is None
-    assert r.ota.counts["refused"] == 9
+    assert r.ota.counts["refused"] == 11
 
 
 def test_signatures_are_required_when_the_board_has_a_key():
