@@ -19,7 +19,8 @@ swap the modules the host tools in the same process share), under the slot's ver
 board.py (board files are data plus build(); a package that ships a broken one breaks the
 simulated boot as it would the device). Each BootRecord lists the slot files whose code
 differs from the repository's (`differs`): for those the simulator proves the files but does
-not run them.
+not run them. The import check runs a separate process (about a second, once per package);
+in real time the simulated boot waits for it, as a board's boot waits for its imports.
 """
 import ast
 import hashlib
