@@ -1,8 +1,8 @@
 # The application: which services run on the board, and how they are wired together.
 #
-# On a board, main.py is two lines:
-#     import board
-#     from firmware import app; app.main(board)      # builds it, starts services, runs
+# On a board, main.py is two lines (docs/ota.md): it picks the firmware copy to boot
+#     from firmware import bootmain                  # (factory or an update slot), then
+#     bootmain.main()                                # app.main(board) of that copy
 # The simulator calls start(sched, board) itself (sim/runner.py).
 #
 # Services are started by the functions in STARTERS, in order; each takes the App and
@@ -16,6 +16,7 @@ from firmware.runtime import sched as _s
 from firmware.runtime.log import Log
 from firmware.services.link import start_link
 from firmware.services.notify import start_notify
+from firmware.services.ota import start_ota
 from firmware.services.senses import start_senses
 from firmware.services.sensors import SensorService
 from firmware.services.voice import start_voice
@@ -126,8 +127,8 @@ def start_feedback(app):
     app.listen("touch", lambda pad, on, t: buzz() if on else None)
 
 
-STARTERS = [start_watchdog, start_sensors, start_link, start_voice, start_senses,
-            start_notify, start_heartbeat, start_feedback]
+STARTERS = [start_watchdog, start_sensors, start_link, start_voice, start_senses, start_notify,
+            start_ota, start_heartbeat, start_feedback]
 
 
 def start(sched, board, log=None, config=None):

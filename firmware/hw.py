@@ -16,7 +16,7 @@ _MAX_AWAKE = const(8)
 
 class Board:
     def __init__(self, name, caps=(), ram_bytes=0, flash_bytes=0, pins=None, currents=None,
-                 battery_mah=0, log=None):
+                 battery_mah=0, log=None, options=None):
         self.name = name
         self.caps = tuple(caps)
         self.ram_bytes = ram_bytes
@@ -25,6 +25,10 @@ class Board:
         self.currents = currents or {}
         self.battery_mah = battery_mah
         self.log = log
+        # DATA["options"]: settings services read (docs/ota.md: ota_public_key, ...)
+        self.options = dict(options) if options else {}
+        self.fs_root = ""  # the filesystem folder firmware copies live under (/firmware,
+        #                    /slot_a, /ota): "" on a board, the flash folder in the simulator
         # parts (None when absent)
         self.i2c = None
         self.imu = None

@@ -13,6 +13,7 @@ COMMANDS = [
     "host_tools.cmd_flash",
     "host_tools.cmd_link",
     "host_tools.cmd_host",
+    "host_tools.cmd_ota",
 ]
 
 

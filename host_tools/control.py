@@ -20,6 +20,9 @@ a connection, sends one request, reads the answer, and closes:
     forget    timeout_s                 {"ok", "detail", "host_keys_removed"}
     logs      level                     a stream: {"log": {"seq", "tick_ms", "level", "text"}}
                                         lines until the client closes the connection
+    ota       package, wait_s, timeout_s an update (host_tools/ota_host.py): {"progress":
+                                        [done, total]} / {"status": text} lines, then the
+                                        result {"outcome", "version", "detail", ...}
 
 "kind" is one of host_tools/exits.py CODES, so a command exits with the same code through
 the host as over BLE. A second host finding a live endpoint does not take it over.
@@ -33,7 +36,7 @@ from host_tools.bleak_bumble import config_dir
 
 SOCKET_NAME = "control.sock"
 MAX_LINE = 64 * 1024
-OPS = ("hello", "status", "connect", "notify", "forget", "logs")
+OPS = ("hello", "status", "connect", "notify", "forget", "logs", "ota")
 
 
 def socket_path(directory=None):
@@ -184,7 +187,7 @@ class ControlServer:
                 if req["op"] == "logs":
                     await self._logs(req, reader, writer)
                     return
-                reply = {"ok": True, "result": await self._call(req)}
+                reply = {"ok": True, "result": await self._call(req, writer)}
             except exits.GlassesError as e:
                 reply = {"ok": False, "kind": e.kind, "error": e.message}
             except Exception as e:  # report it; the host goes on
@@ -199,7 +202,7 @@ class ControlServer:
         finally:
             writer.close()
 
-    async def _call(self, req):
+    async def _call(self, req, writer=None):
         s = self.service
         op = req["op"]
         t = float(req.get("timeout_s") or 10.0)
@@ -214,6 +217,9 @@ class ControlServer:
             if not isinstance(fields, dict):
                 raise exits.GlassesError("bad_request", "notify needs 'fields' (a map)")
             return await s.notify(fields, t)
+        if op == "ota":  # progress lines go out before the result
+            from host_tools import ota_host
+            return await ota_host.control_op(s, req, lambda item: writer.write(_line(item)))
         ok, detail, removed = await s.forget(t)
         return {"ok": ok, "detail": detail, "host_keys_removed": removed}
 

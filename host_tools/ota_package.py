@@ -3,9 +3,15 @@
 A package holds the firmware tree (firmware/**.py) and the board's board.py, with a
 manifest of SHA-256 hashes (firmware/ota/manifest.py: the same code the glasses use to
 check it). Signing uses Ed25519 (PyPI cryptography); keys live in the host config dir.
+
+Two forms: the *envelope* {0: manifest bytes, 1: signature | null} is what the glasses
+receive first (OTA_BEGIN) and check; the *package file* (`glasses ota build -o FILE`) is
+the envelope plus the files' contents {..., 2: [bytes per manifest entry]}, which the
+sender cuts into OTA_CHUNKs. manifest.parse() reads either.
 """
 import os
 
+from firmware.link import cbor
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -95,3 +101,39 @@ def build(files, version, key_path=None, board=None):
     mbytes = manifest.build(version, files, board=board)
     sig = _load(key_path).sign(mbytes) if key_path else None
     return manifest.envelope(mbytes, sig)
+
+
+def build_file(files, version, key_path=None, board=None):
+    """The package file bytes: the envelope plus every file's contents."""
+    mbytes = manifest.build(version, files, board=board)
+    sig = _load(key_path).sign(mbytes) if key_path else None
+    return cbor.dumps({0: mbytes, 1: sig, 2: [d for _, d in files]})
+
+
+def open_package(data):
+    """(envelope bytes, manifest dict, [file bytes]) from a package file; PackageError if
+    it is not one, or a file does not match its hash."""
+    try:
+        m, mbytes, sig = manifest.parse(data)
+        datas = cbor.loads(data)[2]
+    except (manifest.ManifestError, cbor.CBORError, KeyError, TypeError) as e:
+        raise PackageError("not an update package file: %s" % e) from None
+    if not isinstance(datas, list) or len(datas) != len(m[2]):
+        raise PackageError("package file holds %s files, its manifest lists %d" % (
+            len(datas) if isinstance(datas, list) else "no", len(m[2])))
+    for (path, size, digest), d in zip(m[2], datas):
+        if not isinstance(d, bytes) or len(d) != size or manifest.sha256(d) != digest:
+            raise PackageError("%s in the package does not match its manifest entry" % path)
+    return manifest.envelope(mbytes, sig), m, datas
+
+
+def with_version(files, version):
+    """The same files with firmware/version.py saying `version` (for test packages)."""
+    out = []
+    for p, d in files:
+        if p == "firmware/version.py":
+            lines = [b'VERSION = "%s"' % version.encode() if ln.startswith(b"VERSION")
+                     else ln for ln in d.split(b"\n")]
+            d = b"\n".join(lines)
+        out.append((p, d))
+    return out

@@ -73,6 +73,7 @@ class Phone:
         self.on_session_event = None  # fn(kind, detail) after every session event
         #                              (open, closed, dead, audio_gap, room, app_error)
         self._routes = {}
+        self._listeners = []  # fn(kind, detail) on session events (open, closed, room...)
         self._waiters = {}  # reply kind -> [futures]
         self._open = None
         self._stopping = False
@@ -84,6 +85,16 @@ class Phone:
     def route(self, kind, fn):
         """Messages of this kind (key 0) go to fn(msg)."""
         self._routes[kind] = fn
+
+    def listen(self, fn):
+        """fn(kind, detail) on every session event: open (detail: the glasses' hello, with
+        peer_reset), closed, dead, room (detail: the channel). Returns fn, for unlisten."""
+        self._listeners.append(fn)
+        return fn
+
+    def unlisten(self, fn):
+        if fn in self._listeners:
+            self._listeners.remove(fn)
 
     def send(self, ch, msg):
         """Queue a message for the glasses (exactly once, across reconnects); False if
@@ -192,6 +203,8 @@ class Phone:
             self.rpc.room()
         if self.on_session_event is not None:
             self.on_session_event(kind, detail)
+        for fn in list(self._listeners):
+            fn(kind, detail)
 
     async def _drop(self):
         try:

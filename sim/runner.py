@@ -11,6 +11,12 @@ state across it, as they would on the glasses.
     g.run_for(60, scenario=sim.scenario.load("demo.txt"))
     print(g.summary())
 
+Booting honours the flash (sim/ota_boot.py): each boot runs the device's boot selection
+(firmware/bootmain.py) on the world's flash folder, proves the chosen copy complete and
+importable, and records it in `boot_records` (copy, version, trial boot, proof). The
+firmware then runs under that copy's version and board.py. `board_options` are merged into
+the board's DATA["options"] (e.g. {"ota_public_key": ...}).
+
 The radio: `radio=True` (or a sim.linkmodel.LinkSettings) gives the world a bumble radio
 (sim/radio.py) created in the world's loop at the first boot; `bluetooth.BLE()` then
 returns the glasses' side of it, and hosts join through `g.world.radio`. Without it the
@@ -29,15 +35,19 @@ from sim.world import RESET_NAMES, World
 mirror.install()
 
 from firmware import app as _app  # noqa: E402
+from firmware import version as _version  # noqa: E402
 from firmware.runtime import clock as _clock  # noqa: E402
 from firmware.runtime import sched as _sched  # noqa: E402
 from firmware.runtime.log import Log, format_record  # noqa: E402
+from sim.ota_boot import SimBoot  # noqa: E402
+
+REPO_VERSION = _version.VERSION
 
 
 class SimGlasses:
     def __init__(self, board=_boards.DEFAULT, seed=0, virtual=True, flash_dir=None,
                  config=None, skip=(), options=None, log_sink=None, keep_log=True,
-                 verbose=False, radio=None, on_boot=None):
+                 verbose=False, radio=None, on_boot=None, board_options=None):
         self.board_module = _boards.load(board)
         self.world = World(self.board_module, seed=seed, virtual=virtual,
                            flash_dir=flash_dir, keep_log=keep_log, log_sink=log_sink,
@@ -51,6 +61,11 @@ class SimGlasses:
         self.seed = seed
         self.config = config
         self.on_boot = on_boot  # fn(glasses) after each boot's services started
+        self.board_options = dict(board_options or {})
+        self.bootsel = SimBoot(board, self.board_module,
+                               note=lambda text: self.world.note("boot", text))
+        self.boot_records = []  # sim.ota_boot.BootRecord per boot
+        self.booted = None  # the latest
         self.sched = None
         self.board = None
         self.app = None
@@ -67,8 +82,14 @@ class SimGlasses:
         w.activate()
         _clock.use(w.fw_clock)
         log = Log(128, clock=w.fw_clock, sink=self._fw_log)
+        rec, board_module = self.bootsel.select(w.flash_dir, self.boots + 1)
+        self.booted = rec
+        self.boot_records.append(rec)
+        _version.VERSION = rec["version"] or REPO_VERSION
         self.sched = _sched.Scheduler(clock=w.fw_clock, log=log, max_tasks=32)
-        self.board = self.board_module.build(log=log, store_root=w.flash_dir)
+        self.board = board_module.build(log=log, store_root=w.flash_dir)
+        self.board.fs_root = w.flash_dir
+        self.board.options.update(self.board_options)
         self.app = _app.start(self.sched, self.board, log, self.config)
         self.driver = FirmwareDriver(self.sched, idle=self.board.idle,
                                      on_wake=w.power.wake)
@@ -175,6 +196,7 @@ class SimGlasses:
             loop.run_until_complete(self._task)
         if _clock.active() is self.world.fw_clock:
             _clock.use(None)  # back to the real clock for whatever runs next
+        _version.VERSION = REPO_VERSION
         if self.world.radio is not None:
             _detach_ble()
         self.world.close()

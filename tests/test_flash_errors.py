@@ -139,7 +139,7 @@ def test_unknown_board_lists_the_known_ones(tmp_path):
         build.firmware_tree("nosuch", root=str(tmp_path))
     files = dict(build.firmware_tree("devkit", root=str(tmp_path)))
     assert sorted(files) == ["board.py", "firmware/__init__.py", "main.py"]
-    assert b"app.main(board)" in files["main.py"]
+    assert b"bootmain.main()" in files["main.py"]
 
 
 def test_board_with_a_folder_is_refused(tmp_path, capsys):

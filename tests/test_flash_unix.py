@@ -314,7 +314,7 @@ def test_glasses_firmware_from_the_cli(board, glasses_root, capsys):
     n_files = len(build.firmware_tree("testboard"))
     assert got.split() == [version, "testboard", version, "testboard", str(n_files)]
     main = run_on(board.port, "print(open('main.py').read())")
-    assert "app.main(board)" in main
+    assert "bootmain.main()" in main
     # Flashing again from the CLI writes nothing.
     rc = cli.main(["flash", "--port", board.port, "--board", "testboard"])
     assert rc == 0 and "up to date" in capsys.readouterr().out

@@ -47,3 +47,21 @@ def test_errors(tmp_path, monkeypatch):
     (tmp_path / "junk.pem").write_text("not a key")
     with pytest.raises(P.PackageError, match="cannot read signing key"):
         P.build([("a.py", b"x")], "1", str(tmp_path / "junk.pem"))
+
+
+def test_package_files_are_checked_against_their_manifest():
+    from firmware.link import cbor
+    files = [("firmware/a.py", b"print(1)\n"), ("board.py", b"NAME = 'x'\n")]
+    data = P.build_file(files, "1.2.3", board="x")
+    env, m, datas = P.open_package(data)
+    assert m[0] == "1.2.3" and datas == [d for _, d in files]
+    assert manifest.parse(env)[0] == m and cbor.loads(env).get(2) is None  # no contents
+    raw = cbor.loads(data)
+    for bad, why in (({0: raw[0], 1: None, 2: datas[:1]}, "holds 1 files, its manifest lists 2"),
+                     ({0: raw[0], 1: None}, "not an update package file"),
+                     ({0: raw[0], 1: None, 2: [datas[0], b"NAME = 'y'\n"]},
+                      "board.py in the package does not match")):
+        with pytest.raises(P.PackageError, match=why):
+            P.open_package(cbor.dumps(bad))
+    with pytest.raises(P.PackageError, match="not an update package file"):
+        P.open_package(b"\x00\x01")

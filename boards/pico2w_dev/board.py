@@ -81,7 +81,7 @@ def build(log=None, store_root="/data", store_bytes=_STORE_BYTES):
     p = d["parts"]
     b = Board(NAME, caps=d["caps"], ram_bytes=d["ram_bytes"], flash_bytes=d["flash_bytes"],
               pins=d["pin_names"], currents=d["currents_ma"], battery_mah=d["battery_mah"],
-              log=log)
+              log=log, options=d.get("options"))
     bus = d["i2c"]
     b.i2c = try_part(b, "i2c", lambda: machine.I2C(bus["id"], scl=Pin(bus["scl"]),
                                                    sda=Pin(bus["sda"]), freq=bus["freq"]))

@@ -13,7 +13,7 @@
 #   16..22  offload RPC (firmware/link/rpc.py)                        EVENTS
 #   24      VOICE_ENDPOINT (firmware/services/voice.py)               EVENTS
 #   32..39  commands and their answers                                CONTROL
-#   40..47  updates (OTA)                                             CONTROL / FILE
+#   40..47  updates (OTA)                                             FILE / CONTROL
 #   48      LOG {0:48, 1: seq, 2: tick_ms, 3: level, 4: text}  glasses -> host   LOG
 from micropython import const
 
@@ -33,12 +33,26 @@ FORGET = const(34)  # {0:34}: forget every bonded phone            host -> glass
 RESULT = const(35)  # {0:35, 1: request kind, 2: ok, 3: detail}    glasses -> host
 LOGS = const(36)  # {0:36, 1: on, 2: min level}: stream the log    host -> glasses
 
-OTA_BEGIN = const(40)  # {0:40, 1: package envelope}               host -> glasses
-OTA_STATE = const(41)  # {0:41, 1: [held bytes per file] | None, 2: error | None}
-OTA_CHUNK = const(42)  # {0:42, 1: file index, 2: offset, 3: bytes}   FILE channel
-OTA_ACK = const(43)  # {0:43, 1: file index, 2: bytes held, 3: error | None}  FILE
-OTA_FINISH = const(44)  # {0:44}                                   host -> glasses
-OTA_DONE = const(45)  # {0:45, 1: ok, 2: detail}                   glasses -> host
+# Updates (docs/ota.md). Everything but OTA_REPORT goes on the FILE channel, both ways,
+# so the glasses' answers keep the order of the phone's messages.
+OTA_BEGIN = const(40)  # {0:40, 1: package bytes in all, 2: offset, 3: bytes, 4: tag}
+#   host -> glasses: a piece of the package envelope (firmware/ota/manifest.py); offset 0
+#   starts over; tag: the sender's attempt number. After the last piece the glasses check
+#   the package and answer OTA_STATE (and after a bad piece at once).
+OTA_STATE = const(41)  # {0:41, 1: [bytes held per file] | None, 2: reason | None, 3: code,
+#   4: tag of the piece answered}  glasses -> host. code: "ready" (1: send each file from
+#   there), "refused" (2: why; nothing changed), "installed" (the device runs this package
+#   already), "error" (2: a bad piece or a flash error: send the package again from 0).
+OTA_CHUNK = const(42)  # {0:42, 1: file index, 2: offset, 3: bytes}          host -> glasses
+OTA_ACK = const(43)  # {0:43, 1: file index, 2: bytes held, 3: error | None} glasses -> host
+#   one per chunk, after it is on flash (and, for a file's last chunk, after its SHA-256
+#   check). With an error, 2 is where to resend that file from.
+OTA_FINISH = const(44)  # {0:44}: verify every file, switch to the slot   host -> glasses
+OTA_DONE = const(45)  # {0:45, 1: ok, 2: detail}                         glasses -> host
+#   ok: switched (on trial); the glasses restart into it at once.
+OTA_REPORT = const(46)  # {0:46, 1: {copy, version, on_trial, trial_boots, previous, event,
+#   phase}}  glasses -> host, CONTROL: at every link up and when a trial ends (confirmed
+#   or rolled back: "event" says why).
 
 LOG = const(48)
 

@@ -4,6 +4,8 @@
 #
 #   link = LinkService(sched, gatt, "0.1.0", "xiao_esp32s3_sense", caps, log)
 #   link.route(kinds.STATUS_REQ, on_status_request)      # by message kind (key 0)
+#       a handler that returns False keeps the message's credit (the sender is held back)
+#       until link.consumed(ch); link.rx_ch is the channel of the message being routed
 #   link.on_audio = playback.push                         # AUDIO channel packets
 #   link.listen(on_up_down)                               # session open / closed
 #   link.send(EVENTS, msg) / link.send_audio(pkt)
@@ -46,6 +48,7 @@ class LinkService:
         self._room = []
         self.unrouted = 0
         self.route_errors = 0
+        self.rx_ch = -1  # channel of the message being routed
         gatt.on_frame = self._on_frame
         gatt.on_link = self._on_link
         gatt.on_writable = self.wake.set
@@ -76,6 +79,11 @@ class LinkService:
         ok = self.session.send(ch, msg)
         self.wake.set()
         return ok
+
+    def consumed(self, ch):
+        """Done with a message whose handler returned False: its credit goes back."""
+        self.session.consumed(ch)
+        self.wake.set()
 
     def _send_event(self, msg):
         return self.send(EVENTS, msg)
@@ -122,8 +130,9 @@ class LinkService:
             if self.log is not None:
                 self.log.warn("link: no route for message kind", kinds.kind(msg), ch)
             return True
+        self.rx_ch = ch
         try:
-            fn(msg)
+            return fn(msg) is not False
         except Exception as e:  # one bad handler must not stop the link
             self.route_errors += 1
             if self.log is not None:

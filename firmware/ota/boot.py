@@ -3,9 +3,17 @@
 # `ota/state` (written atomically) names the active slot. A freshly switched slot is on
 # trial: each boot counts, and if it has not been marked healthy (link up, or running
 # long enough) within MAX_TRIAL_BOOTS boots, the previous copy is restored and the reason
-# recorded. main.py calls select() before importing the firmware.
+# recorded. main.py calls firmware/bootmain.py, which calls select() before importing the
+# firmware, and failed() when the selected copy does not import.
+#
+# The state (CBOR map, small int keys): 0 active copy ("factory", "a", "b"), 1 previous
+# copy (restored by a rollback), 2 on trial, 3 trial boots counted, 4 active version,
+# 5 previous version, 6 last event (text: what the bootloader or the updater did last),
+# 7 the bootloader's version (manifest.BOOT_VERSION of the copy that ran select(): the
+# factory copy, whose boot code an update never replaces).
 import os
 
+from firmware.ota.manifest import BOOT_VERSION
 from firmware.runtime.store import Store
 
 MAX_TRIAL_BOOTS = 3
@@ -47,9 +55,12 @@ def select(root, max_boots=MAX_TRIAL_BOOTS):
     """Count this boot and return (folder to import the firmware from, state)."""
     st = read_state(root)
     active = st[0]
+    dirty = st.get(7) != BOOT_VERSION
+    st[7] = BOOT_VERSION
     if not slot_ok(root, active):
         st[6] = "slot %s incomplete: booted %s" % (active, st[1] or FACTORY)
         st[0] = st[1] if st[1] and slot_ok(root, st[1]) else FACTORY
+        st[4] = st[5]
         st[1] = None
         st[2] = False
         st[3] = 0
@@ -65,7 +76,28 @@ def select(root, max_boots=MAX_TRIAL_BOOTS):
             st[2] = False
             st[3] = 0
         write_state(root, st)
+    elif dirty:
+        write_state(root, st)
     return slot_dir(root, st[0]), st
+
+
+def failed(root, copy, reason):
+    """The copy select() chose cannot run (it does not import): go back to the previous
+    copy now, for good, and keep the reason. Returns (folder, state) of the copy to try
+    next. The factory copy has nothing to fall back to: ValueError."""
+    if copy == FACTORY:
+        raise ValueError("the factory copy failed: %s" % reason)
+    st = read_state(root)
+    back = st[1] if st[1] and st[1] != copy and slot_ok(root, st[1]) else FACTORY
+    st[6] = "rolled back from %s (%s): %s" % (copy, st[4], reason)
+    st[0] = back
+    st[4] = st[5]
+    st[1] = None
+    st[5] = None
+    st[2] = False
+    st[3] = 0
+    write_state(root, st)
+    return slot_dir(root, back), st
 
 
 def mark_healthy(root):

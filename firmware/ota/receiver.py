@@ -5,14 +5,25 @@
 #
 # What is on flash while staging: ota/pkg (the package envelope), ota/staging (which
 # package, which slot), slot_X/<path>.part (a file being received; its size is the offset
-# to resume from), slot_X/<path> (received and verified), slot_X/SLOT_OK (all verified).
+# to resume from), slot_X/<path> (received and verified), slot_X/manifest.cbor and
+# slot_X/SLOT_OK (all verified; written last).
+#
+# Every step that hashes a file has a generator form (`*_steps`) that yields every few
+# blocks, so a scheduler task can drive it without holding the CPU for a whole file:
+#     for _ in rx.chunk_steps(i, off, data, out): await sleep_ms(0)
+# The plain forms (begin, chunk, finish) run the same generators to the end.
 import hashlib
 import os
+
+from micropython import const
 
 from firmware.ota import boot, manifest
 from firmware.ota.manifest import ManifestError
 
-_BLOCK = 512
+_BLOCK = const(512)
+_BLOCKS_PER_STEP = const(8)  # 4 KB hashed per step
+MANIFEST_NAME = "manifest.cbor"  # the slot's copy of its manifest (what boot proves against)
+_RESERVED = (MANIFEST_NAME, boot.OK_MARK)
 
 
 class OtaError(Exception):
@@ -21,6 +32,10 @@ class OtaError(Exception):
 
 class OtaRefused(OtaError):
     pass
+
+
+class AlreadyInstalled(OtaError):
+    """The package is the one the device runs now: nothing to send."""
 
 
 def _size(path):
@@ -61,28 +76,67 @@ def _rmtree(path, depth=0):
     os.rmdir(path)
 
 
-def file_sha256(path):
+def tree_bytes(path, depth=0):
+    """Bytes in the files under a folder (0 if it does not exist)."""
+    if depth > 8 or _size(path) < 0:
+        return 0
+    if not _is_dir(path):
+        return _size(path)
+    total = 0
+    for name in os.listdir(path):
+        total += tree_bytes(path + "/" + name, depth + 1)
+    return total
+
+
+def file_sha256_steps(path, out, blocks_per_step=_BLOCKS_PER_STEP):
+    """Generator: out[0] = SHA-256 of the file, yielding every blocks_per_step blocks."""
     h = hashlib.sha256()
     buf = bytearray(_BLOCK)
     mv = memoryview(buf)
+    n_blocks = 0
     with open(path, "rb") as f:
         while True:
             n = f.readinto(buf)
             if not n:
                 break
             h.update(mv[:n])
-    return h.digest()
+            n_blocks += 1
+            if n_blocks % blocks_per_step == 0:
+                yield
+    out[0] = h.digest()
+
+
+def file_sha256(path):
+    out = [None]
+    for _ in file_sha256_steps(path, out):
+        pass
+    return out[0]
+
+
+def _run(gen):
+    for _ in gen:
+        pass
+
+
+def manifest_digest(path):
+    """SHA-256 of a copy's manifest file, or None if it has none."""
+    if _size(path) < 0:
+        return None
+    return file_sha256(path)
 
 
 class Receiver:
-    def __init__(self, root, can_update=None, public_key=None, free_bytes=None, hook=None):
+    def __init__(self, root, can_update=None, public_key=None, free_bytes=None, hook=None,
+                 board=None):
         self.root = root
         self.store = boot.state_store(root)
         self.can_update = can_update  # () -> (ok, reason): battery, charging, ...
         self.public_key = public_key  # 32-byte Ed25519 key: signatures required
         self.free_bytes = free_bytes  # () -> bytes free, or None
-        self.hook = hook or (lambda point: None)  # tests inject resets here
+        self.board = board  # this board's name: a package for another board is refused
+        self.hook = hook or (lambda point, info=None: None)  # tests inject resets here
         self.m = None
+        self.mbytes = None
         self.slot = None
         self.version = None
         self._resume()
@@ -102,6 +156,7 @@ class Receiver:
             self.abort()  # stale, or already switched to (a reset hit just after the switch)
             return
         self.m = m
+        self.mbytes = mbytes
         self.slot = st[1]
         self.version = m[0]
 
@@ -113,30 +168,59 @@ class Receiver:
 
     def offsets(self):
         """Bytes held per file (what the sender resumes from); None when idle."""
+        out = [None]
+        _run(self.offsets_steps(out))
+        return out[0]
+
+    def offsets_steps(self, out):
+        """offsets() as a generator (it may have to check a file a reset left unchecked)."""
         if self.m is None:
-            return None
-        out = []
+            out[0] = None
+            return
+        res = []
         for i, (_, size, _) in enumerate(self.m[2]):
             p = self._path(i)
             if size == 0 and _size(p) < 0:  # an empty file: nothing will be sent for it
                 slash = p.rfind("/")
-                _makedirs(p[:slash])
+                if slash > 0:
+                    _makedirs(p[:slash])
                 open(p + ".part", "wb").close()
             if _size(p) != size and _size(p + ".part") == size:
                 try:
-                    self._settle(i)  # a reset hit between the last chunk and its check
+                    for _ in self._settle_steps(i):  # a reset hit between the last
+                        yield  # chunk and its check
                 except OtaError:
                     pass  # discarded: it is sent again from 0
-            out.append(size if _size(p) == size else max(0, _size(p + ".part")))
-        return out
+            res.append(size if _size(p) == size else max(0, _size(p + ".part")))
+        out[0] = res
 
-    def _settle(self, i):
+    def held(self, i):
+        """Bytes of file i held (its resume offset)."""
+        size = self.m[2][i][1]
+        p = self._path(i)
+        return size if _size(p) == size else max(0, _size(p + ".part"))
+
+    def held_bytes(self):
+        """(bytes held, bytes in the package) of the update being staged (cheap: sizes
+        only)."""
+        if self.m is None:
+            return 0, 0
+        held = total = 0
+        for i in range(len(self.m[2])):
+            total += self.m[2][i][1]
+            held += self.held(i)
+        return held, total
+
+    def _settle_steps(self, i):
         """A fully received .part: check its hash, then rename it into place."""
         path, _, digest = self.m[2][i]
         final = self._path(i)
         part = final + ".part"
-        self.hook("verify")
-        if file_sha256(part) != digest:
+        self.hook("verify", (i, "received"))
+        got = [None]
+        for _ in file_sha256_steps(part, got):
+            yield
+        if got[0] != digest:
             os.remove(part)
             raise OtaError("%s: SHA-256 mismatch, file discarded: send it again" % path)
         os.rename(part, final)
@@ -153,9 +237,21 @@ class Receiver:
         """begin() as a generator (the signature check takes seconds on an MCU: a task
         drives it with `for _ in rx.begin_steps(env, out): await sleep_ms(0)`)."""
         m, mbytes, sig = manifest.parse(envelope_bytes)
-        if m[1] > manifest.BOOT_VERSION:
-            raise OtaRefused("package needs bootloader %d, this one is %d" %
-                             (m[1], manifest.BOOT_VERSION))
+        for f in m[2]:
+            if f[0] in _RESERVED:
+                raise ManifestError("a package may not hold a file named %s" % f[0])
+        if m[3] is not None and self.board is not None and m[3] != self.board:
+            raise OtaRefused("package is for board %s, this is %s: build it with "
+                             "--board %s" % (m[3], self.board, self.board))
+        digest = manifest.sha256(mbytes)
+        st = boot.read_state(self.root)
+        if st[0] != boot.FACTORY and boot.slot_ok(self.root, st[0]) and manifest_digest(
+                boot.slot_dir(self.root, st[0]) + "/" + MANIFEST_NAME) == digest:
+            raise AlreadyInstalled("%s is installed already (slot %s%s)" % (
+                m[0], st[0], ", on trial" if st[2] else ""))
+        loader = st.get(7) or manifest.BOOT_VERSION  # the factory's, recorded at boot
+        if m[1] > loader:
+            raise OtaRefused("package needs bootloader %d, this one is %d" % (m[1], loader))
         if self.public_key is not None:
             if sig is None:
                 raise OtaRefused("unsigned package refused: this device requires signatures")
@@ -172,15 +268,14 @@ class Receiver:
             ok, reason = self.can_update()
             if not ok:
                 raise OtaRefused(reason)
-        st = boot.read_state(self.root)
         if st[2]:
             raise OtaRefused("the last update (%s) is not confirmed healthy yet" % st[4])
-        digest = manifest.sha256(mbytes)
         cur = self.store.read_cbor("staging")
         if cur is not None and cur[0] == digest and self.m is not None:
-            out[0] = self.offsets()  # same package: resume
+            for _ in self.offsets_steps(out):  # same package: resume
+                yield
             return
-        need = 0
+        need = len(mbytes)
         for f in m[2]:
             need += f[1]
         if self.free_bytes is not None:
@@ -197,13 +292,22 @@ class Receiver:
         _makedirs(boot.slot_dir(self.root, slot))
         self.store.write_cbor("staging", [digest, slot])
         self.m = m
+        self.mbytes = mbytes
         self.slot = slot
         self.version = m[0]
-        out[0] = self.offsets()
+        for _ in self.offsets_steps(out):
+            yield
 
     def chunk(self, index, offset, data):
         """Append data to file `index` at `offset`. Returns the offset now held (an
         offset below it is a harmless repeat: nothing is written)."""
+        out = [None]
+        _run(self.chunk_steps(index, offset, data, out))
+        return out[0]
+
+    def chunk_steps(self, index, offset, data, out):
+        """chunk() as a generator: out[0] = the offset held. The write is one append; the
+        check of a file its last chunk completes is done in steps."""
         if self.m is None:
             raise OtaError("no update in progress")
         if not 0 <= index < len(self.m[2]):
@@ -211,14 +315,18 @@ class Receiver:
         path, size, _ = self.m[2][index]
         final = self._path(index)
         if _size(final) == size:
-            return size
+            out[0] = size
+            return
         part = final + ".part"
         have = max(0, _size(part))
         if have == size:
-            self._settle(index)  # complete but not yet checked (a reset came between)
-            return size
+            for _ in self._settle_steps(index):  # complete but not checked (a reset came
+                yield  # between)
+            out[0] = size
+            return
         if offset < have:
-            return have
+            out[0] = have
+            return
         if offset > have:
             raise OtaError("%s: chunk at %d but only %d bytes held" % (path, offset, have))
         if have + len(data) > size:
@@ -228,26 +336,41 @@ class Receiver:
             _makedirs(final[:slash])
         with open(part, "ab") as f:
             f.write(data)
-        self.hook("chunk")
         have += len(data)
+        self.hook("chunk", (index, have))
         if have == size:
-            self._settle(index)
-        return have
+            for _ in self._settle_steps(index):
+                yield
+        out[0] = have
 
     def finish(self):
         """Verify every file again, mark the slot complete, switch to it (on trial)."""
+        out = [None]
+        _run(self.finish_steps(out))
+        return out[0]
+
+    def finish_steps(self, out):
+        """finish() as a generator: out[0] = the new boot state."""
         if self.m is None:
             raise OtaError("no update in progress")
-        for i, (path, size, digest) in enumerate(self.m[2]):
+        for i, (path, size, _) in enumerate(self.m[2]):
             p = self._path(i)
             if _size(p) != size:
                 raise OtaError("%s is incomplete: %d of %d bytes" % (path, max(
                     0, _size(p + ".part")), size))
-            self.hook("verify")
-            if file_sha256(p) != digest:
+        got = [None]
+        for i, (path, _, digest) in enumerate(self.m[2]):
+            p = self._path(i)
+            self.hook("verify", (i, "finish"))
+            for _ in file_sha256_steps(p, got):
+                yield
+            if got[0] != digest:
                 os.remove(p)
                 raise OtaError("%s changed on flash since it was verified: send it again" % path)
-        with open(self._dir() + "/" + boot.OK_MARK, "w") as f:
+        d = self._dir()
+        with open(d + "/" + MANIFEST_NAME, "wb") as f:
+            f.write(self.mbytes)
+        with open(d + "/" + boot.OK_MARK, "w") as f:
             f.write(self.version)
         self.hook("marked")
         st = boot.switch(self.root, self.slot, self.version)
@@ -255,11 +378,13 @@ class Receiver:
         self.store.remove("staging")
         self.store.remove("pkg")
         self.m = None
-        return st
+        self.mbytes = None
+        out[0] = st
 
     def abort(self):
         """Forget a staged package (its slot is cleared at the next begin)."""
         self.store.remove("staging")
         self.store.remove("pkg")
         self.m = None
+        self.mbytes = None
         self.slot = None

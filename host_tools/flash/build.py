@@ -31,10 +31,10 @@ _NATIVE = re.compile(r"micropython\.(native|viper|asm_\w+)")
 _LINE = re.compile(r'line (\d+)')
 
 # main.py on the glasses: build the board, start the app (firmware/app.py).
-MAIN_PY = b"""# Written by `glasses flash`: boots the glasses firmware.
-import board
-from firmware import app
-app.main(board)
+MAIN_PY = b"""# Written by `glasses flash`: boots the glasses firmware (the factory copy, or the
+# update slot firmware/ota/boot.py selects; see docs/ota.md).
+from firmware import bootmain
+bootmain.main()
 """
 
 

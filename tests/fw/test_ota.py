@@ -187,7 +187,7 @@ def test_a_reset_at_any_step_boots_old_or_new_never_neither():
         _factory(root)
         calls = [0]
 
-        def hook(point):
+        def hook(point, info=None):
             calls[0] += 1
             if calls[0] == k + 1:
                 raise _Reset(point)
@@ -217,3 +217,49 @@ def test_file_hash_streams_the_file():
         f.write(data)
     from firmware.ota.receiver import file_sha256
     assert file_sha256(root + "/f") == hashlib.sha256(data).digest()
+
+
+def test_checks_run_in_steps_and_the_slot_keeps_its_manifest():
+    root = temp_root("ota")
+    _factory(root)
+    big = bytes(i & 0xFF for i in range(12288))
+    files = [("firmware/big.py", big)] + FILES_V2
+    mbytes = manifest.build("0.2.0", files)
+    rx = Receiver(root)
+    rx.begin(manifest.envelope(mbytes))
+    out = [None]
+    steps = 0
+    for off in range(0, len(big), 4000):
+        for _ in rx.chunk_steps(0, off, big[off:off + 4000], out):
+            steps += 1
+            yield
+    assert out[0] == len(big) and steps >= 3  # the last chunk's check: 12 KB in 4 KB steps
+    assert rx.held(0) == len(big) and rx.held_bytes() == (len(big), sum(len(d) for _, d in files))
+    for i, (_, data) in enumerate(FILES_V2):
+        rx.chunk(i + 1, 0, data)
+    yield
+    steps = 0
+    for _ in rx.finish_steps(out):
+        steps += 1
+        yield
+    assert steps >= 3 and out[0][4] == "0.2.0"
+    with open(boot.slot_dir(root, "a") + "/manifest.cbor", "rb") as f:
+        assert f.read() == mbytes
+    from firmware.ota.receiver import AlreadyInstalled
+    e = raises(AlreadyInstalled, Receiver(root).begin, manifest.envelope(mbytes))
+    assert "installed already (slot a, on trial)" in str(e)
+
+
+def test_the_bootloader_version_checked_is_the_one_that_booted():
+    root = temp_root("ota")
+    _factory(root)
+    path, st = boot.select(root)
+    assert boot.read_state(root)[7] == manifest.BOOT_VERSION  # recorded by the boot code
+    st = boot.read_state(root)
+    st[7] = 5  # a factory copy with a newer bootloader than this firmware's manifest.py
+    boot.write_state(root, st)
+    assert Receiver(root).begin(_package(min_boot=3)) == [0, 0, 0]
+    st[7] = 1
+    boot.write_state(root, st)
+    e = raises(OtaRefused, Receiver(root).begin, _package(min_boot=3))
+    assert "needs bootloader 3, this one is 1" in str(e)
