@@ -244,7 +244,7 @@ def test_a_file_that_arrives_different_is_written_again(board):
     deploy.flash(board.port, files(), reset="never")
     inject(board.port, ZEROS % 1)
     new = dict(TREE, **{"notes.txt": b"second version\n"})
-    res = deploy.flash(board.port, files(new))
+    res = deploy.flash(board.port, files(new), reset="never")  # (the reset is not under test)
     assert res.rewritten == ["notes.txt"]
     assert snapshot(board.port)["notes.txt"] == b"second version\n"
 
@@ -277,7 +277,7 @@ def test_files_damaged_behind_the_flashers_back_are_reported_and_fixed_next_run(
     with pytest.raises(E.FilesystemDamaged, match="assets/data.bin"):
         deploy.flash(board.port, files(new), reset="never")
     run_on(board.port, "del open")
-    res = deploy.flash(board.port, files(new))
+    res = deploy.flash(board.port, files(new), reset="never")
     assert res.written == ["assets/data.bin"]
     assert snapshot(board.port)["assets/data.bin"] == TREE["assets/data.bin"]
 
