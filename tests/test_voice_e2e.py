@@ -244,7 +244,7 @@ def test_taking_the_glasses_off_mutes_listening_and_answers(vr):
         vr.say_to_mic("what is my battery level")
         await vr.until(lambda: v.capture.streaming, 3)
         assert led.is_on()
-        v.mute(True)
+        v.mute(True)  # the wear wiring's call (its 5 s take-off debounce outlasts the question)
         assert not v.capture.streaming and not led.is_on()
         assert vr.world.part("mic").streams == 0
         assert v.talk() == "muted" and v.chime("notification") is False

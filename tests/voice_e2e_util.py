@@ -138,7 +138,11 @@ class VoiceRig:
         await self.rig.start()
         await self.rig.phone.wait_open(30)
         self.tap = SpeakerTap(self.rig)
-        self.voice.mute(False)  # worn (the wear wiring's call on a full build)
+        senses = getattr(self.app, "senses", None)
+        if senses is not None:  # the wear wiring unmutes the voice once it says worn
+            await self.until(lambda: senses.wear.worn() and not self.voice.muted, 10)
+        else:
+            self.voice.mute(False)
         await asyncio.sleep(1.0)  # the microphone's VAD learns the room
         self.baseline = task_names(self.app)
         return self
