@@ -118,7 +118,9 @@ class VoiceLoad:
 def measure(voice=False, interval_ms=None, seed=7):
     """Figures of one run: (report over RUN_S, details)."""
     from sim.linked import Linked
-    rig = Linked(BOARD, seed=seed, notify=True)
+    # tap-to-talk: the voice service does not listen (the load generator drives the mic
+    # and speaker itself; always-on listening is measured in bench_voice_e2e.py)
+    rig = Linked(BOARD, seed=seed, notify=True, config={"voice_vad": False})
     load = VoiceLoad(rig) if voice else None
     if load is not None:
         rig.glasses.on_boot = load.on_boot

@@ -19,6 +19,7 @@ from firmware.services.notify import start_notify
 from firmware.services.ota import start_ota
 from firmware.services.senses import start_senses
 from firmware.services.sensors import SensorService
+from firmware.services.voice import start_voice
 
 DEFAULTS = {
     "gyro_hz": 0,  # gyro off until a gesture service asks for it
@@ -126,8 +127,8 @@ def start_feedback(app):
     app.listen("touch", lambda pad, on, t: buzz() if on else None)
 
 
-STARTERS = [start_watchdog, start_sensors, start_link, start_senses, start_notify, start_ota,
-            start_heartbeat, start_feedback]
+STARTERS = [start_watchdog, start_sensors, start_link, start_voice, start_senses, start_notify,
+            start_ota, start_heartbeat, start_feedback]
 
 
 def start(sched, board, log=None, config=None):

@@ -21,6 +21,10 @@ With notify=True (the default) the phone has the notification feature attached
 Its local time (what it tells the glasses for quiet hours) is `local_time()`: by default,
 in virtual time, 2026-01-01 09:00 UTC plus the simulated time (the same every run), in
 real time the computer's clock.
+
+With voice=True (the default) the phone serves the voice path (host_tools/voice_host.py):
+`rig.voice` is its VoiceHost (`voice_kw` are its options: handlers, speculation, ...);
+under virtual time the speech engines' CPU time is charged to the simulated timeline.
 """
 import asyncio
 import tempfile
@@ -33,7 +37,8 @@ LOCAL_T0 = 1767258000  # 2026-01-01 09:00:00 UTC: the virtual phone's clock at t
 class Linked:
     def __init__(self, board="xiao_esp32s3_sense", seed=0, virtual=True, radio=True,
                  flash_dir=None, config_dir=None, worn=True, keep_log=True, phone_kw=None,
-                 notify=True, local_time=None, radio_power=True, **glasses_kw):
+                 notify=True, local_time=None, radio_power=True, voice=True, voice_kw=None,
+                 **glasses_kw):
         self.glasses = SimGlasses(board, seed=seed, virtual=virtual, radio=radio,
                                   flash_dir=flash_dir or tempfile.mkdtemp(prefix="glasses-"),
                                   keep_log=keep_log, **glasses_kw)
@@ -44,6 +49,9 @@ class Linked:
         self.phone = None
         self.notify = None  # host_tools.notify_host.NotifyHost once the phone exists
         self.notify_on = notify
+        self.voice = None  # host_tools.voice_host.VoiceHost once the phone exists
+        self.voice_on = voice
+        self.voice_kw = voice_kw or {}
         self.local_time = local_time or self._local_time
         self.radio_choice = None
         self.radio_power_on = radio_power
@@ -64,6 +72,10 @@ class Linked:
             if self.notify_on:
                 from host_tools.notify_host import attach
                 self.notify = attach(self.phone, local_time=self.local_time)
+            if self.voice_on:
+                from host_tools.voice_host import attach as attach_voice
+                self.voice = attach_voice(self.phone, virtual=self.world.virtual,
+                                          **self.voice_kw)
             self._tasks.append(self.loop.create_task(self.phone.run()))
         return self
 

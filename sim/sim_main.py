@@ -91,12 +91,12 @@ def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=No
     if state.get("final") is not None:
         from host_tools.host_view import one_line
         out("host: " + one_line(state["final"]))
-    out(g.summary())
     spk = g.world.parts.get("speaker")
-    if spk is not None and spk.frames_heard:
+    if spk is not None and spk.frames_heard:  # before the summary: its seed line comes last
         d = record_dir or runner.default_out_dir()
         os.makedirs(d, exist_ok=True)
         out("speaker audio: %s" % spk.record_to(os.path.join(d, "%s-speaker.wav" % board)))
+    out(g.summary())
     g.close()
     if host_dir is not None:
         host_dir.cleanup()

@@ -37,9 +37,11 @@ class Rig:
         self.phone.rpc.register("tts", self._tts)
         await self.phone.wait_open(wait_s)
 
-    def _tts(self, args):
+    async def _tts(self, args):
+        """Records the text; streams no audio (the glasses' say() ends at once)."""
         self.spoken.append(args["text"])
-        return "ok"
+        return
+        yield
 
     def run(self, coro):
         return self.linked.run(coro)

@@ -42,7 +42,8 @@ def _run(rig, body, phone=True):
 
 
 def test_advertising_then_connected_on_the_stock_board():
-    rig = Linked(seed=51, notify=False)
+    # tap-to-talk: always-on listening would keep the CPU awake
+    rig = Linked(seed=51, notify=False, config={"voice_vad": False})
     p = rig.world.power
     got = {}
 
@@ -84,7 +85,8 @@ def test_a_board_that_keeps_ble_in_lightsleep_sleeps_while_connected():
     d["caps"] = tuple(saved["caps"]) + ("lightsleep_connected",)
     mod.DATA = d
     try:
-        rig = Linked(seed=52, notify=False)
+        # tap-to-talk: always-on listening would keep the CPU awake
+        rig = Linked(seed=52, notify=False, config={"voice_vad": False})
         p = rig.world.power
 
         async def body():

@@ -31,7 +31,8 @@ def test_board_data_is_consistent(name):
 
 @pytest.mark.parametrize("name", BOARDS)
 def test_board_boots_and_runs_its_firmware(name):
-    g = SimGlasses(name, seed=21)
+    # tap-to-talk: always-on listening would keep the CPU awake
+    g = SimGlasses(name, seed=21, config={"voice_vad": False})
     g.world.part("prox").put_on()
     g.run_for(30)
     b = g.board

@@ -39,7 +39,8 @@ def test_meter_integrates_states_adders_and_wake_costs():
 
 
 def test_firmware_run_power_sums_to_simulated_time_and_drains_the_battery():
-    g = SimGlasses(seed=31)
+    # tap-to-talk: always-on listening would keep the CPU awake
+    g = SimGlasses(seed=31, config={"voice_vad": False})
     g.world.part("prox").put_on()
     soc0 = g.world.battery.soc
     g.run_for(600)

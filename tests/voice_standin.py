@@ -1,6 +1,7 @@
-"""A stand-in for `app.voice` in the end-to-end tests, until the voice service (another
-branch) is merged: the interface the notification and sense services code against
-(talk(), say(text), chime(name), mute(bool)), built from real parts where they exist:
+"""`app.voice` as the notification and sense end-to-end tests see it: the real voice
+service (firmware/services/voice.py) with what it was asked recorded (Recorded), or, on a
+board without one, a stand-in with the same interface (talk(), say(text), chime(name),
+mute(bool)), built from real parts where they exist:
 
 - say(text): the offload RPC "tts" with {"text": text} to the phone, over the real link
   (the test's phone registers a "tts" handler and records what it was asked to speak);
@@ -65,6 +66,40 @@ class VoiceStandIn:
             self.rec.tts_errors.append((text, str(e)))
 
 
+class Recorded:
+    """The real voice service, recording what it is asked (the same Record as the
+    stand-in): talk(), mute(), and chime() / say() (skipped while muted, as it does)."""
+
+    def __init__(self, voice, record):
+        self._v = voice
+        self.rec = record
+
+    def __getattr__(self, name):
+        return getattr(self._v, name)
+
+    def talk(self):
+        self.rec.talks += 1
+        return self._v.talk()
+
+    def mute(self, on):
+        self.rec.mutes.append(bool(on))
+        return self._v.mute(on)
+
+    def chime(self, name):
+        if self._v.muted:
+            self.rec.skipped.append(("chime", name))
+        else:
+            self.rec.chimes.append(name)
+        return self._v.chime(name)
+
+    def say(self, text):
+        if self._v.muted:
+            self.rec.skipped.append(("say", text))
+        else:
+            self.rec.said.append(text)
+        return self._v.say(text)
+
+
 class Record:
     def __init__(self):
         self.said = []
@@ -81,8 +116,8 @@ def install(glasses):
     prev = glasses.on_boot
 
     def on_boot(g):
-        if getattr(g.app, "voice", None) is None:
-            g.app.voice = VoiceStandIn(g.app, rec)
+        v = getattr(g.app, "voice", None)
+        g.app.voice = VoiceStandIn(g.app, rec) if v is None else Recorded(v, rec)
         if prev is not None:
             prev(g)
 

@@ -10,6 +10,8 @@
 #   IDLE --begin--> RECORDING --finish(delivered)--> IDLE
 #                   RECORDING --finish(undelivered)--> HELD --link back--> HANDOVER --> IDLE
 #                                                      HELD --keep_ms passed--> IDLE (expired)
+#   IDLE --hold()--> HELD: the last query was sent but its answer was lost with the link;
+#                          keep it again (until keep_ms after it ended)
 from micropython import const
 
 from firmware.audio import packet as P
@@ -76,12 +78,35 @@ class QueryStore:
         """The utterance ended; hold it unless it was delivered whole."""
         if self.state != RECORDING:
             return
+        self.ended_ms = self.clock.ticks_ms()
         if delivered or not self.packets:
             self.state = IDLE
             return
         self.state = HELD
-        self.ended_ms = self.clock.ticks_ms()
         self.held_total += 1
+
+    def hold(self, first_seq):
+        """Keep the last query again (its answer was lost): True if it is still here
+        (it began with packet first_seq, no newer one replaced it, and it ended less than
+        keep_ms ago)."""
+        if self.state != IDLE or not self.packets or self.first_seq() != first_seq:
+            return False
+        if self.clock.ticks_diff(self.clock.ticks_ms(), self.ended_ms) > self.keep_ms:
+            return False
+        self.state = HELD
+        self.held_total += 1
+        return True
+
+    def _seq_at(self, off):
+        return self.buf[off + 3] | (self.buf[off + 4] << 8)
+
+    def first_seq(self):
+        """Sequence number of the first packet kept (-1: none)."""
+        return self._seq_at(0) if self.packets else -1
+
+    def last_seq(self):
+        """Sequence number of the last packet kept (-1: none)."""
+        return self._seq_at(self._last) if self.packets else -1
 
     def poll(self, link_up):
         """Advance HELD: expire it, or start the handover when link_up."""

@@ -9,6 +9,10 @@
 # push(pkt) is called by the link for each audio packet: a packet that cannot be played
 # (unknown codec id, bad size, bad ADPCM header) is refused with a clear message in
 # `last_error`, the stream is dropped and playback goes back to idle.
+#
+# With `port` (firmware/drivers/i2s_port.I2SPort) instead of an I2S, the line is opened
+# when there is something to play and closed again after close_after_ms of nothing (an
+# open speaker line keeps the amplifier on); on_open(True / False) is told each time.
 import array
 
 from micropython import const
@@ -35,8 +39,13 @@ STATE_NAMES = ("idle", "stream", "local")
 
 class Playback:
     def __init__(self, i2s, sched, jitter=None, phrase=None, phrase_block=163,
-                 max_underruns=25):
-        self.i2s = i2s
+                 max_underruns=25, port=None, close_after_ms=1000, on_open=None):
+        if (i2s is None) == (port is None):
+            raise ValueError("playback: give an I2S or a port, not both")
+        self.i2s = None
+        self.port = port
+        self.close_after_ms = close_after_ms
+        self.on_open = on_open
         self.jitter = jitter or Jitter()
         self.phrase = phrase  # ADPCM blocks (firmware/audio/phrases/*.DATA)
         self.phrase_block = phrase_block
@@ -59,10 +68,38 @@ class Playback:
         self.stream_timeouts = 0
         self.underruns = 0
         self.i2s_stalls = 0
-        i2s.irq(self._irq)
+        self.opens = 0
+        self.started = [0] * (PHRASE + 1)  # local sounds begun, by id (chimes, PHRASE)
+        if i2s is not None:
+            self.i2s = i2s
+            i2s.irq(self._irq)
 
     def _irq(self, _i2s):
         self._done.set()
+
+    def _open(self):
+        i2s = self.port.open()
+        self.i2s = i2s
+        self._done.clear()
+        i2s.irq(self._irq)
+        self.opens += 1
+        if self.on_open is not None:
+            self.on_open(True)
+
+    def _close(self):
+        self.i2s = None
+        self.port.close()
+        if self.on_open is not None:
+            self.on_open(False)
+
+    def busy(self):
+        """Something is playing or queued to play."""
+        return self.state != IDLE or self._ln > 0 or self.jitter.active
+
+    def room(self):
+        """Packets push() can take now without pushing older ones out."""
+        j = self.jitter
+        return j.slots - j.held
 
     # ---- called by other tasks ---------------------------------------------------------
     def push(self, pkt):
@@ -118,6 +155,8 @@ class Playback:
         _NOTHING."""
         while self._ln:
             sid = self._lq[self._lh]
+            if self._lpos == 0:
+                self.started[sid] += 1
             if sid == PHRASE:
                 off = self._lpos * self.phrase_block
                 if off + self.phrase_block <= len(self.phrase):
@@ -213,10 +252,22 @@ class Playback:
                     if not await self._done.wait(FRAME_MS * 4):
                         self.i2s_stalls += 1
                     writing = False
+                if self.port is not None and self.i2s is not None:
+                    if not await self._wake.wait(self.close_after_ms):
+                        self._close()  # nothing to play for a while: amplifier off
+                    continue
                 await self._wake.wait()
                 continue
             if writing and not await self._done.wait(FRAME_MS * 4):
                 self.i2s_stalls += 1  # the I2S never took the last buffer: go on anyway
+            if self.i2s is None:
+                try:
+                    self._open()
+                except OSError as e:
+                    self._fail(e)
+                    self._ln = 0
+                    self._lpos = 0
+                    continue
             self.i2s.write(buf)
             writing = True
             self.frames_out += 1

@@ -2,8 +2,9 @@
 #
 # Per 20 ms frame: level = mean |sample| (every `stride`-th sample). The noise floor
 # follows the level quickly down and slowly up (1/64 of the gap per frame, ~1.3 s time
-# constant); during speech it only creeps up (1/512). Speech starts after `start_frames`
-# consecutive frames above
+# constant); during speech it only creeps up (1/2048, ~41 s: a quicker creep lifts the
+# floor towards loud continuous speech and ends it early). Speech starts after
+# `start_frames` consecutive frames above
 #     on  = max(min_level, floor * ratio_q4 / 16 + margin)
 # and ends after `hangover_ms` of consecutive frames below the lower `off` threshold
 # (half way between the floor and `on`), or when it has lasted `max_ms`. The first
@@ -111,7 +112,7 @@ class Vad:
             return EV_NONE
         # speaking
         if lv > f:
-            self.floor = f + ((lv - f) >> 9)
+            self.floor = f + ((lv - f) >> 11)
         self.length += 1
         off = (f + on) >> 1
         if lv < off:

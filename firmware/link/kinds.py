@@ -11,6 +11,7 @@
 #   9       TIME {0:9, 1: unix seconds, 2: UTC offset minutes}  host -> glasses  CONTROL
 #           the phone's local time (quiet hours); sent on request and on a change
 #   16..22  offload RPC (firmware/link/rpc.py)                        EVENTS
+#   24      VOICE_ENDPOINT (firmware/services/voice.py)               EVENTS
 #   32..39  commands and their answers                                CONTROL
 #   40..47  updates (OTA)                                             FILE / CONTROL
 #   48      LOG {0:48, 1: seq, 2: tick_ms, 3: level, 4: text}  glasses -> host   LOG
@@ -21,6 +22,10 @@ K = const(0)
 EVENT = const(7)
 TIME_REQ = const(8)
 TIME = const(9)
+
+# {0:24, 1: first packet seq, 2: last packet seq heard}   host -> glasses: the phone
+# recognised a whole command in the utterance that began with packet 1; stop listening.
+VOICE_ENDPOINT = const(24)
 
 STATUS_REQ = const(32)  # {0:32}                                  host -> glasses
 STATUS = const(33)  # {0:33, 1: {name: value}}                     glasses -> host

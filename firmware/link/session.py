@@ -10,6 +10,7 @@
 #   s.writable()                         the transport has room again
 #   s.send(ch, obj) -> bool              queue a message (False: that channel's outbox is full)
 #   s.send_audio(pkt) -> bool            queue an audio packet (False: the oldest was dropped)
+#   s.audio_room()                       audio packets that can be queued without a drop
 #   s.consumed(ch)                       the app is done with a message it held
 #
 # send_frame(frame) -> bool gets a memoryview of the session's own frame buffer, valid only
@@ -306,6 +307,11 @@ class Session(Receiver):
         ok = self._atx.put(pkt)
         self._pump()
         return ok
+
+    def audio_room(self):
+        """Audio packets send_audio() can queue now without dropping the oldest."""
+        a = self._atx
+        return a.cap - a.n
 
     def consumed(self, ch):
         """The application is done with a message it held (on_message returned False):

@@ -7,8 +7,7 @@ from audio_signals import FRAME, Speech, frame_buf, silence, Snr
 from i2s_double import AudioWorld, MicI2S, SpeakerI2S, checksum
 
 from firmware.audio import adpcm, chimes, packet as P
-from firmware.audio import vad as V
-from firmware.audio.capture import Capture, MODE_TAP
+from firmware.audio.capture import Capture, END_STOP, MODE_TAP
 from firmware.audio.playback import Playback, IDLE
 from firmware.audio.offline import IDLE as ST_IDLE, HELD
 from firmware.runtime import sched as S
@@ -183,7 +182,7 @@ def test_tap_to_talk_streams_between_start_and_stop():
     assert P.flags(pkts[0]) & P.F_START and P.flags(pkts[-1]) & P.F_END
     assert [on for _, on in led] == [True, False]
     assert 400 <= led[0][0] <= 440 and 1400 <= led[1][0] <= 1440, led
-    assert cap.last_end == V.EV_END
+    assert cap.last_end == END_STOP
 
 
 def test_a_starved_processor_loses_the_oldest_frames_and_counts_them():
@@ -238,7 +237,9 @@ def test_offline_query_is_kept_announced_and_handed_over():
     assert [P.seq(p) for p in pkts] == list(range(kept))
     assert P.flags(pkts[0]) & P.F_START and P.flags(pkts[-1]) & P.F_END
     assert sent[0][0] >= 4500 and sent[-1][0] - sent[0][0] <= kept * 20 // 4 + 40
-    assert [on for _, on in led] == [True, False]
+    # on while recording, then again while the held query streams to the phone
+    assert [on for _, on in led] == [True, False, True, False]
+    assert led[2][0] <= sent[0][0] and led[3][0] >= sent[-1][0]
 
 
 def test_offline_query_expires():
