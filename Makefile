@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 BOARD  ?= xiao_esp32s3_sense
 PORT   ?=
-SIM_ARGS ?=
+SIM_ARGS ?= --scenario sim/scenarios/demo.txt
 STUBS_PIN := micropython-esp32-stubs==1.27.0.post1
 
 .DEFAULT_GOAL := help
@@ -33,7 +33,7 @@ build/stubs/.installed: Makefile $(VENV)/.installed
 
 env: $(VENV)/.installed node_modules/.installed build/stubs/.installed ## set up .venv, node_modules and stubs
 
-sim: $(VENV)/.installed ## run the simulated glasses with their host (BOARD=..., SIM_ARGS=...)
+sim: $(VENV)/.installed ## run the simulated glasses with their host through the demo scenario (BOARD=..., SIM_ARGS=...)
 	$(BIN)/glasses sim --board $(BOARD) $(SIM_ARGS)
 
 flash: $(VENV)/.installed ## flash the firmware to a dev board over serial (BOARD=..., PORT=/dev/ttyACM0)

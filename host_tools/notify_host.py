@@ -30,6 +30,7 @@ from firmware.link import kinds
 from firmware.link.channels import CONTROL, EVENTS
 from firmware.notify import model, wire
 from host_tools.notifications import Action, NotificationClient, NotificationError, Reply, new_id
+from host_tools.phone import system_local_time
 
 __all__ = ["NotifyHost", "attach", "send_notification", "system_local_time", "OutboxFull",
            "NotificationError"]
@@ -39,10 +40,6 @@ class OutboxFull(OSError):
     """The phone's events outbox stayed full for the whole timeout."""
 
 
-def system_local_time():
-    """(unix seconds, UTC offset in minutes) from this computer's clock."""
-    now = time.time()
-    return int(now), int(time.localtime(now).tm_gmtoff // 60)
 
 
 def note_fields(**fields) -> dict:
@@ -80,7 +77,7 @@ class NotifyHost:
         self.user_action = on_action
         self.user_reply = on_reply
         self.user_event = on_event
-        self.local_time = local_time or system_local_time
+        self.local_time = local_time or getattr(phone, "local_time", system_local_time)
         self.client = NotificationClient(_PhoneEvents(phone), on_action=self._on_action,
                                          on_reply=self._on_reply, state_path=state_path)
         self.actions: collections.deque = collections.deque(maxlen=keep)  # each action once

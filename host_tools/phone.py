@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
 from firmware.link import kinds, uuids
@@ -36,6 +37,12 @@ RX_UUID = uuids.RX
 TX_UUID = uuids.TX
 
 
+def system_local_time():
+    """(unix seconds, UTC offset in minutes) from this computer's clock."""
+    now = time.time()
+    return int(now), int(time.localtime(now).tm_gmtoff // 60)
+
+
 class PhoneError(Exception):
     pass
 
@@ -50,8 +57,12 @@ class GlassesNotFound(PhoneError):
 
 class Phone:
     def __init__(self, radio, name=None, address=None, clock=None, version=HOST_VERSION,
-                 scan_timeout_s=5.0, backoff_s=(0.5, 30.0), max_frames=8, announce=None):
+                 scan_timeout_s=5.0, backoff_s=(0.5, 30.0), max_frames=8, announce=None,
+                 local_time=None):
         self.radio = radio
+        # () -> (unix s, UTC offset min): the wearer's wall clock, for the features that
+        # tell the time (notify's quiet hours, voice's "what time is it")
+        self.local_time = local_time or system_local_time
         self.name = name
         self.address = address
         self.clock = clock or RealClock()

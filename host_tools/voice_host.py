@@ -37,6 +37,7 @@ from host_tools.voice.collect import RATE, AudioError, Pool, span
 from host_tools.voice.compute import Compute
 from host_tools.voice.endpoint import EV_END, EV_START, Live
 from host_tools.voice.engines import Engines
+from host_tools.phone import system_local_time
 from host_tools.voice.packets import PacketEncoder
 
 log = logging.getLogger("voice")
@@ -51,8 +52,10 @@ class VoiceHost:
                  endpoint_ms=250, speculate_max_s=6.0, notifications=None, asr=None,
                  assist=None, tts=None,
                  asr_timeout_s=20.0, assist_timeout_s=30.0, tts_chunk_timeout_s=15.0,
-                 quiet_s=0.3, max_gap_fraction=0.3):
+                 quiet_s=0.3, max_gap_fraction=0.3, local_time=None):
         self.phone = phone
+        # () -> (unix s, UTC offset min): the phone's clock ("what time is it")
+        self.local_time = local_time or getattr(phone, "local_time", system_local_time)
         if compute is None and virtual is not None:
             compute = "model" if virtual else "thread"
         self.compute = Compute(compute)
@@ -171,6 +174,7 @@ class VoiceHost:
 
     def _assist_context(self):
         ctx = dict(self.context)
+        ctx["local_time"] = list(self.local_time())
         if self.notifications is not None:
             try:
                 ctx["notifications"] = list(self.notifications())

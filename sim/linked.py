@@ -71,7 +71,7 @@ class Linked:
             self.phone = self.make_phone()
             if self.notify_on:
                 from host_tools.notify_host import attach
-                self.notify = attach(self.phone, local_time=self.local_time)
+                self.notify = attach(self.phone)
             if self.voice_on:
                 from host_tools.voice_host import attach as attach_voice
                 self.voice = attach_voice(self.phone, virtual=self.world.virtual,
@@ -88,7 +88,7 @@ class Linked:
         if self.radio_choice is None:
             self.radio_choice = open_radio(radio=self.world.radio,
                                            config_dir_path=self.config_dir)
-        args = dict(clock=self.world.fw_clock, announce=self._note)
+        args = dict(clock=self.world.fw_clock, announce=self._note, local_time=self.local_time)
         args.update(self.phone_kw)
         args.update(kw)
         return Phone(self.radio_choice, **args)
@@ -96,7 +96,7 @@ class Linked:
     def _local_time(self):
         """(unix seconds, UTC offset minutes) of the rig's phone."""
         if not self.world.virtual:
-            from host_tools.notify_host import system_local_time
+            from host_tools.phone import system_local_time
             return system_local_time()
         return LOCAL_T0 + int(self.world.now_s()), 0
 

@@ -11,6 +11,7 @@ Line format (one event per line, `#` comments):
     10         swipe        forward
     12         speak        hello.wav          # a 16-bit WAV, relative to this file
     12         speak        tone hz=440 seconds=1
+    14         say          what time is it    # speech by the host's TTS (eSpeak NG)
     20         battery      soc=15
     21         charge       on
     22         drain        ma=150
@@ -22,9 +23,11 @@ JSON: a list of {"t": seconds, "event": name, "args": [...], key: value...}.
 Parameters a scenario leaves out (how hard a tap is, how far a nod goes) are drawn from
 the run's seed, so the same seed replays the same run and another seed varies it.
 """
+import functools
 import json
 import os
 import random
+from array import array
 
 from sim import world as _world
 
@@ -139,6 +142,7 @@ EVENTS = {
     "touch": (("touch0",), ("pad", "seconds")),
     "swipe": (("touch0", "touch1"), ("direction",)),
     "speak": (("mic",), ("what",)),
+    "say": (("mic",), ("words",)),
     "battery": ((), ()),
     "charge": ((), ("state",)),
     "drain": ((), ()),
@@ -160,6 +164,13 @@ def _check(e, base_dir):
         path = os.path.join(base_dir, e.args[0])
         if not os.path.isfile(path):
             raise ScenarioError("%s: no such WAV file %s" % (e.where, path))
+    if e.name == "say":
+        if not e.args:
+            raise ScenarioError("%s: say needs the words to speak" % e.where)
+        try:  # made now: a TTS that is missing is a clear error before the run, not in it
+            _speech(" ".join(e.args))
+        except Exception as err:
+            raise ScenarioError("%s: cannot speak %r: %s" % (e.where, " ".join(e.args), err))
     if e.name in ("fault", "bus_error", "recover") and not e.args:
         raise ScenarioError("%s: %s needs a part name" % (e.where, e.name))
     if e.name == "charge" and (not e.args or e.args[0] not in ("on", "off")):
@@ -214,6 +225,9 @@ def _do(glasses, w, e, r1, r2, base_dir):
             mic.play_tone(_kwf(e, "hz", 440.0), _kwf(e, "seconds", 1.0))
         else:
             mic.play_wav(os.path.join(base_dir, e.args[0]))
+    elif n == "say":
+        text = " ".join(e.args)
+        w.part("mic").play(_speech(text), 16000, label="speech %r" % text)
     elif n == "battery":
         w.battery.set_soc(_kwf(e, "soc", 50.0))
     elif n == "charge":
@@ -233,6 +247,22 @@ def _do(glasses, w, e, r1, r2, base_dir):
         w.part(e.args[0]).reconnect()
     elif n == "reset":
         w.request_reset(_world.HARD_RESET, "reset button")
+
+
+@functools.lru_cache(maxsize=1)
+def _tts():
+    from host_tools.voice.tts import Tts  # only scenarios that speak need the engine
+    return Tts()
+
+
+@functools.lru_cache(maxsize=32)
+def _speech(text):
+    """16 kHz speech for text from the host's TTS (the same engine that speaks the answers),
+    leading and trailing silence cut so the clip ends where the speech does. Kept: eSpeak's
+    output depends a little on what it said before, and a run must replay from its seed."""
+    a = array("h", _tts().synthesize(text))
+    nz = [i for i in range(len(a)) if abs(a[i]) >= 300]
+    return a[nz[0]:nz[-1] + 1] if nz else a
 
 
 def _pad(w, label):

@@ -140,3 +140,37 @@ def test_runner_main_reports_the_seed_it_picked():
     assert runner.main(seconds=2, fast=True, out=lines.append) == 0
     seed = lines[0].split("seed ")[1].split(",")[0]
     assert lines[-1].endswith("\nseed %s" % seed)
+
+
+def test_the_demo_asks_out_loud_and_the_phone_answers(capsys):
+    rc, out = run_cli(capsys, "--fast", "--seed", "7", "--scenario", DEMO)
+    assert rc == 0, out
+    # speech made by the host's TTS, heard by the simulated mic, recognised on the phone;
+    # the phone's clock in virtual time is 09:00 plus the simulated time
+    assert "part mic: hears speech 'what time is it'" in out
+    assert "heard 'what time is it' -> \"It's 9:00 AM.\"" in out
+    assert "heard 'what is my battery level' -> 'Your glasses battery is at 11 percent.'" in out
+    assert "host voice: say 'Your 1 minute timer is done.'" in out
+    assert "INFO  voice: heard set a timer for one minute" in out
+    assert "speaker audio: " in out
+
+
+def test_say_needs_words(tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1 put_on\n2 say\n")
+    rc, out = run_cli(capsys, "--fast", "--scenario", str(bad))
+    assert rc == 2 and "bad.txt line 2: say needs the words to speak" in out
+
+
+def test_say_without_a_speech_engine_is_a_clear_error_before_the_run(tmp_path, capsys,
+                                                                      monkeypatch):
+    from host_tools.voice.tts import TtsUnavailable
+    from sim import scenario
+
+    def no_engine(text):
+        raise TtsUnavailable("tts: cannot load libespeak-ng from /nowhere")
+    monkeypatch.setattr(scenario, "_speech", no_engine)
+    sc = tmp_path / "s.txt"
+    sc.write_text("1 put_on\n3 say hello there\n")
+    rc, out = run_cli(capsys, "--fast", "--scenario", str(sc))
+    assert rc == 2 and "s.txt line 2: cannot speak 'hello there': tts: cannot load" in out

@@ -5,6 +5,7 @@ import array
 import asyncio
 import datetime
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +19,7 @@ from host_tools.voice.backend import BackendError, ChatBackend
 from host_tools.voice.tts import Tts, TtsError
 
 NOW = datetime.datetime(2026, 3, 4, 15, 7)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SILENCE = bytes(16000)  # 0.5 s
 
 
@@ -117,6 +119,20 @@ def test_intents_numbers_repeat_stop_and_notifications():
         ctx.update({"mood": "fine"})
 
 
+def test_the_time_is_the_phone_clock_the_host_passes_on():
+    ctx = Context(now=lambda: NOW)
+    a = Assistant(context=ctx)
+    assert a.answer("what time is it")["answer"] == "It's 3:07 PM."
+    # 2026-01-01 09:00 UTC, the phone one hour east of UTC
+    ctx.update({"local_time": [1767258000, 60]})
+    assert a.answer("what time is it")["answer"] == "It's 10:00 AM."
+    assert a.answer("what day is it")["answer"] == "Today is Thursday, January 1."
+    for bad in (1767258000, [1767258000], ["9", 0], [True, 0]):
+        with pytest.raises(ValueError, match="local_time must be"):
+            ctx.update({"local_time": bad})
+    assert a.answer("what time is it")["answer"] == "It's 10:00 AM."  # kept
+
+
 def test_a_plugin_intent_joins_the_grammar_and_the_matcher(tts):
     r = Registry()
     r.register(Intent("flashlight", ["turn on the flashlight"],
@@ -154,6 +170,36 @@ def test_tts_streams_16_khz_chunks_and_stops_early_cleanly(tts):
         list(tts.stream(42))
     with pytest.raises(TtsError, match="unknown eSpeak NG voice"):
         list(Tts(voice="no-such-voice").stream("hello"))
+
+
+_TTS_HISTORY = """
+import hashlib, sys
+from host_tools.voice.tts import Tts
+t = Tts()
+g = t.stream("a long answer that the listener may interrupt after its first chunk")
+if sys.argv[1] == "interrupt":
+    next(g)
+    g.close()
+else:
+    list(g)
+print(hashlib.sha1(t.synthesize("what time is it")).hexdigest())
+"""
+
+
+def test_the_same_speech_follows_the_same_history_in_every_process():
+    """eSpeak carries state from one utterance into the next and seeds its noise from the
+    clock: with a fixed seed, and an abandoned stream finished to its end (not stopped at
+    whatever point its thread had reached), what a process says next is the same whether
+    or not the listener left early (a simulator run replays from its seed)."""
+    import subprocess
+    import sys
+
+    def said_next(how):
+        return subprocess.run([sys.executable, "-c", _TTS_HISTORY, how], capture_output=True,
+                              text=True, check=True, cwd=ROOT).stdout.strip()
+
+    outs = [said_next("interrupt"), said_next("listen"), said_next("interrupt")]
+    assert len(set(outs)) == 1 and len(outs[0]) == 40, outs
 
 
 def test_a_tts_stream_that_stops_half_way_raises_a_clear_error():

@@ -6,6 +6,7 @@ import array
 
 import host_tools  # noqa: F401  (MicroPython mirrors for the firmware modules)
 import asyncio
+import datetime
 import functools
 import re
 
@@ -161,6 +162,13 @@ class VoiceRig:
 
     def now(self):
         return self.loop.time()
+
+    def phone_now(self):
+        """The phone's wall clock (what "what time is it" answers), a naive datetime:
+        in virtual time 2026-01-01 09:00 UTC plus the simulated time."""
+        unix_s, offset_min = self.rig.local_time()
+        t = datetime.datetime.fromtimestamp(unix_s + 60 * offset_min, datetime.timezone.utc)
+        return t.replace(tzinfo=None)
 
     def say_to_mic(self, text_or_samples, label=None):
         """Play speech into the microphone now; returns (start s, end-of-speech s)."""

@@ -26,12 +26,19 @@ class Context:
 
     def __init__(self, now=None):
         self._now = now or datetime.datetime.now
+        self.local_time = None  # (unix s, UTC offset min) the link last gave, or None
         self.battery_pct = None
         self.charging = False
         self.notifications = []  # newest last: {"app": .., "title": .., "text": ..}
         self.last_answer = ""
 
     def now(self):
+        """The wearer's local time: the phone's clock as the host last gave it (a simulated
+        phone's clock follows the simulation), else this computer's."""
+        if self.local_time is not None:
+            unix_s, offset_min = self.local_time
+            t = datetime.datetime.fromtimestamp(unix_s + 60 * offset_min, datetime.timezone.utc)
+            return t.replace(tzinfo=None)
         return self._now()
 
     def update(self, fields):
@@ -45,6 +52,12 @@ class Context:
                 self.charging = bool(v)
             elif k == "notifications":
                 self.notifications = list(v)
+            elif k == "local_time":
+                if not (isinstance(v, (list, tuple)) and len(v) == 2
+                        and all(isinstance(x, int) and not isinstance(x, bool) for x in v)):
+                    raise ValueError("local_time must be [unix seconds, UTC offset minutes], "
+                                     "got %r" % (v,))
+                self.local_time = (v[0], v[1])
             elif k == "last_answer":
                 self.last_answer = str(v)
             else:

@@ -71,6 +71,8 @@ def _load(lib_path=None, data_path=None):
     lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
     lib.espeak_SetVoiceByName.restype = ctypes.c_int
     lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    if hasattr(lib, "espeak_ng_SetRandSeed"):  # eSpeak NG 1.52+
+        lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
     lib.espeak_SetParameter.restype = ctypes.c_int
     lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint,
                                  ctypes.c_int, ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p,
@@ -85,19 +87,25 @@ def _load(lib_path=None, data_path=None):
 
 
 class _Job:
-    """One synthesis: the callback hands 22 kHz chunks to the consumer's queue."""
+    """One synthesis: the callback hands 22 kHz chunks to the consumer's queue.
 
-    def __init__(self):
-        self.q = queue.Queue(maxsize=64)
-        self.abort = False
+    eSpeak always runs an utterance to its end (or to max_audio_s, a point fixed by the
+    text), even when the consumer stops early: its wave generator carries state into the
+    next utterance, so a stop that depended on thread timing would make every later
+    answer (and a simulator run's ASR of it) differ from run to run. The rest of an
+    abandoned utterance costs ~3 % of its length in CPU."""
+
+    def __init__(self, limit):
+        self.q = queue.Queue()  # bounded by limit: the callback stops eSpeak past it
+        self.limit = limit
         self.samples = 0
 
     def callback(self, wav, n, _events):
-        if self.abort:
-            return 1  # tells eSpeak to stop
         if wav and n > 0:
             self.q.put(ctypes.string_at(wav, n * 2))
             self.samples += n
+            if self.samples > self.limit:
+                return 1  # tells eSpeak to stop: the consumer raises TtsError there
         return 0
 
 
@@ -118,15 +126,16 @@ class Tts:
         return b"".join(self.stream(text))
 
     def stream(self, text):
-        """Yield PCM chunks as eSpeak produces them. Raises TtsError (and stops the
-        engine) if the audio would exceed max_audio_s or the engine stalls."""
+        """Yield PCM chunks as eSpeak produces them. Raises TtsError if the audio would
+        exceed max_audio_s (eSpeak stops there) or the engine stalls."""
         from host_tools.voice.resample import Resampler
         if not isinstance(text, str):
             raise TtsError("tts: text must be a string, got %s" % type(text).__name__)
         text = text.strip()
         if not text:
             return
-        job = _Job()
+        limit = int(self.max_audio_s * self.native_rate)
+        job = _Job(limit)
         err = []
         done = object()
 
@@ -141,10 +150,13 @@ class Tts:
                         return
                     lib.espeak_SetParameter(_ESPEAK_RATE, int(self.wpm), 0)
                     lib.espeak_SetParameter(_ESPEAK_PITCH, int(self.pitch), 0)
+                    seed = getattr(lib, "espeak_ng_SetRandSeed", None)
+                    if seed is not None:  # eSpeak seeds its noise from time(NULL) at init:
+                        seed(0)           # a fixed seed makes a run repeat from its seed
                     data = text.encode("utf-8")
                     r = lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0,
                                          _CHARS_UTF8, None, None)
-                    if r != _EE_OK and not job.abort:
+                    if r != _EE_OK and job.samples <= limit:
                         err.append("tts: espeak_Synth failed with error %d" % r)
                 finally:
                     job.q.put(done)
@@ -152,32 +164,25 @@ class Tts:
         th = threading.Thread(target=work, name="espeak", daemon=True)
         th.start()
         rs = Resampler(self.native_rate, RATE)
-        limit = int(self.max_audio_s * self.native_rate)
         got = 0
-        try:
-            while True:
-                try:
-                    item = job.q.get(timeout=self.stall_s)
-                except queue.Empty:
-                    raise TtsError("tts: the engine stalled (no audio for %.1f s)"
-                                   % self.stall_s) from None
-                if item is done:
-                    break
-                got += len(item) // 2
-                if got > limit:
-                    raise TtsError("tts: stopped after %.1f s of audio (max_audio_s); "
-                                   "the text is too long to speak in one answer"
-                                   % self.max_audio_s)
-                out = rs.process(array.array("h", item))
-                if len(out):
-                    yield out.tobytes()
-            if err:
-                raise TtsError(err[0])
-        finally:
-            job.abort = True  # a consumer that stops early stops eSpeak too
-            while th.is_alive():
-                try:
-                    job.q.get(timeout=0.05)  # unblock a callback waiting on a full queue
-                except queue.Empty:
-                    pass
-            th.join()
+        # A consumer that stops early (or a stall) leaves eSpeak to finish the utterance
+        # on its own (see _Job); the next synthesis waits for it on _lock.
+        while True:
+            try:
+                item = job.q.get(timeout=self.stall_s)
+            except queue.Empty:
+                raise TtsError("tts: the engine stalled (no audio for %.1f s)"
+                               % self.stall_s) from None
+            if item is done:
+                break
+            got += len(item) // 2
+            if got > limit:
+                raise TtsError("tts: stopped after %.1f s of audio (max_audio_s); "
+                               "the text is too long to speak in one answer"
+                               % self.max_audio_s)
+            out = rs.process(array.array("h", item))
+            if len(out):
+                yield out.tobytes()
+        th.join()
+        if err:
+            raise TtsError(err[0])
