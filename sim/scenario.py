@@ -167,10 +167,11 @@ def _check(e, base_dir):
     if e.name == "say":
         if not e.args:
             raise ScenarioError("%s: say needs the words to speak" % e.where)
+        words = " ".join(e.args)
         try:  # made now: a TTS that is missing is a clear error before the run, not in it
-            _speech(" ".join(e.args))
+            _speech(words)
         except Exception as err:
-            raise ScenarioError("%s: cannot speak %r: %s" % (e.where, " ".join(e.args), err))
+            raise ScenarioError("%s: cannot speak %r: %s" % (e.where, words, err)) from None
     if e.name in ("fault", "bus_error", "recover") and not e.args:
         raise ScenarioError("%s: %s needs a part name" % (e.where, e.name))
     if e.name == "charge" and (not e.args or e.args[0] not in ("on", "off")):
