@@ -88,6 +88,7 @@ class Phone:
         self._waiters = {}  # reply kind -> [futures]
         self._open = None
         self._stopping = False
+        self._hang_up = None  # the task that tells the glasses before stop() hangs up
         self._disconnected = None
         self.fatal = None  # an error that ends run(): retrying cannot help
         self.forgotten = None  # why the glasses forgot us (then run() ends)
@@ -146,8 +147,26 @@ class Phone:
         msg = await self.request(CONTROL, {kinds.K: kinds.FORGET}, kinds.RESULT, timeout_s)
         return bool(msg.get(2)), msg.get(3)
 
-    def stop(self):
+    def stop(self, grace_s=1.0):
+        """Hang up for good. Jobs the glasses are waiting on end first: they hear
+        RpcCancelled (within grace_s, while the link is up) rather than waiting out their
+        timeouts; then the link goes."""
+        again = self._stopping  # a second stop() does not wait any more
         self._stopping = True
+        if self._disconnected is None:
+            self.rpc.close("the phone stopped")
+            return
+        if self.is_open() and self.rpc.server.jobs and not again:
+            self._hang_up = asyncio.ensure_future(self._tell_then_hang_up(grace_s))
+        else:
+            self._disconnected.set()
+
+    async def _tell_then_hang_up(self, grace_s):
+        self.rpc.close("the phone stopped")
+        loop = asyncio.get_running_loop()
+        until = loop.time() + grace_s
+        while self.is_open() and self.session.pending(EVENTS) and loop.time() < until:
+            await asyncio.sleep(0.01)
         if self._disconnected is not None:
             self._disconnected.set()
 
@@ -329,3 +348,4 @@ class Phone:
                 delay = min(delay * 2, self.backoff_s[1])
         finally:
             self.driver.close()
+            self.rpc.close("the phone stopped")  # whatever is left: none stays pending

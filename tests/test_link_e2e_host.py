@@ -8,6 +8,7 @@ import types
 
 import pytest
 
+from firmware.link import rpc as R
 from firmware.runtime import sched as S
 from host_tools import plugins
 from sim.linked import Linked
@@ -92,6 +93,52 @@ def test_the_host_serves_offload_jobs_through_drops(tmp_path, fake_plugins):
     assert answers == [{"echo": 1}, {"echo": 2}]
     assert same_phone and snap["connects"] == 2  # one phone, reconnected by itself
     assert snap["rpc"]["completed"] == 2 and snap["state"] == "open"
+
+
+def test_a_job_running_when_the_phone_stops_is_cancelled_and_the_glasses_hear_of_it(tmp_path):
+    rig = Linked(seed=3, flash_dir=str(tmp_path / "flash"), config_dir=str(tmp_path / "h"),
+                 voice=False, notify=False)
+    cancelled = []
+    errors = []
+
+    async def slow(args):
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.append(args)
+            raise
+
+    async def scenario():
+        await rig.start()
+        phone = rig.phone
+        await phone.wait_open(30)
+        phone.rpc.register("slow", slow)
+        offload = rig.glasses.app.link.offload
+
+        async def ask():
+            try:
+                await offload.call("slow", 7, timeout_ms=60000)
+            except R.RpcError as e:
+                errors.append(e)
+
+        rig.glasses.sched.spawn(ask, name="ask", prio=S.PRIO_BACKGROUND)
+        rig.glasses.driver.kick()
+        while not phone.rpc.server.jobs:
+            await asyncio.sleep(0.05)
+        t0 = rig.loop.time()
+        phone.stop()  # the phone hangs up and its run() ends: its jobs with it
+        while not errors:
+            await asyncio.sleep(0.05)
+        return dict(phone.rpc.server.jobs), rig.loop.time() - t0
+
+    try:
+        jobs, waited = rig.run(scenario())
+    finally:
+        rig.close()
+    assert cancelled == [7] and jobs == {}  # no handler left running on the phone
+    # the glasses hear why before the link goes, not by waiting out the minute
+    assert isinstance(errors[0], R.RpcCancelled) and "the phone stopped" in str(errors[0])
+    assert waited < 1, waited
 
 
 def test_log_followers_share_one_stream_without_repeats(tmp_path):

@@ -19,6 +19,22 @@ def virtual_scheduler(seed=1, **kw):
     return Scheduler(clock=VirtualClock(seed), **kw)
 
 
+def run_chunks(sched, ms, chunk_ms=400):
+    """Run the scheduler for ms of virtual time, in chunks; a generator: each chunk ends
+    with a yield, so a test that is a generator lets MicroPython's GC run between them."""
+    from firmware.runtime import sched as S
+
+    async def stopper(t):
+        await S.sleep_ms(t)
+        sched.stop()
+    while ms > 0:
+        t = chunk_ms if ms > chunk_ms else ms
+        sched.spawn(stopper, t, prio=S.PRIO_BACKGROUND)
+        sched.run()
+        ms -= t
+        yield
+
+
 _roots = [0]
 
 

@@ -2,7 +2,7 @@
 # doubles of machine.I2S (tests/fw/i2s_double.py): VAD and tap-to-talk streaming, the
 # privacy LED, chimes, ring overruns, offline keeping and handover of the last query,
 # and playback with the jitter buffer, a gap, a duplicate and an unknown codec id.
-from fwtest import raises
+from fwtest import raises, run_chunks
 from audio_signals import FRAME, Speech, frame_buf, silence, Snr
 from i2s_double import AudioWorld, MicI2S, SpeakerI2S, checksum
 
@@ -90,17 +90,7 @@ def rig(plan, link=None, mode=0, with_playback=True, with_phrase=False,
 
 
 def run_for(s, world, ms, chunk_ms=400):
-    """Run the scheduler for ms of virtual time, in chunks; a generator: each chunk ends
-    with a yield so that MicroPython's GC runs between chunks."""
-    async def stopper(t):
-        await S.sleep_ms(t)
-        s.stop()
-    while ms > 0:
-        t = chunk_ms if ms > chunk_ms else ms
-        s.spawn(stopper, t, prio=S.PRIO_BACKGROUND)
-        s.run()
-        ms -= t
-        yield
+    return run_chunks(s, ms, chunk_ms)
 
 
 def decode_all(pkts):

@@ -2,7 +2,7 @@
 # time: microphone and speaker are I2S test doubles behind ports, the phone is the real
 # RPC serving core (firmware/link/rpc_server.py) scripted by the test, reached through the
 # real Offload client. Runs under CPython and MicroPython.
-from fwtest import raises
+from fwtest import raises, run_chunks
 from audio_signals import Speech, frame_buf, silence
 from i2s_double import AudioWorld, MicI2S, SpeakerI2S
 
@@ -198,17 +198,7 @@ def answer_packets(n, seq=500):
 
 
 def run_for(app, ms, chunk_ms=400):
-    s = app.sched
-
-    async def stopper(t):
-        await S.sleep_ms(t)
-        s.stop()
-    while ms > 0:
-        t = chunk_ms if ms > chunk_ms else ms
-        s.spawn(stopper, t, prio=S.PRIO_BACKGROUND)
-        s.run()
-        ms -= t
-        yield
+    return run_chunks(app.sched, ms, chunk_ms)
 
 
 def serve(app, chunks):
