@@ -7,8 +7,6 @@
 # the HAL objects and drivers and returns a firmware.hw.Board. Nothing happens at import.
 from micropython import const
 
-from firmware.hw import Board, try_part
-
 NAME = "xiao_esp32s3_sense"
 
 _I2C_HZ = const(400000)
@@ -73,65 +71,5 @@ DATA = {
 
 def build(log=None, store_root="/data", store_bytes=_STORE_BYTES):
     """Bring up everything this board has; a part that fails is None (see board.missing)."""
-    import machine
-    from machine import Pin
-
-    from firmware.drivers.haptic import Haptic
-    from firmware.drivers.i2s_port import RX, TX, I2SPort
-    from firmware.drivers.led import Led
-    from firmware.drivers.lsm6dsox import LSM6DSOX
-    from firmware.drivers.max17048 import MAX17048
-    from firmware.drivers.touch import TouchSensor
-    from firmware.drivers.vcnl4040 import VCNL4040
-    from firmware.runtime.store import Store
-
-    d = DATA
-    p = d["parts"]
-    b = Board(NAME, caps=d["caps"], ram_bytes=d["ram_bytes"], flash_bytes=d["flash_bytes"],
-              pins=d["pin_names"], currents=d["currents_ma"], battery_mah=d["battery_mah"],
-              log=log, options=d.get("options"))
-    bus = d["i2c"]
-    b.i2c = try_part(b, "i2c", lambda: machine.I2C(bus["id"], scl=Pin(bus["scl"]),
-                                                   sda=Pin(bus["sda"]), freq=bus["freq"]))
-    i2c = b.i2c
-    if i2c is not None:
-        imu = p["imu"]
-        b.imu = try_part(b, "imu", lambda: LSM6DSOX(i2c, imu["addr"],
-                                                    int1=Pin(imu["int1"], Pin.IN)))
-        b.prox = try_part(b, "prox", lambda: VCNL4040(i2c, p["prox"]["addr"]))
-        b.gauge = try_part(b, "gauge", lambda: MAX17048(i2c, p["gauge"]["addr"]))
-    b.led = try_part(b, "led", lambda: Led(Pin(p["led"]["pin"], Pin.OUT),
-                                           active_low=p["led"]["active_low"]))
-    b.privacy_led = try_part(b, "privacy_led",
-                             lambda: Led(Pin(p["privacy_led"]["pin"], Pin.OUT)))
-    hp = p["haptic"]
-    b.haptic = try_part(b, "haptic", lambda: Haptic(machine.PWM(Pin(hp["pin"]), freq=hp["freq"],
-                                                                duty_u16=0)))
-    pads = []
-    for i, t in enumerate(p["touch"]):
-        pad = try_part(b, "touch%d" % i, _touch_maker(machine, Pin, TouchSensor, t,
-                                                      d["touch_rises"]))
-        if pad is not None:
-            pads.append(pad)
-    b.touch = tuple(pads)
-    m = p["mic"]
-    b.mic = try_part(b, "mic", lambda: I2SPort(machine.I2S, m["i2s"], Pin(m["sck"]),
-                                               Pin(m["ws"]), Pin(m["sd"]), RX, rate=m["rate"],
-                                               bits=m["bits"], ibuf=m["ibuf"]))
-    s = p["speaker"]
-    b.speaker = try_part(b, "speaker", lambda: I2SPort(
-        machine.I2S, s["i2s"], Pin(s["sck"]), Pin(s["ws"]), Pin(s["sd"]), TX, rate=s["rate"],
-        bits=s["bits"], ibuf=s["ibuf"], enable=Pin(s["sd_mode"], Pin.OUT, value=0)))
-    b.store = try_part(b, "store", lambda: Store(store_root, store_bytes))
-    if b.has("ble"):
-        import bluetooth
-        b.ble = try_part(b, "ble", bluetooth.BLE)
-    return b
-
-
-def _touch_maker(machine, Pin, TouchSensor, spec, rises):
-    def make():
-        pad = TouchSensor(machine.TouchPad(Pin(spec["pin"])), rises=rises, label=spec["label"])
-        pad.calibrate()
-        return pad
-    return make
+    from firmware.board_build import build_board
+    return build_board(DATA, log, store_root, store_bytes)
