@@ -31,6 +31,9 @@ class OutboxFull(Exception):
     pass
 
 
+_made = [0]
+
+
 def new_epoch():
     rnd = getattr(os, "urandom", None)
     if rnd is not None:
@@ -39,7 +42,15 @@ def new_epoch():
             return "%02x%02x%02x%02x" % (b[0], b[1], b[2], b[3])
         except OSError:
             pass
-    return "%08x" % ((ticks_us() ^ (ticks_ms() << 7)) & 0x3FFFFFFF)
+    # no hardware RNG (e.g. the WebAssembly port): random's bits, the clock, and a count,
+    # so two stores made in the same microsecond still differ
+    _made[0] += 1
+    try:
+        import random
+        r = random.getrandbits(30)
+    except (ImportError, AttributeError):
+        r = 0
+    return "%08x" % ((r ^ ticks_us() ^ (ticks_ms() << 7) ^ (_made[0] * 0x2545F49)) & 0x3FFFFFFF)
 
 
 class Outbox:

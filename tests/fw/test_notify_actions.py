@@ -172,6 +172,9 @@ def test_action_ids_differ_between_flash_stores():
     assert len(a.epoch) == 8 and a.epoch != b.epoch
     r = a.add(W.A_READ, "n", None)
     assert r[W.A_AID] == a.epoch + "-1"
+    # also without a hardware RNG (the WebAssembly port has no os.urandom), back to back
+    from firmware.notify.actions import new_epoch
+    assert len(set(new_epoch() for _ in range(20))) == 20
 
 
 def test_bad_host_messages_get_a_rejection():
