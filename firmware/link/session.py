@@ -18,7 +18,6 @@
 # frame and offers it again from writable() or poll(), before anything else.
 # on_message(ch, obj) gets each message once, in order (audio: the packet bytes); returning
 # False holds its credit until consumed(ch). on_event(kind, detail) gets the EV_* events.
-import os
 
 from micropython import const
 
@@ -39,17 +38,13 @@ from firmware.link.receive import Receiver
 from firmware.link.reliable import RxChannel, TxChannel
 from firmware.link.rtt import Rtt
 from firmware.runtime import clock as _clock
+from firmware.runtime.rand import bits30
 
 MIN_MTU = const(23)
 
 
 def _new_sid():
-    try:
-        b = os.urandom(4)
-        return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) & H.SID_MASK
-    except (AttributeError, NotImplementedError, OSError):
-        c = _clock.active()
-        return ((c.ticks_us() * 2654435761) ^ id(c)) & H.SID_MASK
+    return bits30() & H.SID_MASK
 
 
 class Session(Receiver):

@@ -15,11 +15,10 @@
 # "<epoch>-<n>": n counts up (its high-water mark is saved before any acknowledged record
 # is deleted, so an id is never reused), epoch is random per flash store (a wiped store
 # cannot reuse ids the host has seen).
-import os
 
 from firmware.notify import wire as W
 from firmware.notify.center import seq_of
-from firmware.runtime.clock import ticks_ms, ticks_us
+from firmware.runtime.rand import bits30
 from firmware.runtime.store import StoreError
 from firmware.sense import gestures as G
 
@@ -31,26 +30,8 @@ class OutboxFull(Exception):
     pass
 
 
-_made = [0]
-
-
 def new_epoch():
-    rnd = getattr(os, "urandom", None)
-    if rnd is not None:
-        try:
-            b = rnd(4)
-            return "%02x%02x%02x%02x" % (b[0], b[1], b[2], b[3])
-        except OSError:
-            pass
-    # no hardware RNG (e.g. the WebAssembly port): random's bits, the clock, and a count,
-    # so two stores made in the same microsecond still differ
-    _made[0] += 1
-    try:
-        import random
-        r = random.getrandbits(30)
-    except (ImportError, AttributeError):
-        r = 0
-    return "%08x" % ((r ^ ticks_us() ^ (ticks_ms() << 7) ^ (_made[0] * 0x2545F49)) & 0x3FFFFFFF)
+    return "%08x" % bits30()
 
 
 class Outbox:
