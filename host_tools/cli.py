@@ -14,6 +14,7 @@ COMMANDS = [
     "host_tools.cmd_link",
     "host_tools.cmd_host",
     "host_tools.cmd_ota",
+    "host_tools.cmd_world",
 ]
 
 

@@ -23,6 +23,8 @@ a connection, sends one request, reads the answer, and closes:
     ota       package, wait_s, timeout_s an update (host_tools/ota_host.py): {"progress":
                                         [done, total]} / {"status": text} lines, then the
                                         result {"outcome", "version", "detail", ...}
+    world     event                     `make sim` only: one scenario event now ("tap",
+                                        "say what time is it"): {"done": its description}
 
 "kind" is one of host_tools/exits.py CODES, so a command exits with the same code through
 the host as over BLE. A second host finding a live endpoint does not take it over.
@@ -36,7 +38,7 @@ from host_tools.bleak_bumble import config_dir
 
 SOCKET_NAME = "control.sock"
 MAX_LINE = 64 * 1024
-OPS = ("hello", "status", "connect", "notify", "forget", "logs", "ota")
+OPS = ("hello", "status", "connect", "notify", "forget", "logs", "ota", "world")
 
 
 def socket_path(directory=None):
@@ -139,10 +141,12 @@ def _parse(raw):
 
 
 class ControlServer:
-    """Serves the endpoint for a host_tools.host_service.HostService."""
+    """Serves the endpoint for a host_tools.host_service.HostService. world: fn(text) ->
+    description that acts on a simulated world (`make sim`), or None (a real radio)."""
 
-    def __init__(self, service, directory=None):
+    def __init__(self, service, directory=None, world=None):
         self.service = service
+        self.world = world
         self.path = socket_path(directory)
         self._server = None
         self.requests = 0
@@ -217,11 +221,25 @@ class ControlServer:
             if not isinstance(fields, dict):
                 raise exits.GlassesError("bad_request", "notify needs 'fields' (a map)")
             return await s.notify(fields, t)
+        if op == "world":
+            return {"done": self._world(req.get("event"))}
         if op == "ota":  # progress lines go out before the result
             from host_tools import ota_host
             return await ota_host.control_op(s, req, lambda item: writer.write(_line(item)))
         ok, detail, removed = await s.forget(t)
         return {"ok": ok, "detail": detail, "host_keys_removed": removed}
+
+    def _world(self, text):
+        if self.world is None:
+            raise exits.GlassesError("bad_request", "this host has no simulated world: "
+                                     "`glasses world` acts on the glasses of `make sim`")
+        if not isinstance(text, str) or not text.strip():
+            raise exits.GlassesError("bad_request", "world needs 'event': a scenario line "
+                                     "without its time, e.g. \"tap\"")
+        try:
+            return self.world(text.strip())
+        except ValueError as e:  # sim.scenario.ScenarioError: what is wrong with the event
+            raise exits.GlassesError("bad_request", str(e)) from None
 
     async def _logs(self, req, reader, writer):
         level = req.get("level")

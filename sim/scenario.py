@@ -116,6 +116,21 @@ def parse_json(text, base_dir=".", source="scenario"):
     return Scenario(events, base_dir)
 
 
+def act_now(glasses, text, rng, base_dir="."):
+    """One event now, written as a scenario line without its time ("tap", "say what time
+    is it", "battery soc=15"): `glasses world` on a running `make sim`. Returns what was
+    done; ScenarioError says what is wrong. rng draws what the event leaves open."""
+    if not isinstance(text, str) or "\n" in text or "#" in text:
+        raise ScenarioError("one event on one line, e.g. `tap` or `say what time is it`")
+    sc = parse_text("0 " + text, base_dir, source="event")
+    if len(sc.events) != 1:
+        raise ScenarioError("event: expected `EVENT [ARGS]`, e.g. `tap` or `say what time "
+                            "is it` (events: %s)" % ", ".join(sorted(EVENTS)))
+    e = sc.events[0]
+    _apply(glasses, e, rng.random(), rng.random(), base_dir)
+    return e.describe()
+
+
 def load(path):
     try:
         with open(path) as f:

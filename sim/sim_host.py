@@ -53,6 +53,7 @@ class SimHost:
         self.tcp = None  # (host, port) once served
         self.task = None
         self.error = None  # what ended the host (a GlassesError), if anything did
+        self._rng = None  # draws for what a live event leaves open
 
     async def start(self, control_dir=False, tcp_port=None):
         """Start the host. control_dir: None serves the control endpoint in the user's
@@ -88,7 +89,7 @@ class SimHost:
 
     async def _serve_control(self, directory):
         from host_tools.control import ControlServer, EndpointBusy
-        server = ControlServer(self.service, directory)
+        server = ControlServer(self.service, directory, world=self.act)
         try:
             path = await server.start()
         except EndpointBusy as e:
@@ -96,6 +97,14 @@ class SimHost:
             return
         self.server = server
         self.announce("control endpoint %s: try `glasses status` in another terminal" % path)
+
+    def act(self, text):
+        """One scenario event on the simulated glasses now (the control op "world")."""
+        from sim import scenario
+        if self._rng is None:
+            import random
+            self._rng = random.Random(self.rig.glasses.seed ^ 0x5EED)
+        return scenario.act_now(self.rig.glasses, text, self._rng)
 
     @property
     def phone(self):

@@ -101,6 +101,7 @@ def test_requests_and_their_answers(tmp_path):
     (b'{"op": "notify", "fields": 3}\n', "notify needs 'fields'"),
     (b"\xff\xfe\n", "not a JSON line"),
     (b"x" * (control.MAX_LINE + 10), "request longer than"),
+    (b'{"op": "world", "event": "tap"}\n', "this host has no simulated world"),
 ])
 def test_bad_requests_get_a_clear_answer_and_the_host_goes_on(tmp_path, data, needle):
     async def body(server):
