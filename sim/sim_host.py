@@ -53,7 +53,7 @@ class SimHost:
         self.tcp = None  # (host, port) once served
         self.task = None
         self.error = None  # what ended the host (a GlassesError), if anything did
-        self._rng = None  # draws for what a live event leaves open
+        self._rng = random.Random(rig.glasses.seed ^ 0x5EED)  # what a live event leaves open
 
     async def start(self, control_dir=False, tcp_port=None):
         """Start the host. control_dir: None serves the control endpoint in the user's
@@ -101,9 +101,6 @@ class SimHost:
     def act(self, text):
         """One scenario event on the simulated glasses now (the control op "world")."""
         from sim import scenario
-        if self._rng is None:
-            import random
-            self._rng = random.Random(self.rig.glasses.seed ^ 0x5EED)
         return scenario.act_now(self.rig.glasses, text, self._rng)
 
     @property

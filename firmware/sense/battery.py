@@ -17,6 +17,7 @@
 #   critical_pct + critical_hyst_pct.
 # - a board whose config says ota_needs_charging refuses OTA unless charging.
 from firmware.runtime.clock import ticks_diff
+from firmware.sense.emit import safe_emit
 
 BATTERY = {
     "warn_pct": (20, 10, 5),  # thresholds, any order
@@ -127,13 +128,7 @@ class Battery:
                 self.shed(False)
 
     def _emit(self, kind, payload):
-        if self.emit is None:
-            return
-        try:
-            self.emit(kind, payload)
-        except Exception as e:  # the events channel is not worth a lost state change
-            if self.log is not None:
-                self.log.warn("event not emitted", kind, e)
+        safe_emit(self.emit, self.log, kind, payload)
 
     def on_fault(self, part, reason):
         if part not in self.parts:

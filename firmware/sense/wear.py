@@ -21,6 +21,7 @@
 from micropython import const
 
 from firmware.runtime.clock import ticks_diff
+from firmware.sense.emit import safe_emit
 
 UNKNOWN = const(0)
 WORN = const(1)
@@ -149,13 +150,7 @@ class Wear:
             self.on_change(state == WORN, reason)
 
     def _emit(self, kind, payload):
-        if self.emit is None:
-            return
-        try:
-            self.emit(kind, payload)
-        except Exception as e:  # the events channel is not worth a lost state change
-            if self.log is not None:
-                self.log.warn("event not emitted", kind, e)
+        safe_emit(self.emit, self.log, kind, payload)
 
     def on_fault(self, part, reason):
         if part not in self.parts:
