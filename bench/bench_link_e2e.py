@@ -36,9 +36,9 @@ from sim import mirror  # noqa: E402
 
 mirror.install()
 
-from firmware.link import kinds  # noqa: E402
-from firmware.link.channels import EVENTS, FILE, OUTBOX_BYTES  # noqa: E402
-from firmware.link.frame import F_CTRL, HEADER_LEN  # noqa: E402
+from firmware.protocol import kinds  # noqa: E402
+from firmware.protocol.channels import EVENTS, FILE, OUTBOX_BYTES  # noqa: E402
+from firmware.protocol.frame import F_CTRL, HEADER_LEN  # noqa: E402
 from firmware.runtime import sched as S  # noqa: E402
 from firmware.runtime.sync import Flag  # noqa: E402
 from sim.linkmodel import LinkSettings, ceiling_bytes_per_s  # noqa: E402
@@ -50,7 +50,7 @@ WINDOW_S = 3.0
 
 def _bulk_message():
     """An EVENT {0: 7, 1: "bulk", 2: bytes} whose encoding fills FRAMES frames exactly."""
-    from firmware.link import cbor
+    from firmware.runtime import cbor
     room = FRAMES * (SETTINGS.att_mtu - 6)
     n = room - len(cbor.dumps(kinds.event("bulk", bytes(room))) ) + room
     msg = kinds.event("bulk", bytes(n))
@@ -131,7 +131,7 @@ async def _bulk(rig):
 
 
 def goodput(file_outbox=None, seed=11):
-    from firmware.link import session as session_mod
+    from firmware.protocol import session as session_mod
     tmp = tempfile.mkdtemp(prefix="bench_link_")
     saved = session_mod.OUTBOX_BYTES
     if file_outbox is not None:  # this run's glasses and phone: a larger FILE outbox

@@ -26,7 +26,7 @@ N = 40
 
 
 def run(seed=5):
-    from host_tools.notify_host import note_fields
+    from host_tools.notify.host import note_fields
     from sim.linked import Linked
     rig = Linked(seed=seed)
     w = rig.world

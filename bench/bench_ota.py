@@ -1,7 +1,7 @@
 """Update figures (run by bench/run.py; CPython, virtual time, one run).
 
 A signed package of the real tree (firmware/ + the board's board.py, version changed) goes
-from the in-process phone (host_tools.ota_host) to the simulated glasses over the real
+from the in-process phone (host_tools.ota.host) to the simulated glasses over the real
 bumble stack and the paced radio model (LE 2M, 251-byte LL PDUs, ATT MTU 247, 15 ms).
 
 - ota_goodput_ratio: file bytes per second while the files move (from the glasses' "ready"
@@ -31,8 +31,8 @@ from sim import mirror  # noqa: E402
 
 mirror.install()
 
-from host_tools import ota_package as P  # noqa: E402
-from host_tools.ota_host import chunk_size, send_update  # noqa: E402
+from host_tools.ota import package as P  # noqa: E402
+from host_tools.ota.host import chunk_size, send_update  # noqa: E402
 from sim.linked import Linked  # noqa: E402
 from sim.linkmodel import DEFAULT, ceiling_bytes_per_s  # noqa: E402
 

@@ -57,7 +57,7 @@ def board_variant(add_caps=(), **data):
 
 
 def _adpcm_packet(seq, flags=0):
-    from firmware.audio import packet as P
+    from firmware.voice import packet as P
     b = bytearray(P.HEADER_BYTES + 3 + 160)
     P.put_header(b, P.CODEC_ADPCM, flags, seq)
     return bytes(b)
@@ -77,7 +77,7 @@ class VoiceLoad:
         g.sched.spawn(self._glasses, g.app, name="voiceload", prio=S.PRIO_AUDIO)
 
     async def _glasses(self, app):
-        from firmware.audio.playback import Playback
+        from firmware.voice.playback import Playback
         from firmware.runtime import sched as S
         b = app.board
         half = VOICE_S * 1000 // 2

@@ -30,9 +30,9 @@ mirror.install()
 
 from bleak import BleakClient, BleakScanner  # noqa: E402
 
-from firmware.link import uuids  # noqa: E402
+from firmware.protocol import uuids  # noqa: E402
 from firmware.runtime import sched as S  # noqa: E402
-from host_tools.bleak_bumble import open_radio  # noqa: E402
+from host_tools.radio import open_radio  # noqa: E402
 from sim.ble_rig import Glasses  # noqa: E402
 from sim.kernel import new_loop  # noqa: E402
 from sim.linkmodel import LinkSettings, ceiling_bytes_per_s, phy_ceiling_bytes_per_s  # noqa: E402

@@ -30,9 +30,9 @@ from sim import mirror  # noqa: E402
 
 mirror.install()
 
-from firmware.link.channels import EVENTS, FILE  # noqa: E402
-from firmware.link.frame import F_CTRL, HEADER_LEN  # noqa: E402
-from firmware.link.session import OPEN, Session  # noqa: E402
+from firmware.protocol.channels import EVENTS, FILE  # noqa: E402
+from firmware.protocol.frame import F_CTRL, HEADER_LEN  # noqa: E402
+from firmware.protocol.session import OPEN, Session  # noqa: E402
 from firmware.runtime.clock import VirtualClock  # noqa: E402
 
 INTERVAL_MS = 15

@@ -2,7 +2,7 @@
 
 - adpcm_snr_db: the firmware ADPCM round trip on speech from the host TTS (target >= 20)
 - audio_packet_kBps: bytes per second of audio packets: one per 20 ms as built by
-  firmware/audio/capture.py (packet header + ADPCM block); audio_link_kBps, what goes on
+  firmware/voice/capture.py (packet header + ADPCM block); audio_link_kBps, what goes on
   the link, is measured end to end by bench_voice_e2e.py
 - asr_rtf_grammar / asr_rtf_lm: pocketsphinx time / audio time, for a command (grammar
   pass + phone-loop check) and for free speech (all three passes)
@@ -17,7 +17,7 @@ from sim import mirror
 
 mirror.install()
 
-from firmware.audio import adpcm, packet as P  # noqa: E402
+from firmware.voice import adpcm, packet as P  # noqa: E402
 from host_tools.voice.asr import Asr  # noqa: E402
 from host_tools.voice.assist import default_registry  # noqa: E402
 from host_tools.voice.tts import Tts  # noqa: E402

@@ -30,9 +30,9 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 import host_tools  # noqa: E402,F401  (MicroPython mirrors for the firmware modules)
-from firmware.audio import chimes  # noqa: E402
-from firmware.link.channels import AUDIO  # noqa: E402
-from firmware.link.frame import parse_header  # noqa: E402
+from firmware.voice import chimes  # noqa: E402
+from firmware.protocol.channels import AUDIO  # noqa: E402
+from firmware.protocol.frame import parse_header  # noqa: E402
 from voice_e2e_util import VoiceRig  # noqa: E402
 
 QUERIES = ("what time is it", "what is my battery level", "set a timer for five minutes")

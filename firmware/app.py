@@ -14,12 +14,12 @@ from micropython import const
 
 from firmware.runtime import sched as _s
 from firmware.runtime.log import Log
-from firmware.services.link import start_link
-from firmware.services.notify import start_notify
-from firmware.services.ota import start_ota
-from firmware.services.senses import start_senses
-from firmware.services.sensors import SensorService
-from firmware.services.voice import start_voice
+from firmware.ble.service import start_link
+from firmware.notify.service import start_notify
+from firmware.ota.service import start_ota
+from firmware.sense.service import start_senses
+from firmware.sense.sampling import SensorService
+from firmware.voice.service import start_voice
 
 DEFAULTS = {
     "gyro_hz": 0,  # gyro off until a gesture service asks for it
@@ -44,7 +44,7 @@ class App:
         self.services = {}
         self.latest = {}
         self.status_sources = {}  # name -> fn() giving a value for the phone's status view
-        self.link = None  # firmware.link.service.LinkService once start_link ran
+        self.link = None  # firmware.ble.link.LinkService once start_link ran
         self.boot_ms = sched.clock.ticks_ms()
         self._listeners = {}
 

@@ -7,7 +7,7 @@ the firmware's GattPeripheral, in the loop that also runs the hosts.
         radio = Radio(LinkSettings(), seed)
         glasses = Glasses(radio, clock, store_root)
         glasses.start()
-        host = open_radio(radio=radio)          # host_tools.bleak_bumble
+        host = open_radio(radio=radio)          # host_tools.radio
         ...
         glasses.stop()
 """
@@ -19,7 +19,7 @@ from sim import mirror
 
 mirror.install()
 
-from firmware.link.gatt import GattPeripheral  # noqa: E402
+from firmware.ble.gatt import GattPeripheral  # noqa: E402
 from firmware.runtime import sched as S  # noqa: E402
 from firmware.runtime.log import Log  # noqa: E402
 from firmware.runtime.store import Store  # noqa: E402

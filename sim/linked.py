@@ -9,7 +9,7 @@ end-to-end tests, benches and `make sim`.
     rig.run(scenario())
     rig.close()
 
-The phone is host_tools.phone.Phone on bleak with the bumble backend, reaching the
+The phone is host_tools.phone.link.Phone on bleak with the bumble backend, reaching the
 glasses' radio through a host controller on the same LocalLink; its session uses the
 world's clock, so virtual time covers both ends.
 
@@ -17,12 +17,12 @@ With radio_power=True (the default) the radio's current is accounted on the boar
 meter (sim/radiopower.py): advertising, connection events, data, BLE through sleep.
 
 With notify=True (the default) the phone has the notification feature attached
-(host_tools/notify_host.py): `rig.notify.send(...)`, `rig.notify.actions`, `.events`.
+(host_tools/notify/host.py): `rig.notify.send(...)`, `rig.notify.actions`, `.events`.
 Its local time (what it tells the glasses for quiet hours) is `local_time()`: by default,
 in virtual time, 2026-01-01 09:00 UTC plus the simulated time (the same every run), in
 real time the computer's clock.
 
-With voice=True (the default) the phone serves the voice path (host_tools/voice_host.py):
+With voice=True (the default) the phone serves the voice path (host_tools/voice/host.py):
 `rig.voice` is its VoiceHost (`voice_kw` are its options: handlers, speculation, ...);
 under virtual time the speech engines' CPU time is charged to the simulated timeline.
 """
@@ -47,9 +47,9 @@ class Linked:
         self.config_dir = config_dir or tempfile.mkdtemp(prefix="glasses-host-")
         self.phone_kw = phone_kw or {}
         self.phone = None
-        self.notify = None  # host_tools.notify_host.NotifyHost once the phone exists
+        self.notify = None  # host_tools.notify.host.NotifyHost once the phone exists
         self.notify_on = notify
-        self.voice = None  # host_tools.voice_host.VoiceHost once the phone exists
+        self.voice = None  # host_tools.voice.host.VoiceHost once the phone exists
         self.voice_on = voice
         self.voice_kw = voice_kw or {}
         self.local_time = local_time or self._local_time
@@ -70,10 +70,10 @@ class Linked:
         if phone:
             self.phone = self.make_phone()
             if self.notify_on:
-                from host_tools.notify_host import attach
+                from host_tools.notify.host import attach
                 self.notify = attach(self.phone)
             if self.voice_on:
-                from host_tools.voice_host import attach as attach_voice
+                from host_tools.voice.host import attach as attach_voice
                 self.voice = attach_voice(self.phone, virtual=self.world.virtual,
                                           **self.voice_kw)
             self._tasks.append(self.loop.create_task(self.phone.run()))
@@ -82,8 +82,8 @@ class Linked:
     def make_phone(self, **kw):
         """A Phone on the rig's radio (one host controller, bonds in config_dir) and the
         world's clock; start() makes one, a HostService (sim/sim_host.py) makes its own."""
-        from host_tools.bleak_bumble import open_radio
-        from host_tools.phone import Phone
+        from host_tools.radio import open_radio
+        from host_tools.phone.link import Phone
 
         if self.radio_choice is None:
             self.radio_choice = open_radio(radio=self.world.radio,
@@ -96,7 +96,7 @@ class Linked:
     def _local_time(self):
         """(unix seconds, UTC offset minutes) of the rig's phone."""
         if not self.world.virtual:
-            from host_tools.phone import system_local_time
+            from host_tools.phone.link import system_local_time
             return system_local_time()
         return LOCAL_T0 + int(self.world.now_s()), 0
 

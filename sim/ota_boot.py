@@ -30,7 +30,7 @@ import os
 import subprocess
 import sys
 
-from firmware.link import cbor
+from firmware.runtime import cbor
 from firmware.ota import boot
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

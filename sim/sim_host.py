@@ -1,4 +1,4 @@
-"""The host of `make sim`: the phone's role (host_tools/host_service.py, plugins and
+"""The host of `make sim`: the phone's role (host_tools/phone/service.py, plugins and
 all) on the rig's radio (sim/linked.py), in the simulator's loop, and in real time what
 lets other processes in: the radio's host controllers over TCP (`glasses host --radio
 virtual`, `glasses scan --radio virtual`) and the control endpoint (`glasses status` from
@@ -60,7 +60,7 @@ class SimHost:
         config dir, a path serves it there, False not at all. tcp_port: serve the radio's
         host controllers on it (0: any free port; None: not at all). Real time only for
         both: another process cannot follow virtual time."""
-        from host_tools.host_service import HostService
+        from host_tools.phone.service import HostService
         if (control_dir is not False or tcp_port is not None) and self.world.virtual:
             raise ValueError("the control endpoint and TCP controllers need real time")
         seed_identity(self.rig.config_dir, self.rig.glasses.seed)
@@ -75,7 +75,7 @@ class SimHost:
         return self
 
     async def _run(self):
-        from host_tools.exits import GlassesError
+        from host_tools.errors import GlassesError
         try:
             await self.service.run()
         except GlassesError as e:
@@ -88,7 +88,7 @@ class SimHost:
                       "other hosts find them after `glasses forget` (or with --no-host)")
 
     async def _serve_control(self, directory):
-        from host_tools.control import ControlServer, EndpointBusy
+        from host_tools.phone.control import ControlServer, EndpointBusy
         server = ControlServer(self.service, directory, world=self.act)
         try:
             path = await server.start()

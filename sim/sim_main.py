@@ -89,7 +89,7 @@ def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=No
     out("")
     sh = state["host"]
     if state.get("final") is not None:
-        from host_tools.host_view import one_line
+        from host_tools.phone.view import one_line
         out("host: " + one_line(state["final"]))
     spk = g.world.parts.get("speaker")
     if spk is not None and spk.frames_heard:  # before the summary: its seed line comes last
@@ -143,7 +143,7 @@ async def _session(g, rig, sc, seconds, fast, port, control_dir, every_s, state)
 
 
 async def _ticker(g, sh, every_s):
-    from host_tools.host_view import one_line
+    from host_tools.phone.view import one_line
     while True:
         await asyncio.sleep(every_s)
         g.world.note("host", one_line(sh.service.snapshot()))

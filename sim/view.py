@@ -67,7 +67,7 @@ def render(g, wall0, host=None):
     top.add_row(Panel(outs, title="outputs"), Panel(sens, title="sensors, link, power"))
     parts = [head, top]
     if host is not None and host.service is not None:
-        from host_tools.host_view import link_table
+        from host_tools.phone.view import link_table
         link = g.app.link if g.app is not None else None
         parts.append(Panel(link_table(host.service.snapshot(),
                                       link.session.stats() if link is not None else {}),

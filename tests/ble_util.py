@@ -9,8 +9,8 @@ mirror.install()
 
 from bleak import BleakClient, BleakScanner  # noqa: E402
 
-from firmware.link import uuids  # noqa: E402
-from host_tools.bleak_bumble import open_radio  # noqa: E402
+from firmware.protocol import uuids  # noqa: E402
+from host_tools.radio import open_radio  # noqa: E402
 from sim.ble_rig import Glasses  # noqa: E402
 from sim.kernel import new_loop  # noqa: E402
 from sim.linkmodel import DEFAULT as DEFAULT_SETTINGS  # noqa: E402

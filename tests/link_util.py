@@ -5,7 +5,7 @@ control endpoint or over the TCP-exposed radio."""
 import asyncio
 import threading
 
-from firmware.link import kinds
+from firmware.protocol import kinds
 from sim.linked import Linked
 from sim.mirror import bluetooth
 from sim.sim_host import SimHost, serve_tcp

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from firmware.audio import adpcm
+from firmware.voice import adpcm
 
 with warnings.catch_warnings():  # deprecated since 3.11 (PyPI audioop-lts from 3.13 on)
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -10,7 +10,8 @@ import pytest
 from rich.console import Console
 
 from ble_util import NAME, run_sim
-from host_tools import cli, cmd_ble
+from host_tools import cli
+from host_tools.cli import ble as cmd_ble
 from sim.ble_rig import Glasses
 from sim.kernel import new_loop
 from sim.mirror import bluetooth

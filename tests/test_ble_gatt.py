@@ -1,4 +1,4 @@
-"""The glasses' GATT peripheral (firmware/link/gatt.py) against a bleak host, over the real
+"""The glasses' GATT peripheral (firmware/ble/gatt.py) against a bleak host, over the real
 bumble stack on both sides of the simulated radio, in virtual time."""
 import asyncio
 import json
@@ -7,8 +7,8 @@ from bleak import BleakScanner
 from bleak.exc import BleakGATTProtocolError
 
 from ble_util import BATTERY, NAME, connect, find, run_sim, until
-from firmware.link import uuids
-from firmware.link.bonds import BondStore
+from firmware.protocol import uuids
+from firmware.ble.bonds import BondStore
 from firmware.runtime import sched as S
 from firmware.runtime.store import Store
 
@@ -188,7 +188,7 @@ def test_forget_bonds_makes_the_old_host_unbonded(tmp_path):
 def test_bonds_are_bounded_and_the_oldest_is_evicted(tmp_path):
     async def body(env):
         g = env.glasses.gatt
-        from host_tools.bleak_bumble import open_radio
+        from host_tools.radio import open_radio
         for i in range(3):
             h = open_radio(radio=env.radio, config_dir_path=str(tmp_path / ("h%d" % i)))
             env.host = h

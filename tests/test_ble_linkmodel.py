@@ -6,7 +6,7 @@ import random
 import pytest
 
 from ble_util import connect, run_sim, until
-from firmware.link import uuids
+from firmware.protocol import uuids
 from firmware.runtime import sched as S
 from sim import linkmodel
 from sim.linkmodel import LinkSettings, airtime_us, ceiling_bytes_per_s, phy_ceiling_bytes_per_s

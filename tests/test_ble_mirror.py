@@ -9,8 +9,8 @@ from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakGATTProtocolError
 
 from ble_util import run_loop, until
-from firmware.link import adv
-from host_tools.bleak_bumble import PairingRefused, open_radio
+from firmware.ble import adv
+from host_tools.radio import PairingRefused, open_radio
 from sim.kernel import new_loop
 from sim.mirror import bluetooth
 from sim.radio import Radio

@@ -4,8 +4,8 @@ import math
 import cbor2
 from hypothesis import given, settings, strategies as st
 
-from firmware.link import cbor
-from firmware.link.frame import FrameError, Reassembler
+from firmware.runtime import cbor
+from firmware.protocol.frame import FrameError, Reassembler
 
 keys = st.one_of(st.integers(-(2 ** 70), 2 ** 70), st.text(max_size=8), st.binary(max_size=8))
 scalars = st.one_of(

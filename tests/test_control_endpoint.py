@@ -1,4 +1,4 @@
-"""The control endpoint's protocol and its errors (host_tools/control.py), with a service
+"""The control endpoint's protocol and its errors (host_tools/phone/control.py), with a service
 that answers from a table: what a client sees for good and bad requests, a stale socket,
 a second host, no host. The endpoint over the real link: tests/test_link_e2e_cli.py."""
 import asyncio
@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from host_tools import control, exits
+from host_tools.phone import control
+from host_tools import errors as exits
 
 
 class Service:

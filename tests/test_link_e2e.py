@@ -6,10 +6,10 @@ import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 
-from firmware.link import kinds, uuids
-from firmware.link.channels import EVENTS
-from host_tools.bleak_bumble import open_radio
-from host_tools.phone import VersionMismatch
+from firmware.protocol import kinds, uuids
+from firmware.protocol.channels import EVENTS
+from host_tools.radio import open_radio
+from host_tools.phone.link import VersionMismatch
 from sim.linked import Linked
 
 

@@ -5,8 +5,8 @@ when their outbox is full. A failure names the seed to replay it."""
 import asyncio
 import random
 
-from firmware.link import kinds
-from firmware.link.channels import EV_ROOM, EVENTS
+from firmware.protocol import kinds
+from firmware.protocol.channels import EV_ROOM, EVENTS
 from firmware.runtime import sched as S
 from firmware.runtime.sync import Flag
 from sim.linked import Linked

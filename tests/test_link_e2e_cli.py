@@ -8,9 +8,9 @@ import types
 
 import pytest
 
-from firmware.link import kinds
-from firmware.link.channels import EVENTS
-from host_tools import cli, exits
+from firmware.protocol import kinds
+from firmware.protocol.channels import EVENTS
+from host_tools import cli, errors as exits
 from link_util import RigThread
 
 
@@ -32,7 +32,7 @@ def run(capsys, *argv):
 def notify_plugin(monkeypatch):
     """A notify_host in this build: it sends the notification's id as an EVENT (the
     glasses' real notification service is another feature; the link is what is tested)."""
-    mod = types.ModuleType("host_tools.notify_host")
+    mod = types.ModuleType("host_tools.notify.host")
     sent = []
 
     def send_notification(phone, **fields):
@@ -41,7 +41,7 @@ def notify_plugin(monkeypatch):
         return {"queued": fields["id"]}
 
     mod.send_notification = send_notification
-    monkeypatch.setitem(sys.modules, "host_tools.notify_host", mod)
+    monkeypatch.setitem(sys.modules, "host_tools.notify.host", mod)
     return sent
 
 
@@ -97,7 +97,7 @@ def test_forget_through_the_host_then_connect_pairs_again(tmp_path, cfg, capsys)
 
 
 def test_notify_says_when_this_build_cannot_send(tmp_path, cfg, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "host_tools.notify_host", None)  # not in this build
+    monkeypatch.setitem(sys.modules, "host_tools.notify.host", None)  # not in this build
     code, out = run(capsys, "notify", "--app", "Chat", "--title", "Hi")
     assert code == exits.USAGE and "not available in this build" in out
     code, out = run(capsys, "notify", "--app", "Chat", "--title", "Hi", "--dry-run")
@@ -133,8 +133,8 @@ def test_glasses_host_serves_the_commands_of_another_terminal(tmp_path, cfg, cap
 
     from rich.console import Console
 
-    from host_tools.bleak_bumble import open_radio
-    from host_tools.cmd_host import host_main
+    from host_tools.radio import open_radio
+    from host_tools.cli.host import host_main
 
     with RigThread(tmp_path, host=False) as rig:
         started = threading.Event()
@@ -207,8 +207,8 @@ def test_glasses_host_stops_on_a_version_mismatch(tmp_path, cfg, capsys):
 
     from rich.console import Console
 
-    from host_tools.bleak_bumble import open_radio
-    from host_tools.cmd_host import host_main
+    from host_tools.radio import open_radio
+    from host_tools.cli.host import host_main
 
     out = []
 
@@ -273,7 +273,7 @@ def test_system_radio_without_bluetooth(cfg, capsys, monkeypatch):
 
 
 def test_pairing_refused(tmp_path, cfg, capsys, monkeypatch):
-    from host_tools.bleak_bumble.adapter import BumbleAdapter
+    from host_tools.radio.adapter import BumbleAdapter
     legacy = BumbleAdapter._pairing_config
 
     def legacy_only(self, connection):  # a phone that offers legacy pairing only

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from firmware.link import kinds, uuids
-from firmware.link.channels import EV_AUDIO_GAP, EVENTS, FILE
+from firmware.protocol import kinds, uuids
+from firmware.protocol.channels import EV_AUDIO_GAP, EVENTS, FILE
 from firmware.runtime import sched as S
 from sim.linked import Linked
 

@@ -8,9 +8,9 @@ import types
 
 import pytest
 
-from firmware.link import rpc as R
+from firmware.protocol import rpc as R
 from firmware.runtime import sched as S
-from host_tools import plugins
+from host_tools.phone import plugins
 from sim.linked import Linked
 from sim.sim_host import SimHost
 

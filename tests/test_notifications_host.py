@@ -8,15 +8,16 @@ import json
 import cbor2
 import pytest
 
-from firmware.link import cbor
+from firmware.runtime import cbor
 from firmware.notify import wire
 from firmware.notify.presentation import Presenter
 from firmware.notify.rules import RulesError
-from firmware.notify.service import NotifyService
+from firmware.notify.core import NotifyService
 from firmware.runtime.store import Store
 from firmware.sense import gestures as G
-from host_tools import cli, cmd_notify
-from host_tools.notifications import (ActionReceiver, NotificationClient, NotificationError,
+from host_tools import cli
+from host_tools.cli import notify as cmd_notify
+from host_tools.notify.client import (ActionReceiver, NotificationClient, NotificationError,
                                       build)
 
 

@@ -5,9 +5,10 @@ import asyncio
 
 from e2e_util import Rig
 
-from host_tools import cli, cmd_notify
-from host_tools.bleak_bumble import open_radio
-from host_tools.notify_host import send_notification
+from host_tools import cli
+from host_tools.cli import notify as cmd_notify
+from host_tools.radio import open_radio
+from host_tools.notify.host import send_notification
 
 
 def test_the_command_is_the_phone_for_one_notification(tmp_path):

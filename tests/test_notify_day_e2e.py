@@ -1,6 +1,6 @@
 """The day with the glasses (tests/fw/day_scenario.py) end to end: the real firmware on
 the simulated board, the real BLE link (bumble on both sides), the phone's notification
-feature (host_tools/notify_host.py), in virtual time.
+feature (host_tools/notify/host.py), in virtual time.
 
 The person acts on the simulated parts (the proximity sensor sees the head, the touch
 pad a finger, the gyro a nod), the phone sends notifications and rules, the wearer walks

@@ -1,7 +1,7 @@
 """Bad input end to end, over the BLE link: each case gets its clear reason back at the
 phone, and nothing already on the glasses is lost.
 
-Two senders: the phone's own API (host_tools/notify_host.py), which validates with the
+Two senders: the phone's own API (host_tools/notify/host.py), which validates with the
 firmware's model before sending anything, and raw messages put on the link as a buggy or
 foreign phone app would (the glasses validate again and answer with the same reasons)."""
 import asyncio
@@ -9,12 +9,12 @@ import asyncio
 import pytest
 from e2e_util import Rig, haptic_probe
 
-from firmware.link import kinds
-from firmware.link.channels import CONTROL, EVENTS
+from firmware.protocol import kinds
+from firmware.protocol.channels import CONTROL, EVENTS
 from firmware.notify import model as M
 from firmware.notify import wire as W
-from host_tools.notifications import NotificationError
-from host_tools.notify_host import OutboxFull, note_fields, send_notification
+from host_tools.notify.client import NotificationError
+from host_tools.notify.host import OutboxFull, note_fields, send_notification
 
 
 @pytest.fixture

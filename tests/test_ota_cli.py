@@ -4,8 +4,9 @@ import io
 from rich.console import Console
 
 from firmware.ota import boot, ed25519, manifest
-from host_tools import cli, cmd_ota
-from host_tools import ota_package as P
+from host_tools import cli
+from host_tools.cli import ota as cmd_ota
+from host_tools.ota import package as P
 from sim.linked import Linked
 
 
@@ -86,8 +87,8 @@ def test_send_shows_the_outcome_and_the_glasses_reasons():
 def test_the_sender_refuses_what_it_cannot_send_and_gives_up_on_silence():
     import pytest
 
-    from firmware.link import kinds
-    from host_tools import ota_host
+    from firmware.protocol import kinds
+    from host_tools.ota import host as ota_host
     rig = Linked(seed=19)
     files = [("firmware/a.py", b"x" * 5000)]
     pkg = P.build_file(files, "0.2.0")
@@ -119,7 +120,7 @@ def test_the_sender_refuses_what_it_cannot_send_and_gives_up_on_silence():
             async def wait_open(self, timeout_s):
                 return rig.phone
 
-        from host_tools import exits
+        from host_tools import errors as exits
         for req, why in (({"package": 3}, "needs 'package'"),
                          ({"package": "/no/such.ota"}, "No such file"),
                          ({"package": "/no/such.ota", "wait_s": -1}, "wait_s")):
@@ -137,7 +138,7 @@ def test_send_goes_through_the_running_host_in_real_time(tmp_path, monkeypatch, 
     link: the update goes through that host; its refusals and results come back."""
     from link_util import RigThread
 
-    from host_tools import exits
+    from host_tools import errors as exits
     cfg = tmp_path / "cfg"
     monkeypatch.setenv("GLASSES_CONFIG_DIR", str(cfg))
     monkeypatch.delenv("GLASSES_RADIO", raising=False)

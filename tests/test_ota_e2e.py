@@ -1,4 +1,4 @@
-"""Updates end to end: the phone (host_tools.ota_host on bleak) sends packages built from
+"""Updates end to end: the phone (host_tools.ota.host on bleak) sends packages built from
 the real tree to the simulated glasses over the real bumble stack, in virtual time. What is
 checked is what the phone is told, what the glasses boot (sim/ota_boot.py proves each
 booted copy complete and importable) and what is on their flash."""
@@ -7,12 +7,12 @@ import os
 
 import pytest
 
-from firmware.link.channels import FILE, OUTBOX_BYTES
-from firmware.link.frame import F_CTRL, F_FIRST, F_LAST
+from firmware.protocol.channels import FILE, OUTBOX_BYTES
+from firmware.protocol.frame import F_CTRL, F_FIRST, F_LAST
 from firmware.ota import boot, manifest
-from host_tools import ota_host
-from host_tools import ota_package as P
-from host_tools.ota_host import RolledBack, UpdateRefused, send_update
+from host_tools.ota import host as ota_host
+from host_tools.ota import package as P
+from host_tools.ota.host import RolledBack, UpdateRefused, send_update
 from sim.linked import Linked
 from sim.mirror.machine import SimReset
 from sim.world import HARD_RESET

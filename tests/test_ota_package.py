@@ -4,7 +4,7 @@ import pytest
 
 from firmware.ota import boot, ed25519, manifest
 from firmware.ota.receiver import OtaRefused, Receiver
-from host_tools import ota_package as P
+from host_tools.ota import package as P
 
 
 def test_package_of_the_real_tree_installs_and_verifies(tmp_path, monkeypatch):
@@ -50,7 +50,7 @@ def test_errors(tmp_path, monkeypatch):
 
 
 def test_package_files_are_checked_against_their_manifest():
-    from firmware.link import cbor
+    from firmware.runtime import cbor
     files = [("firmware/a.py", b"print(1)\n"), ("board.py", b"NAME = 'x'\n")]
     data = P.build_file(files, "1.2.3", board="x")
     env, m, datas = P.open_package(data)

@@ -8,14 +8,14 @@ import collections
 
 import pytest
 
-from firmware.link import rpc as R
-from firmware.link.channels import EVENTS
-from firmware.link.offload import Offload
-from firmware.link.session import EV_ROOM, Session
+from firmware.protocol import rpc as R
+from firmware.protocol.channels import EVENTS
+from firmware.protocol.offload import Offload
+from firmware.protocol.session import EV_ROOM, Session
 from firmware.runtime import sched as S
 from firmware.runtime.sync import Flag
-from host_tools.rpc_host import RpcHost
-from host_tools.session_driver import SessionDriver
+from host_tools.phone.rpc import RpcHost
+from host_tools.phone.driver import SessionDriver
 from sim.kernel import FirmwareDriver, new_loop
 
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from e2e_util import Rig
 
-from firmware.services.senses import HEAD_HZ
+from firmware.sense.service import HEAD_HZ
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ import random
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from firmware.link import cbor
-from firmware.link import frame as F
-from firmware.link import hello as H
-from firmware.link.channels import AUDIO, LINK, MAX_MESSAGE, N_DATA, RELIABLE, seq_diff
-from firmware.link.reliable import OUT_OF_WINDOW
-from firmware.link.session import OPEN, Session
+from firmware.runtime import cbor
+from firmware.protocol import frame as F
+from firmware.protocol import hello as H
+from firmware.protocol.channels import AUDIO, LINK, MAX_MESSAGE, N_DATA, RELIABLE, seq_diff
+from firmware.protocol.reliable import OUT_OF_WINDOW
+from firmware.protocol.session import OPEN, Session
 from firmware.runtime.clock import VirtualClock
 
 MTUS = (23, 40, 100, 185, 247, 247)

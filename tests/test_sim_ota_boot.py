@@ -7,7 +7,7 @@ import pytest
 
 from firmware.ota import boot, manifest
 from firmware.ota.receiver import Receiver
-from host_tools import ota_package as P
+from host_tools.ota import package as P
 from sim.runner import SimGlasses
 
 BOARD = "xiao_esp32s3_sense"

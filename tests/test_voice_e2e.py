@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from firmware.audio import chimes
-from firmware.audio.playback import PHRASE
-from firmware.audio import capture as C
+from firmware.voice import chimes
+from firmware.voice.playback import PHRASE
+from firmware.voice import capture as C
 from voice_e2e_util import (VoiceRig, assert_nothing_left, speech, spoken_time, task_names,
                             transcribe)
 

@@ -8,9 +8,9 @@ import asyncio
 
 import pytest
 
-from firmware.audio import chimes
-from firmware.audio import packet as P
-from firmware.audio.playback import PHRASE
+from firmware.voice import chimes
+from firmware.voice import packet as P
+from firmware.voice.playback import PHRASE
 from voice_e2e_util import VoiceRig, assert_nothing_left, spoken_time, transcribe, tts
 
 
@@ -216,8 +216,8 @@ def test_an_asr_that_raises_or_hangs_is_an_error_and_the_next_query_works(vr):
 
 def test_bad_ask_arguments_get_a_typed_error():
     """Straight to the phone's handlers: what the glasses would never send."""
-    from firmware.link.rpc import BadRequest
-    from host_tools.voice_host import VoiceHost
+    from firmware.protocol.rpc import BadRequest
+    from host_tools.voice.host import VoiceHost
 
     class FakePhone:
         on_audio = None

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from firmware.audio import adpcm
+from firmware.voice import adpcm
 from host_tools.voice import handlers
 from host_tools.voice.asr import Asr, AsrError
 from host_tools.voice.assist import Assistant, Context, Intent, Registry, Reply, default_registry
@@ -391,9 +391,9 @@ def test_handler_uses_the_backend_from_configuration(fresh_handlers):
 
 
 def test_the_cached_phrase_says_phone_not_reachable_and_fits():
-    """firmware/audio/phrases/unreachable.py (built by make_phrases.py) decodes with the
+    """firmware/voice/phrases/unreachable.py (built by make_phrases.py) decodes with the
     firmware codec, fits its budget, and is heard as the phrase it claims to be."""
-    from firmware.audio.phrases import unreachable
+    from firmware.voice.phrases import unreachable
     from host_tools.voice import make_phrases
     data = unreachable.DATA
     assert unreachable.TEXT == make_phrases.PHRASES["unreachable"]

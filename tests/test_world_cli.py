@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from host_tools import cli, exits
+from host_tools import cli, errors as exits
 from link_util import RigThread
 
 

@@ -10,7 +10,7 @@ import datetime
 import functools
 import re
 
-from firmware.audio.playback import LOCAL, STREAM
+from firmware.voice.playback import LOCAL, STREAM
 from host_tools.voice import numbers
 from host_tools.voice.asr import Asr
 from host_tools.voice.tts import Tts

@@ -1,20 +1,20 @@
 """`app.voice` as the notification and sense end-to-end tests see it: the real voice
-service (firmware/services/voice.py) with what it was asked recorded (Recorded), or, on a
+service (firmware/voice/service.py) with what it was asked recorded (Recorded), or, on a
 board without one, a stand-in with the same interface (talk(), say(text), chime(name),
 mute(bool)), built from real parts where they exist:
 
 - say(text): the offload RPC "tts" with {"text": text} to the phone, over the real link
   (the test's phone registers a "tts" handler and records what it was asked to speak);
   nothing is said while muted;
-- chime(name): the firmware's own chimes (firmware/audio/chimes.py) through its Playback
+- chime(name): the firmware's own chimes (firmware/voice/chimes.py) through its Playback
   on the board's speaker I2S, so the simulated MAX98357A hears them;
 - talk(): counted (starting the microphone is the voice service's job);
 - mute(on): recorded; muted, say() and chime() are skipped.
 
 install(glasses) sets it as glasses.on_boot, so every boot (also after a reset) gets one.
 """
-from firmware.audio import chimes
-from firmware.audio.playback import Playback
+from firmware.voice import chimes
+from firmware.voice.playback import Playback
 from firmware.runtime import sched as S
 
 CHIME_IDS = {"notification": chimes.NOTIFICATION, "message": chimes.NOTIFICATION,

@@ -7,8 +7,8 @@ import gc
 import time
 
 import asyncio
-from firmware.audio import adpcm, codec
-from firmware.audio.vad import Vad
+from firmware.voice import adpcm, codec
+from firmware.voice.vad import Vad
 
 FRAMES = 50
 ROUNDS = 4

@@ -6,7 +6,7 @@ import gc
 import time
 
 import asyncio
-from firmware.link.cbor import dumps, loads
+from firmware.runtime.cbor import dumps, loads
 
 MIX = [
     {0: 1, 1: 1, 2: {0: "glasses", 1: "0.1.0", 2: ["audio", "rpc", "ota"]}},  # hello

@@ -10,7 +10,7 @@ import time
 
 import asyncio
 from firmware.notify.presentation import Presenter
-from firmware.notify.service import NotifyService
+from firmware.notify.core import NotifyService
 from firmware.runtime.store import Store
 from firmware.sense import gestures as G
 

@@ -1,7 +1,7 @@
 # The phone's local time on the glasses, for quiet hours.
 #
 # The glasses have no wall clock (no RTC that anyone sets, no network). The phone sends
-# TIME {0: 9, 1: unix seconds, 2: UTC offset minutes} (firmware/link/kinds.py) when asked
+# TIME {0: 9, 1: unix seconds, 2: UTC offset minutes} (firmware/protocol/kinds.py) when asked
 # (the notification service sends TIME_REQ at every link open while this is unsynced or
 # older than resync_ms) and whenever its own clock or time zone changes. Until the first
 # TIME, local_minute() is None and no quiet hours apply (rules.in_quiet).

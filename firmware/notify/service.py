@@ -1,85 +1,194 @@
-# The notification service: the centre, the action outbox and the gesture dispatcher
-# behind the entry points the app wires up:
-#   on_host(msg)              a decoded message from the host's events channel (wire.*)
-#   on_gesture(kind, payload) the gesture recogniser's dispatch callable
-#   on_wear(worn, reason)     the wear detector's on_change callable
-#   on_link(up)               the session's link state: pending actions go again on "up"
-#   start()                   after boot: send the actions a reset left pending
-# Everything for the host goes out through send(msg) (the session's send_event).
-from firmware.notify import rules as R
+# Notifications, wired: the NotifyService (firmware/notify/) on the board's flash Store,
+# its presenter driving the board's LED and haptic (firmware/notify/outputs.py) and the
+# voice (app.voice.chime / say, when the board has one), replies and actions to the phone
+# on the events channel, the notify message kinds routed from the link, the link's
+# up/down, the wearer (app.senses calls on_wear), and the phone's local time for quiet
+# hours (TIME_REQ / TIME, firmware/notify/localtime.py).
+#
+#   app.notify.waiting()        an unread notification waits (a touch tap reads it)
+#   app.notify.on_gesture(k, s) a gesture's action on the current notification
+#   app.notify.on_wear(worn, r) the wear detector's verdict
+#   app.notify.feedback(name)   confirm / dismiss / nope / error (chime + haptic)
+#   status source "notifications"
+#
+# Nod / shake: while the current notification asks a question and was presented to the
+# wearer, app.senses.want_head("ask", HEAD_WINDOW_MS) keeps the gyro on; an answer,
+# another notification, taking the glasses off or the window's end turns it off.
+from micropython import const
+
+from firmware.protocol import kinds
+from firmware.protocol.channels import CONTROL, EVENTS
 from firmware.notify import wire as W
-from firmware.notify.actions import Actions, Outbox
-from firmware.notify.center import Center
+from firmware.notify.center import NEW, READ
+from firmware.notify.localtime import LocalTime
+from firmware.notify.outputs import HapticPlayer, LedPlayer
+from firmware.notify.presentation import Presenter
+from firmware.notify.core import NotifyService
+from firmware.runtime import sched as _s
+
+HEAD_WINDOW_MS = const(120000)  # how long after presenting a question nod / shake count
+CLOCK_CHECK_MS = const(3600000)  # re-anchor the local time, ask again when stale
+_ROUTED = (W.T_NOTIFY, W.T_ACK, W.T_RULES, W.T_DND)
 
 
-class NotifyService:
-    def __init__(self, store, presenter, send=None, rules=None, local_minute=None,
-                 max_entries=12, max_pending=16, epoch=None, limits=None, log=None):
-        self.send = send
-        self.log = log
-        self.p = presenter
-        self.center = Center(store, presenter, rules, max_entries, limits=limits,
-                             local_minute=local_minute, log=log)
-        self.outbox = Outbox(store, max_pending, epoch, log)
-        self.actions = Actions(self.center, self.outbox, presenter, send, log)
-        self.bad_messages = 0
-        self.unsent = 0  # replies the link refused
+class LinkDown(OSError):
+    pass
 
-    def _out(self, msgs):
-        if self.send is not None:
-            for m in msgs:
-                try:
-                    self.send(m)
-                except Exception as e:  # the host resends what got no reply: a duplicate then
-                    self.unsent += 1
-                    if self.log is not None:
-                        self.log.warn("reply not sent", m.get(W.R_ID), e)
-        return msgs
 
-    def start(self):
-        return self.actions.resend()
+class Notify:
+    def __init__(self, app, store):
+        self.app = app
+        b = app.board
+        s = app.sched
+        self.time = LocalTime(s.clock)
+        self.leds = LedPlayer(s, b.led) if b.led is not None else None
+        self.motor = HapticPlayer(s, b.haptic, clock=s.clock) if b.haptic is not None \
+            else None
+        self.p = Presenter(led=self._led, haptic=self._haptic, chime=self._chime,
+                           speak=self._speak)
+        self.svc = NotifyService(store, self.p, send=self._send,
+                                 local_minute=self.time.local_minute, log=app.log)
+        self.shedding = False
+        self._ask = None  # (seq, state) of the question the head window is open for
+        self.spoken = 0
+        self.chimes = 0
+        self.time_requests = 0
 
-    def on_host(self, m):
-        """Handle one host message; returns the replies it produced (also sent)."""
-        t = W.msg_type(m)
-        if t == W.T_NOTIFY:
-            return self._out(self.center.receive(m.get(1)))
-        if t == W.T_ACK:
-            aids = m.get(1)
-            if isinstance(aids, list):
-                self.actions.on_ack(aids)
-                return []
-            return self._bad("ack: a list of action ids expected")
-        if t == W.T_RULES:
-            try:
-                self.center.set_rules(m.get(1))
-            except R.RulesError as e:
-                return self._out([W.reply("rules", W.REJECTED, str(e))])
-            return self._out([W.reply("rules", W.ACCEPTED)])
-        if t == W.T_DND:
-            on = m.get(1)
-            if not isinstance(on, bool):
-                return self._bad("dnd: true or false expected")
-            self.center.set_dnd(on)
-            return self._out([W.reply("dnd", W.ACCEPTED)])
-        return self._bad("unknown message %r" % (m.get(W.T) if isinstance(m, dict) else m,))
+    # ---- the presenter's outputs ---------------------------------------------------------
+    def _voice(self):
+        return getattr(self.app, "voice", None)
 
-    def _bad(self, reason):
-        self.bad_messages += 1
-        if self.log is not None:
-            self.log.warn("bad host message", reason)
-        return self._out([W.reply(None, W.REJECTED, reason)])
+    def _led(self, name):
+        if self.leds is not None:
+            self.leds.show("off" if self.shedding else name)
 
-    def on_gesture(self, kind, payload=None):
-        self.actions.dispatch(kind, payload)
+    def _haptic(self, name):
+        if self.motor is not None:
+            self.motor.play(name)
+
+    def _chime(self, name):
+        v = self._voice()
+        if v is not None:
+            self.chimes += 1
+            v.chime(name)
+
+    def _speak(self, text):
+        v = self._voice()
+        if v is not None:
+            self.spoken += 1
+            v.say(text)
+
+    def _send(self, msg):
+        link = self.app.link
+        if link is None:
+            raise LinkDown("no link on this board")
+        if not link.send(EVENTS, msg):
+            raise LinkDown("the events outbox is full")
+
+    def feedback(self, name):
+        self.p.feedback(name)
+
+    def shed(self, on):
+        """Battery critical: no LED patterns (haptics, chimes and speech stay)."""
+        self.shedding = on
+        if self.leds is not None:
+            self.leds.show("off" if on else self.p.led_now)
+
+    # ---- entry points ---------------------------------------------------------------------
+    def on_host(self, msg):
+        out = self.svc.on_host(msg)
+        self._head()
+        return out
+
+    def on_gesture(self, kind, src=None):
+        self.svc.on_gesture(kind, src)
+        self._head()
 
     def on_wear(self, worn, reason=None):
-        """The wear detector's on_change. Worn by the sensor's fault fallback
-        (reason "sensor_fault"): delivery resumes, but no summary is spoken, since nobody
-        may be wearing them."""
-        return self.center.set_worn(worn, reason != "sensor_fault")
+        said = self.svc.on_wear(worn, reason)
+        self._head()
+        return said
 
     def on_link(self, up):
-        if up:
-            return self.actions.resend()
-        return 0
+        self.svc.on_link(up)
+        if up and self.time.stale():
+            self.ask_time()
+
+    def on_time(self, msg):
+        why = self.time.on_message(msg)
+        if why is not None:
+            self.app.log.warn("time from the phone refused", why)
+            link = self.app.link
+            if link is not None:
+                link.send(CONTROL, {kinds.K: kinds.RESULT, 1: kinds.TIME, 2: False, 3: why})
+
+    def ask_time(self):
+        link = self.app.link
+        if link is not None and link.up:
+            self.time_requests += 1
+            link.send(CONTROL, {kinds.K: kinds.TIME_REQ})
+
+    # ---- what the gestures ask --------------------------------------------------------------
+    def waiting(self):
+        """An unread notification waits: a touch tap reads it (else the tap talks)."""
+        for e in self.svc.center.entries:
+            if e.state != READ:
+                return True
+        return False
+
+    def _head(self):
+        c = self.svc.center
+        e = c.current()
+        key = None
+        if e is not None and e.note.asks and e.state != NEW and c.worn:
+            key = (e.seq, e.state)
+        if key == self._ask:
+            return
+        self._ask = key
+        senses = getattr(self.app, "senses", None)
+        if senses is not None:
+            senses.want_head("ask", HEAD_WINDOW_MS if key is not None else 0)
+
+    async def clock_task(self):
+        while True:
+            await _s.sleep_ms(CLOCK_CHECK_MS)
+            if self.time.stale():
+                self.ask_time()
+
+    def status(self):
+        c = self.svc.center
+        n, u = c.waiting_counts()
+        return {"queued": len(c.entries), "unheard": n, "urgent": u,
+                "pending_actions": len(self.svc.outbox.records), "worn": c.worn,
+                "quiet": c.quiet(), "dnd": c.rules["dnd"], "local_time": self.time.hhmm(),
+                "led": self.p.led_now, "current": c.current().note.id if c.entries else None}
+
+
+def start_notify(app):
+    """The notification centre on the board's flash; app.notify (None without flash)."""
+    b = app.board
+    app.notify = None
+    if b.store is None:
+        app.log.warn("notify: no flash store; notifications are off")
+        return None
+    n = Notify(app, b.store)
+    app.notify = n
+    s = app.sched
+    if n.leds is not None:
+        b.led = n.leds.shared  # the heartbeat (started after this) blinks through it
+        s.spawn(n.leds.run, name="led", prio=_s.PRIO_BACKGROUND, restart=_s.RESTART_ON_ERROR)
+    if n.motor is not None:
+        s.spawn(n.motor.run, name="haptic", prio=_s.PRIO_SENSOR, restart=_s.RESTART_ON_ERROR)
+    link = app.link
+    if link is not None:
+        for t in _ROUTED:
+            link.route(t, n.on_host)
+        link.route(kinds.TIME, n.on_time)
+        link.listen(n.on_link)
+    senses = getattr(app, "senses", None)
+    if senses is not None and senses.wear.worn():  # decided before this started (a
+        n.on_wear(True, "sensor_fault" if senses.wear.degraded else "put_on")  # dead sensor)
+    app.status_sources["notifications"] = n.status
+    s.spawn(n.clock_task, name="clock", prio=_s.PRIO_BACKGROUND, restart=_s.RESTART_ON_ERROR)
+    n.svc.start()  # actions a reset left unacknowledged go out again
+    return n

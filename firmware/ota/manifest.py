@@ -4,7 +4,7 @@
 # glasses check it when they are given a public key.
 import hashlib
 
-from firmware.link import cbor
+from firmware.runtime import cbor
 
 BOOT_VERSION = 1  # what this bootloader (firmware/ota/boot.py + main.py) understands
 MAX_FILES = 200

@@ -9,7 +9,7 @@ import os
 
 from micropython import const
 
-from firmware.link import cbor
+from firmware.runtime import cbor
 
 _ENOSPC = const(28)  # MicroPython's errno for a full littlefs/FAT volume
 

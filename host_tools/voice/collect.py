@@ -5,7 +5,7 @@ glasses ask about it (packets `first`..`last`).
 Nothing is hidden: a packet that never came is a gap, filled with 20 ms of silence in the
 PCM and counted (with where it was) in the report that goes back in the answer's metadata;
 duplicates and packets that arrived out of order are counted too. Packets are decoded
-with the firmware's own codec (firmware/audio/adpcm.py, firmware/audio/packet.py); a
+with the firmware's own codec (firmware/voice/adpcm.py, firmware/voice/packet.py); a
 packet the firmware could not have made (unknown codec id, wrong size) is an AudioError
 naming it.
 
@@ -19,7 +19,7 @@ import asyncio
 from collections import OrderedDict
 
 import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
-from firmware.audio import adpcm, packet as P
+from firmware.voice import adpcm, packet as P
 
 FRAME = 320  # samples per packet (20 ms at 16 kHz)
 RATE = 16000

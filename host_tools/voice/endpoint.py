@@ -2,7 +2,7 @@
 
 The glasses end an utterance after 600 ms of quiet (their VAD's hangover). The phone
 hears the same audio ~one connection interval later, so it can run a shorter hangover
-(`endpoint_ms`, 250 ms) with the firmware's own VAD (firmware/audio/vad.py) and start
+(`endpoint_ms`, 250 ms) with the firmware's own VAD (firmware/voice/vad.py) and start
 recognising and answering speculatively. If the speech goes on, the guess is dropped
 (`epoch` counts restarts); if the recogniser found a whole command, the phone tells the
 glasses to stop listening (kinds.VOICE_ENDPOINT), which saves the rest of their hangover.
@@ -14,7 +14,7 @@ glasses to stop listening (kinds.VOICE_ENDPOINT), which saves the rest of their 
 import array
 
 import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
-from firmware.audio import vad as V
+from firmware.voice import vad as V
 from host_tools.voice.collect import FRAME, MAX_PACKETS, AudioError, decode_packet
 
 EV_NONE = V.EV_NONE
@@ -33,7 +33,7 @@ class Live:
         self.quiet_at = -1  # seq of the frame that ended the last speech run
         self.dirty = False  # a packet came out of order: the in-order picture is wrong
         self.ended = False  # the END packet came
-        self.spec = None  # the speculative answer (host_tools/voice_host.py)
+        self.spec = None  # the speculative answer (host_tools/voice/host.py)
         self.gaps = 0
 
     def contains(self, seq):

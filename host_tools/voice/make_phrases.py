@@ -1,4 +1,4 @@
-"""Build the phrases the glasses keep on board (firmware/audio/phrases/*.py): spoken by
+"""Build the phrases the glasses keep on board (firmware/voice/phrases/*.py): spoken by
 this host's TTS once, at build time, and stored as 20 ms IMA ADPCM blocks (the firmware
 codec's block format: 3-byte state header + 160 bytes of codes per 320 samples).
 
@@ -16,7 +16,7 @@ from sim import mirror
 
 mirror.install()
 
-from firmware.audio import adpcm  # noqa: E402
+from firmware.voice import adpcm  # noqa: E402
 from host_tools.voice.tts import Tts  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

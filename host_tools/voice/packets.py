@@ -1,5 +1,5 @@
 """16 kHz int16 PCM (the TTS's chunks) -> the glasses' audio packets, as it comes: 20 ms
-IMA ADPCM packets in the firmware's own format (firmware/audio/packet.py), encoded by the
+IMA ADPCM packets in the firmware's own format (firmware/voice/packet.py), encoded by the
 firmware's own codec. START on the first packet of a stream, END on the last: the last
 packet is held back until finish() says the stream is over.
 
@@ -11,7 +11,7 @@ packet is held back until finish() says the stream is over.
 import array
 
 import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
-from firmware.audio import adpcm, packet as P
+from firmware.voice import adpcm, packet as P
 
 FRAME = 320
 

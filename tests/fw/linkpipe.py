@@ -3,7 +3,7 @@
 # The pipe stands in for the transport below the session (the BLE link): it is ordered
 # and lossless while connected; a disconnect loses every frame still in it. `room`
 # bounds the frames queued per direction (send_frame returns False past it).
-from firmware.link.session import Session
+from firmware.protocol.session import Session
 from firmware.runtime.clock import VirtualClock
 
 GLASSES = 0

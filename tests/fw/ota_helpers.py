@@ -15,16 +15,16 @@ except ImportError:  # MicroPython's WebAssembly port has no machine module: the
 
 from firmware import app as _app  # noqa: E402
 from firmware.hw import Board  # noqa: E402
-from firmware.link import kinds  # noqa: E402
-from firmware.link.channels import FILE  # noqa: E402
-from firmware.link.service import LinkService  # noqa: E402
-from firmware.link.session import Session  # noqa: E402
+from firmware.protocol import kinds  # noqa: E402
+from firmware.protocol.channels import FILE  # noqa: E402
+from firmware.ble.link import LinkService  # noqa: E402
+from firmware.protocol.session import Session  # noqa: E402
 from firmware.ota import manifest  # noqa: E402
 from firmware.runtime import sched as _s  # noqa: E402
 from firmware.runtime.log import Log  # noqa: E402
 from firmware.runtime.store import Store  # noqa: E402
 from firmware.runtime.sync import Event, Flag  # noqa: E402
-from firmware.services.ota import start_ota  # noqa: E402
+from firmware.ota.service import start_ota  # noqa: E402
 
 K = kinds.K
 FILES = [

@@ -8,7 +8,7 @@ import sys
 from fwtest import raises
 from audio_signals import FRAME, Rng, Snr, Speech, frame_buf, noise, snr_db
 
-from firmware.audio import adpcm, codec, packet as P
+from firmware.voice import adpcm, codec, packet as P
 
 # Peak heap per test under MicroPython (measured about half of each).
 HEAP_BUDGET = {
@@ -148,7 +148,7 @@ def test_viper_twin_is_byte_identical_or_cleanly_absent():
         # This build has no native emitter: the viper module must fail at compile time,
         # and codec.py must have fallen back to the portable twin.
         try:
-            import firmware.audio.adpcm_viper  # noqa: F401
+            import firmware.voice.adpcm_viper  # noqa: F401
             have_viper = True
         except SyntaxError as e:
             have_viper = False
@@ -156,7 +156,7 @@ def test_viper_twin_is_byte_identical_or_cleanly_absent():
         if not have_viper:
             assert codec.NAME == "portable" and codec.encode is adpcm.encode
             return
-    from firmware.audio import adpcm_viper as V
+    from firmware.voice import adpcm_viper as V
     starts = ((0, 0), (-32768, 88), (32767, 0), (100, 45), (-2000, 17))
     for k, (name, fill) in enumerate(_signals()):  # each signal through both codecs
         st0 = starts[k]

@@ -1,8 +1,9 @@
-# Advertising payloads and UUID helpers (firmware/link/adv.py, uuids.py). Runs under
+# Advertising payloads and UUID helpers (firmware/ble/adv.py, uuids.py). Runs under
 # CPython and MicroPython.
 from fwtest import raises
 
-from firmware.link import adv, uuids
+from firmware.ble import adv
+from firmware.protocol import uuids
 
 
 def test_service_uuid_goes_on_air_little_endian():

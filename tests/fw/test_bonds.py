@@ -1,7 +1,7 @@
-# Bond records on flash (firmware/link/bonds.py). Runs under CPython and MicroPython.
+# Bond records on flash (firmware/ble/bonds.py). Runs under CPython and MicroPython.
 from fwtest import raises
 
-from firmware.link.bonds import BondStore
+from firmware.ble.bonds import BondStore
 from firmware.runtime.store import Store
 from test_store import _fresh_root
 

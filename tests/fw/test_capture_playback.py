@@ -6,10 +6,10 @@ from fwtest import raises, run_chunks
 from audio_signals import FRAME, Speech, frame_buf, silence, Snr
 from i2s_double import AudioWorld, MicI2S, SpeakerI2S, checksum
 
-from firmware.audio import adpcm, chimes, packet as P
-from firmware.audio.capture import Capture, END_STOP, MODE_TAP
-from firmware.audio.playback import Playback, IDLE
-from firmware.audio.offline import IDLE as ST_IDLE, HELD
+from firmware.voice import adpcm, chimes, packet as P
+from firmware.voice.capture import Capture, END_STOP, MODE_TAP
+from firmware.voice.playback import Playback, IDLE
+from firmware.voice.offline import IDLE as ST_IDLE, HELD
 from firmware.runtime import sched as S
 from firmware.runtime.clock import VirtualClock
 
@@ -78,7 +78,7 @@ def rig(plan, link=None, mode=0, with_playback=True, with_phrase=False,
     if with_playback:
         phrase = None
         if with_phrase:
-            from firmware.audio.phrases import unreachable
+            from firmware.voice.phrases import unreachable
             phrase = unreachable.DATA
         pb = Playback(spk, s, phrase=phrase)
         s.spawn(pb.run, prio=S.PRIO_AUDIO, name="playback")

@@ -3,7 +3,7 @@
 # test tests/test_cbor_vs_cbor2.py checks the codec against cbor2 itself on random values.
 from fwtest import raises
 
-from firmware.link.cbor import dumps, loads, decode_from, dump_into, CBORError
+from firmware.runtime.cbor import dumps, loads, decode_from, dump_into, CBORError
 from corpus_bad import CBOR_BAD
 
 VECTORS = [

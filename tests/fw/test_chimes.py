@@ -2,7 +2,7 @@
 from fwtest import raises
 from audio_signals import frame_buf
 
-from firmware.audio import chimes
+from firmware.voice import chimes
 
 # Peak heap per test under MicroPython.
 HEAP_BUDGET = {

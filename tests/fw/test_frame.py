@@ -1,8 +1,8 @@
 # Frame codec. Runs under CPython (pytest) and MicroPython (tests/mpy/run.py).
 from fwtest import raises
 
-from firmware.link import frame as F
-from firmware.link.frame import FrameError, Reassembler
+from firmware.protocol import frame as F
+from firmware.protocol.frame import FrameError, Reassembler
 from corpus_bad import FRAME_BAD
 
 

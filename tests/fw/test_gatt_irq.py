@@ -1,9 +1,9 @@
 # The GATT peripheral's interrupt side and the parts that need no radio
-# (firmware/link/gatt.py). Runs under CPython and MicroPython; the radio side is tested
+# (firmware/ble/gatt.py). Runs under CPython and MicroPython; the radio side is tested
 # over the real bumble stack in tests/test_ble_gatt.py.
 from fwtest import virtual_scheduler
 
-from firmware.link.gatt import GattPeripheral
+from firmware.ble.gatt import GattPeripheral
 from firmware.runtime.store import Store
 from test_store import _fresh_root
 

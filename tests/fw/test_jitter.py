@@ -2,8 +2,8 @@
 # packets, overflow, stream restarts and underruns.
 from fwtest import raises
 
-from firmware.audio import packet as P
-from firmware.audio.jitter import Jitter, J_PACKET, J_GAP, J_EMPTY, J_END, J_WAIT
+from firmware.voice import packet as P
+from firmware.voice.jitter import Jitter, J_PACKET, J_GAP, J_EMPTY, J_END, J_WAIT
 
 # Peak heap per test under MicroPython.
 HEAP_BUDGET = {

@@ -1,14 +1,14 @@
-# The glasses' link service (firmware/link/service.py) on the GATT peripheral, with the
+# The glasses' link service (firmware/ble/link.py) on the GATT peripheral, with the
 # board's BLE object replaced by a recorder (the HAL line): the session starts at the
 # phone's first write, with the MTU known by then, so the glasses' hello is neither
 # notified before the phone listens nor cut to 20-byte frames. Runs under CPython and
 # MicroPython; the same over the real bumble stack is tests/test_link_e2e*.py.
 from fwtest import temp_root, virtual_scheduler
 
-from firmware.link.channels import OPEN
-from firmware.link.gatt import GattPeripheral
-from firmware.link.service import LinkService
-from firmware.link.session import Session
+from firmware.protocol.channels import OPEN
+from firmware.ble.gatt import GattPeripheral
+from firmware.ble.link import LinkService
+from firmware.protocol.session import Session
 from firmware.runtime.store import Store
 
 _CONNECT = 1

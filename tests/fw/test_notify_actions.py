@@ -4,7 +4,7 @@
 # phases; a received notification costs ~2-4 KB transient on MicroPython).
 from firmware.notify import wire as W
 from firmware.notify.actions import Outbox
-from firmware.notify.service import NotifyService
+from firmware.notify.core import NotifyService
 from firmware.sense import gestures as G
 from firmware.runtime.store import Store
 from notify_helpers import Recorder, fresh_store, outcomes, wire
@@ -18,7 +18,7 @@ HEAP_BUDGET = {}
 
 class Host:
     """The host's side as the firmware sees it: every message lands here; actions are
-    deduplicated by action id, as host_tools.notifications.ActionReceiver does."""
+    deduplicated by action id, as host_tools.notify.client.ActionReceiver does."""
 
     def __init__(self):
         self.msgs = []

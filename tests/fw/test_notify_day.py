@@ -12,7 +12,7 @@ from fwtest import virtual_scheduler
 from firmware.notify import model as M
 from firmware.notify import wire as W
 from firmware.notify.presentation import Presenter
-from firmware.notify.service import NotifyService
+from firmware.notify.core import NotifyService
 from firmware.runtime import sched as S
 from firmware.runtime.sync import Event
 from firmware.sense.battery import Battery

@@ -1,9 +1,9 @@
-# The OTA service (firmware/services/ota.py) over a real LinkService and a host Session:
+# The OTA service (firmware/ota/service.py) over a real LinkService and a host Session:
 # the messages, their answers, refusals, errors, credit, health. CPython and MicroPython.
 from ota_helpers import FILES, K, Rig, package
 
-from firmware.link import kinds
-from firmware.link.channels import CONTROL, FILE, WINDOW
+from firmware.protocol import kinds
+from firmware.protocol.channels import CONTROL, FILE, WINDOW
 from firmware.ota import boot
 
 # Two sessions (glasses and host) live in these tests; the window test delivers a whole

@@ -2,7 +2,7 @@
 from fwtest import raises
 from audio_signals import FRAME, frame_buf
 
-from firmware.audio.ring import FrameRing, FRAME_BYTES, FRAME_SAMPLES
+from firmware.voice.ring import FrameRing, FRAME_BYTES, FRAME_SAMPLES
 
 # Peak heap per test under MicroPython.
 HEAP_BUDGET = {

@@ -1,4 +1,4 @@
-# The sense and notification services as the app wires them (firmware/services/senses.py,
+# The sense and notification services as the app wires them (firmware/sense/service.py,
 # notify.py), on a board stand-in with no radio, in virtual time: topics in, local actions
 # and outputs out; the local time, the LED and haptic players. CPython and MicroPython.
 from fwtest import raises, virtual_scheduler
@@ -8,8 +8,8 @@ from firmware.notify import wire as W
 from firmware.notify.localtime import LocalTime
 from firmware.notify.outputs import HapticPlayer, LedPlayer
 from firmware.runtime import sched as S
-from firmware.services.notify import start_notify
-from firmware.services.senses import HEAD_HZ, LOW_RATES, start_senses
+from firmware.notify.service import start_notify
+from firmware.sense.service import HEAD_HZ, LOW_RATES, start_senses
 
 HEAP_BUDGET = {"test_services_on_a_board_without_radio": 32768}
 

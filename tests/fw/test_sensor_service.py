@@ -8,7 +8,7 @@ from firmware.drivers.max17048 import MAX17048
 from firmware.drivers.touch import TouchSensor
 from firmware.drivers.vcnl4040 import VCNL4040
 from firmware.runtime import sched as S
-from firmware.services.sensors import ABSENT, OK, SensorService
+from firmware.sense.sampling import ABSENT, OK, SensorService
 
 
 class _Board:

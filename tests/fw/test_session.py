@@ -4,11 +4,11 @@
 from fwtest import raises
 
 from linkpipe import Pipe
-from firmware.link import frame as F
-from firmware.link.channels import (AUDIO, BadChannel, CONTROL, EVENTS, FILE, LOG,
+from firmware.protocol import frame as F
+from firmware.protocol.channels import (AUDIO, BadChannel, CONTROL, EVENTS, FILE, LOG,
                                     LinkError, MessageTooLarge, RELIABLE, WINDOW)
-from firmware.link.cbor import CBORError
-from firmware.link.session import CLOSED, EV_AUDIO_GAP, EV_ROOM, OPEN, Session
+from firmware.runtime.cbor import CBORError
+from firmware.protocol.session import CLOSED, EV_AUDIO_GAP, EV_ROOM, OPEN, Session
 
 # Both sessions, the pipe's frames and the test's own messages share the heap here; the
 # glasses' session alone is measured in test_session_memory.py.
@@ -67,8 +67,8 @@ def test_bad_hello_closes_with_the_reason_and_the_peer_hears_it():
     p.s[0].link_up(247)
     p.q[0].clear()  # the glasses' own hello never arrives
     # a peer claiming to be glasses too
-    from firmware.link import hello as H
-    from firmware.link.cbor import dumps
+    from firmware.protocol import hello as H
+    from firmware.runtime.cbor import dumps
     bad = H.build(1, "glasses", "x", "b", [], 5, None, [0, 0, 0, 0], [0, 0, 0, 0],
                   [4, 4, 4, 4], False)
     for fr in F.split(15, 0, dumps(bad), 247):

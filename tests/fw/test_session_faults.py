@@ -2,10 +2,10 @@
 # counted, one by one, with a reason; the session keeps working. Runs under CPython and
 # MicroPython.
 from linkpipe import Pipe
-from firmware.link import frame as F
-from firmware.link.cbor import dumps
-from firmware.link.channels import AUDIO, CONTROL, EVENTS, LINK, RELIABLE, WINDOW
-from firmware.link.session import OPEN
+from firmware.protocol import frame as F
+from firmware.runtime.cbor import dumps
+from firmware.protocol.channels import AUDIO, CONTROL, EVENTS, LINK, RELIABLE, WINDOW
+from firmware.protocol.session import OPEN
 
 _FL = F.F_FIRST | F.F_LAST
 
@@ -129,7 +129,7 @@ def test_random_garbage_between_real_frames_loses_and_repeats_nothing():
 
 
 def _hello_frames(sid, peer, rx, tx, credit, role="host"):
-    from firmware.link import hello as H
+    from firmware.protocol import hello as H
     msg = H.build(1, role, "host-1.0", "pc", [], sid, peer, rx, tx, credit, False)
     return F.split(LINK, 0, dumps(msg), 247)
 
@@ -169,8 +169,8 @@ def test_callbacks_that_raise_are_counted_and_the_session_goes_on():
 
 
 def test_bad_configuration_is_refused():
-    from firmware.link.channels import LinkError
-    from firmware.link.session import Session
+    from firmware.protocol.channels import LinkError
+    from firmware.protocol.session import Session
     from fwtest import raises
     cb = lambda *a: None  # noqa: E731
     e = raises(LinkError, Session, "glasses", None, "v", [], cb, cb, cb,

@@ -5,12 +5,12 @@
 import gc
 
 import fwtest
-from firmware.link import frame as F
-from firmware.link import hello as H
-from firmware.link.cbor import dumps
-from firmware.link.channels import (AUDIO, CONTROL, EVENTS, FILE, LINK, LOG, MAX_MESSAGE,
+from firmware.protocol import frame as F
+from firmware.protocol import hello as H
+from firmware.runtime.cbor import dumps
+from firmware.protocol.channels import (AUDIO, CONTROL, EVENTS, FILE, LINK, LOG, MAX_MESSAGE,
                                     OUTBOX_BYTES, RELIABLE)
-from firmware.link.session import OPEN, Session
+from firmware.protocol.session import OPEN, Session
 from firmware.runtime.clock import VirtualClock
 
 LIVE_BUDGET = 36 * 1024

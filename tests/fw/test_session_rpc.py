@@ -3,10 +3,10 @@
 from fwtest import raises
 
 from linkpipe import Pipe
-from firmware.link import rpc as R
-from firmware.link import rpc_server as RS
-from firmware.link.channels import EVENTS
-from firmware.link.offload import Offload
+from firmware.protocol import rpc as R
+from firmware.protocol import rpc_server as RS
+from firmware.protocol.channels import EVENTS
+from firmware.protocol.offload import Offload
 from firmware.runtime import sched as S
 from firmware.runtime.sched import Scheduler
 

@@ -3,7 +3,7 @@
 from fwtest import raises
 from audio_signals import Rng, Speech, frame_buf, noise, silence
 
-from firmware.audio import vad as V
+from firmware.voice import vad as V
 
 # Peak heap per test under MicroPython.
 HEAP_BUDGET = {

@@ -1,21 +1,21 @@
-# The voice service (firmware/services/voice.py) on the firmware scheduler in virtual
+# The voice service (firmware/voice/service.py) on the firmware scheduler in virtual
 # time: microphone and speaker are I2S test doubles behind ports, the phone is the real
-# RPC serving core (firmware/link/rpc_server.py) scripted by the test, reached through the
+# RPC serving core (firmware/protocol/rpc_server.py) scripted by the test, reached through the
 # real Offload client. Runs under CPython and MicroPython.
 from fwtest import raises, run_chunks
 from audio_signals import Speech, frame_buf, silence
 from i2s_double import AudioWorld, MicI2S, SpeakerI2S
 
-from firmware.audio import capture as C
-from firmware.audio import chimes, codec, packet as P
-from firmware.audio.playback import PHRASE
-from firmware.link import kinds
-from firmware.link import rpc as R
-from firmware.link.offload import Offload
-from firmware.link.rpc_server import RpcServer
+from firmware.voice import capture as C
+from firmware.voice import chimes, codec, packet as P
+from firmware.voice.playback import PHRASE
+from firmware.protocol import kinds
+from firmware.protocol import rpc as R
+from firmware.protocol.offload import Offload
+from firmware.protocol.rpc_server import RpcServer
 from firmware.runtime import sched as S
 from firmware.runtime.clock import VirtualClock
-from firmware.services.voice import Voice
+from firmware.voice.service import Voice
 
 # Peak heap per test under MicroPython: the capture ring (15 KB), the offline store (8 KB
 # here), the jitter buffer (5 KB), the cached phrase (10 KB of data, plus compiling it from

@@ -7,8 +7,8 @@ import micropython
 from audio_signals import FRAME, Speech, frame_buf
 from i2s_double import AudioWorld, MicI2S
 
-from firmware.audio.capture import Capture
-from firmware.audio.playback import Playback
+from firmware.voice.capture import Capture
+from firmware.voice.playback import Playback
 from firmware.runtime import sched as S
 from firmware.runtime.clock import VirtualClock
 

@@ -1,0 +1,463 @@
+# The voice path as a service of the app: listen on the microphone, stream the utterance
+# to the phone, ask it, and play the answer it streams back (docs/voice.md).
+#
+#   app.voice.talk()          tap-to-talk: start listening / end the utterance / stop an
+#                             answer (gesture wiring calls it for a tap)
+#   app.voice.say(text)       speak a text through the phone's TTS (notifications)
+#   app.voice.chime(name)     a local chime: start, end, error, notification, low_battery
+#                             (and the notification service's message, call, reminder,
+#                             urgent, confirm, dismiss, battery_low, battery_critical)
+#   app.voice.allow_mic(ok)   the power policy: False closes the microphone and keeps it so
+#   app.voice.mute(on)        not worn: microphone closed, nothing plays, nothing is asked
+#                             (the service starts muted: it listens once the wear wiring
+#                             says the glasses are worn; config voice_start_muted)
+#   app.voice.busy()          listening, waiting for or playing an answer
+#
+# Tasks: the capture's reader (PRIO_AUDIO) and processor (PRIO_LINK), the playback
+# (PRIO_AUDIO) and the worker (PRIO_LINK), which runs one job at a time from a queue of 4:
+# "ask" after an utterance ended (or a held query was handed over), "say".
+#
+# One streamed call per query, "ask" {first, last, why, battery, charging}: the phone
+# gathers the utterance's packets, recognises, answers, and streams the text answer as
+# the first chunk and the answer's audio after it (see firmware/voice/answer.py).
+#
+# Failures (phone unreachable, RPC error or timeout, audio the playback refuses, a stream
+# that stops) play the error chime and the cached "Phone not reachable." phrase and leave
+# the service idle. A query whose answer was lost with the link is kept (the capture's
+# QueryStore) and handed over when the link returns, then asked again.
+from micropython import const
+
+from firmware.voice import capture as C
+from firmware.voice import chimes
+from firmware.voice.answer import Answer, AnswerError
+from firmware.voice.offline import STATE_NAMES as STORE_STATES
+from firmware.voice.packet import PacketError
+from firmware.voice.playback import STATE_NAMES as PLAYBACK_STATES
+from firmware.voice.playback import Playback
+from firmware.voice.vad import Vad
+from firmware.protocol import kinds
+from firmware.protocol.rpc import RpcError
+from firmware.runtime import sched as _s
+from firmware.runtime.sync import Queue
+
+IDLE = const(0)
+LISTENING = const(1)
+THINKING = const(2)  # asked; waiting for the answer
+ANSWERING = const(3)
+SAYING = const(4)
+STATE_NAMES = ("idle", "listening", "thinking", "answering", "saying")
+
+_ASK = const(0)
+_SAY = const(1)
+_MAX_TIMERS = const(4)
+_MAX_TEXT = const(160)  # characters of heard / answer text kept for the status
+
+CONFIG = {
+    "voice_vad": True,  # listen with the VAD while worn (else tap-to-talk only)
+    "voice_start_muted": True,  # muted until the wear wiring says the glasses are worn
+    "voice_max_ms": 15000,  # longest utterance
+    "voice_hangover_ms": 600,  # quiet that ends an utterance (VAD)
+    "voice_silence_ms": 5000,  # a tap with no speech this long ends the utterance
+    "voice_first_ms": 10000,  # the phone's first chunk (the text answer) within this
+    "voice_stall_ms": 3000,  # each later chunk within this
+    "voice_offline_bytes": 32768,  # the query kept while the phone is unreachable
+    "voice_keep_ms": 60000,  # ... for this long after it ended
+}
+
+# What the notification and sense services ask for (firmware/notify/service.py, senses.py)
+_CHIME_ALIASES = {"message": chimes.NOTIFICATION, "call": chimes.NOTIFICATION,
+                  "reminder": chimes.NOTIFICATION, "urgent": chimes.START,
+                  "confirm": chimes.END, "dismiss": chimes.END,
+                  "battery_low": chimes.LOW_BATTERY, "battery_critical": chimes.LOW_BATTERY}
+
+
+def _cfg(app, key):
+    return app.config.get(key, CONFIG[key])
+
+
+class Voice:
+    def __init__(self, app, mic, speaker, privacy_led=None):
+        self.app = app
+        self.sched = app.sched
+        self.log = app.log
+        self.clock = app.sched.clock
+        self.mic = mic
+        self.led = privacy_led
+        self.vad_mode = bool(_cfg(app, "voice_vad"))
+        from firmware.voice.phrases import unreachable
+        self.playback = Playback(None, self.sched, phrase=unreachable.DATA, port=speaker,
+                                 on_open=self._speaker_open)
+        max_ms = _cfg(app, "voice_max_ms")
+        self.capture = C.Capture(
+            None, self.sched, self._send_audio, self._privacy, link_up=self._link_up,
+            playback=self.playback,
+            vad=Vad(max_ms=max_ms, hangover_ms=_cfg(app, "voice_hangover_ms")),
+            mode=C.MODE_VAD if self.vad_mode else C.MODE_TAP, max_ms=max_ms,
+            offline_bytes=_cfg(app, "voice_offline_bytes"),
+            offline_keep_ms=_cfg(app, "voice_keep_ms"), on_end=self.on_end,
+            on_handover=self.on_handover, silence_ms=_cfg(app, "voice_silence_ms"),
+            gate=self._half_duplex, handover_ok=self._handover_ok,
+            audio_room=self._audio_room)
+        link = app.link
+        self.answer = None
+        if link is not None:
+            self.answer = Answer(link.offload, self.playback, self.clock,
+                                 first_ms=_cfg(app, "voice_first_ms"),
+                                 stall_ms=_cfg(app, "voice_stall_ms"))
+            link.listen(self._on_link)
+            link.route(kinds.VOICE_ENDPOINT, self._on_endpoint)
+        self.jobs = Queue(4)
+        self.state = IDLE
+        self.muted = bool(_cfg(app, "voice_start_muted"))
+        self.mic_allowed = True
+        self.job = None
+        self._abort = None  # why the running job was stopped: "link", "muted", "stopped"
+        self.timers = []  # [deadline tick, seconds]
+        self.asks = 0
+        self.answers = 0
+        self.says = 0
+        self.errors = 0
+        self.endpoints = 0
+        self.kept = 0  # queries kept again after their answer was lost with the link
+        self.last_error = None
+        self.heard = ""
+        self.said = ""
+        self._acks = -1  # the link's acks count when the phone was told of a held query
+
+    # ---- wiring ----------------------------------------------------------------------
+    def start(self):
+        s = self.sched
+        cap = self.capture
+        r = _s.RESTART_ON_ERROR
+        s.spawn(cap.reader, name="mic", prio=_s.PRIO_AUDIO, restart=r)
+        s.spawn(cap.processor, name="capture", prio=_s.PRIO_LINK, restart=r)
+        s.spawn(self.playback.run, name="playback", prio=_s.PRIO_AUDIO, restart=r)
+        s.spawn(self.worker, name="voice", prio=_s.PRIO_LINK, restart=r)
+        if self.vad_mode and not self.muted and self.mic_allowed:
+            self._mic_open()
+
+    def _mic_open(self):
+        cap = self.capture
+        if cap.i2s is None:
+            try:
+                cap.attach(self.mic.open())
+            except OSError as e:
+                self._note_error("microphone: %s" % e)
+                return False
+            self.app.board.stay_awake("mic", True)  # I2S DMA stops in lightsleep
+        return True
+
+    def _mic_close(self):
+        cap = self.capture
+        if cap.i2s is not None:
+            cap.detach()
+            self.mic.close()
+            self.app.board.stay_awake("mic", False)
+
+    def _speaker_open(self, on):
+        self.app.board.stay_awake("speaker", on)
+
+    def _half_duplex(self):
+        """No VAD start while the glasses wait for, or play, something: the speaker is
+        next to the microphone (a tap still starts an utterance)."""
+        return self.job is not None or self.playback.busy()
+
+    def _privacy(self, on):
+        if self.led is not None:
+            self.led.value(on)
+
+    def _link_up(self):
+        link = self.app.link
+        return link is not None and link.up
+
+    def _handover_ok(self):
+        """A held query goes to the phone only once the phone's end of the session is
+        surely open again: an event saying a query is waiting has been acknowledged
+        (right after a reconnect the glasses' end may open before the phone's, and audio
+        sent then is lost)."""
+        if not self._link_up():
+            self._acks = -1
+            return False
+        s = self.app.link.session
+        if self._acks < 0:
+            if self.app.link.event("voice", {"held": self.capture.store.first_seq()}):
+                self._acks = s.acks_in
+            return False
+        return s.acks_in != self._acks
+
+    def _audio_room(self):
+        link = self.app.link
+        return link.session.audio_room() if link is not None else 0
+
+    def _send_audio(self, pkt):
+        link = self.app.link
+        if link is not None:
+            link.send_audio(pkt)
+
+    # ---- the app's API -----------------------------------------------------------------
+    def talk(self):
+        """A tap: start listening, end the utterance, or stop the answer. Returns what it
+        did: "listen", "stop", "stopped", "muted" or "error"."""
+        if self.muted or not self.mic_allowed:
+            return "muted"
+        cap = self.capture
+        if cap.streaming:
+            cap.stop()
+            return "stop"
+        if self.job is not None:
+            self._stop_job("stopped", "stopped by the wearer")
+            return "stopped"
+        if not self._mic_open():
+            return "error"
+        cap.start()
+        self.state = LISTENING
+        return "listen"
+
+    def say(self, text):
+        """Speak text through the phone (False: muted, empty, or the queue is full)."""
+        if self.muted or not text or self.answer is None or self.jobs.full():
+            return False
+        self.jobs.put_nowait((_SAY, str(text)))
+        return True
+
+    def chime(self, name):
+        """Play a local chime by name (False while muted); ValueError for an unknown one."""
+        if name in _CHIME_ALIASES:
+            cid = _CHIME_ALIASES[name]
+        else:
+            try:
+                cid = chimes.NAMES.index(name)
+            except ValueError:
+                raise ValueError("unknown chime %r (known: %s)" % (name, ", ".join(chimes.NAMES)))
+        if self.muted:
+            return False
+        self.playback.play_chime(cid)
+        return True
+
+    def mute(self, on):
+        """Not worn (on=True): drop the utterance, the queued and running jobs, close the
+        microphone, stop playing. Worn again: listen again (VAD mode)."""
+        on = bool(on)
+        if on == self.muted:
+            return
+        self.muted = on
+        if on:
+            while not self.jobs.empty():
+                self.jobs.get_nowait()
+            self._stop_job("muted", "the glasses were taken off")
+            self._mic_close()
+            self.playback.stop()
+            self.state = IDLE
+        elif self.vad_mode and self.mic_allowed:
+            self._mic_open()
+
+    def allow_mic(self, allowed):
+        """The power policy's microphone knob: False stops the microphone (an utterance
+        in progress is dropped) and keeps it closed, even for a tap, until allowed again."""
+        allowed = bool(allowed)
+        if allowed == self.mic_allowed:
+            return
+        self.mic_allowed = allowed
+        if not allowed:
+            self._mic_close()
+        elif self.vad_mode and not self.muted:
+            self._mic_open()
+
+    def busy(self):
+        return self.capture.streaming or self.job is not None or not self.jobs.empty()
+
+    def status(self):
+        cap = self.capture
+        pb = self.playback
+        return {"state": STATE_NAMES[self.state], "muted": self.muted,
+                "mic_allowed": self.mic_allowed,
+                "mode": "vad" if self.vad_mode else "tap", "utterances": cap.utterances,
+                "asks": self.asks, "answers": self.answers, "says": self.says,
+                "errors": self.errors, "last_error": self.last_error,
+                "endpoints": self.endpoints, "held": STORE_STATES[cap.store.state],
+                "heard": self.heard, "timers": len(self.timers),
+                "mic_open": cap.i2s is not None, "playback": PLAYBACK_STATES[pb.state],
+                "underruns": pb.underruns, "lost": pb.jitter.lost}
+
+    # ---- capture callbacks (processor task) -----------------------------------------------
+    def on_end(self, first, last, why, delivered):
+        if self.state == LISTENING:
+            self.state = IDLE
+        if why == C.END_ABORT:  # dropped by whoever closes the microphone
+            return
+        if not self.vad_mode:
+            self._mic_close()  # tap-to-talk: the microphone is open only while talking
+        if why == C.END_SILENT:
+            return
+        if not delivered:  # the capture said so out loud and keeps the query
+            self._note_error("phone not reachable; the query is kept")
+            return
+        self._enqueue((_ASK, first, last, why))
+
+    def on_handover(self, first, last):
+        self._acks = -1
+        self._enqueue((_ASK, first, last, 0))
+
+    def _enqueue(self, job):
+        if self.muted or self.answer is None:
+            return
+        self.jobs.put_drop_oldest(job)  # the newest query matters most
+        self.state = THINKING
+
+    # ---- link callbacks ----------------------------------------------------------------
+    def _on_link(self, up):
+        if not up:
+            self._stop_job("link", "the link to the phone was lost")
+
+    def _on_endpoint(self, msg):
+        cap = self.capture
+        # a tapped utterance ends with the next tap: the wearer said when
+        if cap.streaming and not cap.tapped and msg.get(1) == cap.first_seq:
+            cap.stop()
+            self.endpoints += 1
+
+    # ---- the worker ------------------------------------------------------------------
+    async def worker(self):
+        while True:
+            if not await self.jobs.wait(self._next_timer_ms()):
+                self._fire_timers()
+                continue
+            job = self.jobs.get_nowait()
+            if not self.muted:
+                await self._run(job)
+
+    async def _run(self, job):
+        self.job = job
+        self._abort = None
+        a = self.answer
+        try:
+            if not self._link_up():
+                self._abort = "link"
+                raise AnswerError("phone not reachable")
+            if job[0] == _ASK:
+                self.asks += 1
+                self.state = THINKING
+                await a.run("ask", self._ask_args(job), True, self._on_meta)
+            else:
+                self.says += 1
+                self.state = SAYING
+                await a.run("tts", {"text": job[1]}, False)
+            if self._abort is None:
+                self.answers += 1
+        except (RpcError, AnswerError, PacketError) as e:
+            self._failed(job, e)
+        finally:
+            self.job = None
+            self._abort = None
+            if self.capture.streaming:
+                self.state = LISTENING
+            else:
+                self.state = IDLE if self.jobs.empty() else THINKING
+
+    def _ask_args(self, job):
+        args = {"first": job[1], "last": job[2], "why": C.END_NAMES[job[3]] or "handover"}
+        b = self.app.latest.get("battery")
+        if b:
+            pct = int(b[0])
+            args["battery"] = 0 if pct < 0 else (100 if pct > 100 else pct)
+            args["charging"] = bool(b[2])
+        return args
+
+    def _on_meta(self, meta):
+        self.state = ANSWERING
+        self.heard = str(meta.get("text", ""))[:_MAX_TEXT]
+        self.said = str(meta.get("answer", ""))[:_MAX_TEXT]
+        self.log.info("voice: heard", self.heard)
+        audio = meta.get("audio")
+        if isinstance(audio, dict) and audio.get("gaps"):
+            self.log.warn("voice: phone filled lost audio packets", audio.get("gaps"))
+        acts = meta.get("actions")
+        if isinstance(acts, list):
+            for act in acts:
+                if isinstance(act, dict):
+                    self._action(act)
+
+    def _action(self, act):
+        t = act.get("type")
+        if t == "timer":
+            sec = act.get("seconds")
+            if isinstance(sec, int) and 0 < sec <= 86400 and len(self.timers) < _MAX_TIMERS:
+                c = self.clock
+                self.timers.append([c.ticks_add(c.ticks_ms(), sec * 1000), sec])
+        elif t == "stop":
+            self.playback.stop()
+        self.app.emit("voice_action", act)
+
+    def _stop_job(self, why, reason):
+        a = self.answer
+        if self.job is None or a is None:
+            return
+        self._abort = why
+        a.cancel(reason)
+        self.playback.stop()
+
+    def _failed(self, job, e):
+        why = self._abort
+        self.playback.stop()
+        if why == "muted" or why == "stopped":
+            return  # the wearer did it: no error sound
+        self._note_error("%s: %s" % ("ask" if job[0] == _ASK else "say", e))
+        pb = self.playback
+        pb.play_chime(chimes.ERROR)
+        pb.play_phrase()
+        if why == "link" and job[0] == _ASK and self.capture.hold(job[1]):
+            self.kept += 1
+            self.log.info("voice: query kept until the phone is back")
+
+    def _note_error(self, text):
+        self.errors += 1
+        self.last_error = text
+        self.log.warn("voice:", text)
+
+    # ---- timers ------------------------------------------------------------------------
+    def _next_timer_ms(self):
+        if not self.timers:
+            return -1
+        c = self.clock
+        now = c.ticks_ms()
+        best = -1
+        for t in self.timers:
+            d = c.ticks_diff(t[0], now)
+            d = d if d > 0 else 0
+            if best < 0 or d < best:
+                best = d
+        return best
+
+    def _fire_timers(self):
+        c = self.clock
+        now = c.ticks_ms()
+        keep = []
+        for t in self.timers:
+            if c.ticks_diff(t[0], now) > 0:
+                keep.append(t)
+                continue
+            if self.muted:
+                continue
+            self.playback.play_chime(chimes.NOTIFICATION)
+            sec = t[1]
+            if sec % 60 == 0:
+                self.say("Your %d minute timer is done." % (sec // 60))
+            else:
+                self.say("Your %d second timer is done." % sec)
+        self.timers = keep
+
+
+
+def start_voice(app):
+    """The voice path, on a board with a microphone and a speaker (else app.voice is
+    None and the rest of the app runs without it)."""
+    b = app.board
+    app.voice = None
+    if b.mic is None or b.speaker is None:
+        app.log.warn("voice: no microphone or speaker; voice is off")
+        return
+    v = Voice(app, b.mic, b.speaker, b.privacy_led)
+    app.voice = v
+    app.services["voice"] = v
+    app.status_sources["voice"] = v.status
+    v.start()

@@ -1,0 +1,351 @@
+"""The phone's role: keep a link session with the glasses over BLE, serve the offload
+jobs they ask for, and give apps (the CLI, a notification forwarder) an API.
+
+    radio = open_radio("virtual")                      # host_tools.radio
+    phone = Phone(radio, name="Glasses-A1B2")
+    phone.rpc.register("asr", transcribe)              # offload handlers
+    task = asyncio.create_task(phone.run())            # connect, pair, reconnect forever
+    await phone.wait_open()
+    print(await phone.status())
+    phone.send(EVENTS, msg)                             # delivered exactly once
+
+The same bleak calls run against the simulator (the bumble backend) and real glasses.
+The session (firmware/protocol/session.py) is the firmware's own code; it runs here under a
+SessionDriver (host_tools/phone/driver.py). Lost connections are retried with
+exponential backoff; messages queued meanwhile go out after the next hello.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
+from firmware.protocol import kinds, uuids
+from firmware.protocol.channels import AUDIO, CONTROL, EV_CLOSED, EV_DEAD, EV_OPEN, EV_ROOM
+from firmware.protocol.channels import EVENTS, LOG
+from firmware.protocol.session import Session
+from firmware.runtime.clock import RealClock
+from host_tools.phone.rpc import RpcHost
+from host_tools.phone.driver import SessionDriver
+
+log = logging.getLogger(__name__)
+
+HOST_VERSION = "0.1.0"
+CAPS = ("rpc", "notify", "voice", "ota", "logs")
+RX_UUID = uuids.RX
+TX_UUID = uuids.TX
+
+
+def system_local_time():
+    """(unix seconds, UTC offset in minutes) from this computer's clock."""
+    now = time.time()
+    return int(now), int(time.localtime(now).tm_gmtoff // 60)
+
+
+class PhoneError(Exception):
+    pass
+
+
+class VersionMismatch(PhoneError):
+    pass
+
+
+class GlassesNotFound(PhoneError):
+    pass
+
+
+class Phone:
+    def __init__(self, radio, name=None, address=None, clock=None, version=HOST_VERSION,
+                 scan_timeout_s=5.0, backoff_s=(0.5, 30.0), max_frames=8, announce=None,
+                 local_time=None):
+        self.radio = radio
+        # () -> (unix s, UTC offset min): the wearer's wall clock, for the features that
+        # tell the time (notify's quiet hours, voice's "what time is it")
+        self.local_time = local_time or system_local_time
+        self.name = name
+        self.address = address
+        self.clock = clock or RealClock()
+        self.version = version
+        self.scan_timeout_s = scan_timeout_s
+        self.backoff_s = backoff_s
+        self.announce = announce or (lambda text: log.info("%s", text))
+        self.driver = SessionDriver(self._write, max_frames=max_frames)
+        self.session = Session("host", self.clock, version, list(CAPS),
+                               self.driver.send_frame, self._on_message, self._on_event)
+        self.rpc = RpcHost(lambda m: self.driver.send(EVENTS, m))
+        self.peer = None  # the glasses' hello (dict) once open
+        self.client = None
+        self.connects = 0
+        self.last_error = None
+        self.closed_reason = None
+        self.on_audio = None  # fn(packet) for AUDIO packets from the glasses
+        self.on_event = None  # fn(topic, payload) for EVENT messages
+        self.on_session_event = None  # fn(kind, detail) after every session event
+        #                              (open, closed, dead, audio_gap, room, app_error)
+        self._routes = {}
+        self._listeners = []  # fn(kind, detail) on session events (open, closed, room...)
+        self._waiters = {}  # reply kind -> [futures]
+        self._open = None
+        self._stopping = False
+        self._hang_up = None  # the task that tells the glasses before stop() hangs up
+        self._disconnected = None
+        self.fatal = None  # an error that ends run(): retrying cannot help
+        self.forgotten = None  # why the glasses forgot us (then run() ends)
+
+    # ---- app API ----------------------------------------------------------------------
+    def route(self, kind, fn):
+        """Messages of this kind (key 0) go to fn(msg)."""
+        self._routes[kind] = fn
+
+    def listen(self, fn):
+        """fn(kind, detail) on every session event: open (detail: the glasses' hello, with
+        peer_reset), closed, dead, room (detail: the channel). Returns fn, for unlisten."""
+        self._listeners.append(fn)
+        return fn
+
+    def unlisten(self, fn):
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def send(self, ch, msg):
+        """Queue a message for the glasses (exactly once, across reconnects); False if
+        that channel's outbox is full."""
+        if self.session is None:
+            raise PhoneError("not started")
+        return self.driver.send(ch, msg)
+
+    def is_open(self):
+        return self._open is not None and self._open.is_set()
+
+    async def wait_open(self, timeout_s=None):
+        await asyncio.wait_for(self._open_event().wait(), timeout_s)
+
+    async def request(self, ch, msg, reply_kind, timeout_s=5.0):
+        """Send msg and wait for the next message of reply_kind."""
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(reply_kind, []).append(fut)
+        if not self.send(ch, msg):
+            self._waiters[reply_kind].remove(fut)
+            raise PhoneError("the %s outbox is full" % ch)
+        try:
+            return await asyncio.wait_for(fut, timeout_s)
+        finally:
+            if fut in self._waiters.get(reply_kind, ()):
+                self._waiters[reply_kind].remove(fut)
+
+    async def status(self, timeout_s=5.0):
+        """The glasses' status (battery, firmware, board, link statistics, ...)."""
+        msg = await self.request(CONTROL, {kinds.K: kinds.STATUS_REQ}, kinds.STATUS,
+                                 timeout_s)
+        st = dict(msg.get(1) or {})
+        st["host_link"] = self.session.stats()
+        return st
+
+    async def forget(self, timeout_s=5.0):
+        """Ask the glasses to forget every bonded phone (this one included)."""
+        msg = await self.request(CONTROL, {kinds.K: kinds.FORGET}, kinds.RESULT, timeout_s)
+        return bool(msg.get(2)), msg.get(3)
+
+    def stop(self, grace_s=1.0):
+        """Hang up for good. Jobs the glasses are waiting on end first: they hear
+        RpcCancelled (within grace_s, while the link is up) rather than waiting out their
+        timeouts; then the link goes."""
+        again = self._stopping  # a second stop() does not wait any more
+        self._stopping = True
+        if self._disconnected is None:
+            self.rpc.close("the phone stopped")
+            return
+        if self.is_open() and self.rpc.server.jobs and not again:
+            self._hang_up = asyncio.ensure_future(self._tell_then_hang_up(grace_s))
+        else:
+            self._disconnected.set()
+
+    async def _tell_then_hang_up(self, grace_s):
+        self.rpc.close("the phone stopped")
+        loop = asyncio.get_running_loop()
+        until = loop.time() + grace_s
+        while self.is_open() and self.session.pending(EVENTS) and loop.time() < until:
+            await asyncio.sleep(0.01)
+        if self._disconnected is not None:
+            self._disconnected.set()
+
+    # ---- session callbacks ----------------------------------------------------------------
+    def _open_event(self):
+        if self._open is None:
+            self._open = asyncio.Event()
+        return self._open
+
+    def _on_message(self, ch, msg):
+        if ch == AUDIO:
+            if self.on_audio is not None:
+                self.on_audio(msg)
+            return True
+        if ch == EVENTS and self.rpc.handle(msg):
+            return True
+        k = kinds.kind(msg)
+        waiters = self._waiters.get(k)
+        if waiters:
+            fut = waiters.pop(0)
+            if not fut.done():
+                fut.set_result(msg)
+            return True
+        if k == kinds.EVENT:
+            topic, payload = msg.get(1), msg.get(2)
+            if topic == "gesture" and isinstance(payload, list) and payload[:1] == [
+                    "forget_bonds"]:
+                # The wearer told the glasses to forget every phone: honour it here too
+                # (stop reconnecting, drop our keys once the link is gone), or this phone
+                # would silently pair again.
+                self.forgotten = "the glasses forgot their bonds (both pads held)"
+                self._stopping = True
+                self.announce("link: %s; not reconnecting" % self.forgotten)
+            if self.on_event is not None:
+                self.on_event(topic, payload)
+            return True
+        fn = self._routes.get(k)
+        if fn is not None:
+            fn(msg)
+        elif ch != LOG:
+            log.debug("no route for message kind %s on channel %s", k, ch)
+        return True
+
+    def _on_event(self, kind, detail):
+        if kind == EV_OPEN:
+            self.peer = detail
+            self.closed_reason = None
+            if detail.get("peer_reset"):
+                self.rpc.peer_reset()
+            self._open_event().set()
+            self.announce("link open: %s %s (%s)" % (detail.get("board"), detail.get("version"),
+                                                    "resumed" if detail.get("resumed")
+                                                    else "new session"))
+        elif kind in (EV_CLOSED, EV_DEAD):
+            self._open_event().clear()
+            self.closed_reason = detail
+            if kind == EV_CLOSED and "version mismatch" in str(detail):
+                self.fatal = VersionMismatch(str(detail))  # retrying cannot help
+                self._stopping = True
+            self.announce("link %s: %s" % (kind, detail))
+            if self.client is not None:
+                asyncio.get_running_loop().create_task(self._drop())
+        elif kind == EV_ROOM:
+            self.rpc.room()
+        if self.on_session_event is not None:
+            self.on_session_event(kind, detail)
+        for fn in list(self._listeners):
+            fn(kind, detail)
+
+    async def _drop(self):
+        try:
+            if self.client is not None:
+                await self.client.disconnect()
+        except Exception:  # already gone
+            pass
+        if self._disconnected is not None:  # bleak calls no callback for our own disconnect
+            self._disconnected.set()
+
+    # ---- transport ------------------------------------------------------------------------
+    async def _write(self, frame):
+        c = self.client
+        if c is None:
+            raise PhoneError("not connected")
+        await c.write_gatt_char(RX_UUID, frame, response=False)
+
+    def _on_notify(self, _char, data):
+        self.driver.feed(bytes(data))
+
+    async def _find(self):
+        """The first glasses that match (name / address), as soon as they are heard; None
+        if none within scan_timeout_s."""
+        from bleak import BleakScanner
+
+        def match(dev, ad):
+            if self.address is not None and dev.address.upper() != self.address.upper():
+                return False
+            return self.name is None or ad.local_name == self.name
+
+        return await BleakScanner.find_device_by_filter(
+            match, timeout=self.scan_timeout_s, backend=self.radio.scanner,
+            service_uuids=[uuids.SERVICE])
+
+    async def connect_once(self):
+        """One connection: find, connect, pair (or re-encrypt), start the session. Returns
+        when the connection ends."""
+        from bleak import BleakClient
+        dev = await self._find()
+        if dev is None:
+            raise GlassesNotFound("%s not found" % (self.name or self.address or "no glasses"))
+        self._disconnected = asyncio.Event()
+        client = BleakClient(dev, backend=self.radio.client,
+                             disconnected_callback=lambda _c: self._disconnected.set())
+        await client.connect()
+        sub = None
+        try:
+            await client.pair()
+            self.client = client
+            # Subscribe and say hello in the same connection event: the CCCD write goes
+            # out first and our hello follows it in order, so the glasses answer (their
+            # hello, then what they have to resend) one interval later, not two. (bumble
+            # registers the subscriber before writing the CCCD; an OS stack that does not
+            # may miss that first answer: the glasses repeat their hello within 1 s.)
+            sub = asyncio.ensure_future(client.start_notify(TX_UUID, self._on_notify))
+            await asyncio.sleep(0)
+            self.connects += 1
+            self.driver.link_up(getattr(client, "mtu_size", 23) or 23)
+            await sub
+            await self._disconnected.wait()
+        finally:
+            if sub is not None and not sub.done():
+                sub.cancel()
+            self.client = None
+            self.driver.link_down()
+            self._open_event().clear()
+            if self.forgotten is not None:
+                try:
+                    await client.unpair()
+                except Exception as e:
+                    self.announce("link: could not drop our keys: %s" % e)
+            try:
+                await client.disconnect()
+            except Exception:
+                pass
+
+    async def _attempt(self):
+        """connect_once() in a task of its own: bumble cancels the requests pending on a
+        connection that drops, and that CancelledError must end the attempt, not run()."""
+        t = asyncio.ensure_future(self.connect_once())
+        try:
+            await asyncio.wait({t})
+        except asyncio.CancelledError:  # run() itself is cancelled
+            t.cancel()
+            await asyncio.gather(t, return_exceptions=True)
+            raise
+        if t.cancelled():
+            raise PhoneError("the connection dropped while it was being set up")
+        return t.result()
+
+    async def run(self):
+        """Keep the link up until stop(): reconnect with exponential backoff."""
+        self.driver.attach(self.session)
+        self._open_event()
+        delay = self.backoff_s[0]
+        try:
+            while not self._stopping:
+                try:
+                    await self._attempt()
+                    delay = self.backoff_s[0]
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:  # not found, refused, dropped: try again later
+                    self.last_error = "%s: %s" % (type(e).__name__, e)
+                    self.announce("link: %s; retrying in %.1f s" % (self.last_error, delay))
+                if self.fatal is not None:
+                    raise self.fatal
+                if self._stopping:
+                    break
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.backoff_s[1])
+        finally:
+            self.driver.close()
+            self.rpc.close("the phone stopped")  # whatever is left: none stays pending

@@ -1,0 +1,477 @@
+"""The phone's side of the voice path: what the glasses say comes in as audio packets,
+the answer goes back as text and audio packets (docs/voice.md).
+
+    phone = Phone(radio)
+    voice = attach(phone)                   # virtual=True under the simulator's virtual time
+
+attach() registers the offload methods on phone.rpc:
+
+    ask  {first, last, why, battery, charging}   stream: the text answer (a map), then the
+                                                 answer's audio packets (20 ms ADPCM)
+    asr  {first, last}                           {text, confidence, search, audio}
+    assist {text, battery, charging}             {answer, actions, intent}
+    tts  {text}                                  stream: audio packets
+
+`ask` is the one the glasses use: one round trip per query, and the phone starts on it
+before the glasses ask (host_tools/voice/endpoint.py: it end-points the live audio
+itself, recognises and answers speculatively, and tells the glasses to stop listening
+when it heard a whole command). The engines are host_tools/voice/handlers.py's
+(pocketsphinx, the intent assistant, eSpeak NG), or whatever async functions with the
+same contract are given (asr=, assist=, tts=).
+
+Errors: each is logged here (the phone's announce and the `voice` logger, and kept in
+`messages`) and goes to the glasses as a typed RPC error: HandlerError with the reason
+(audio damaged or unusable, ASR / assist / TTS failed or timed out, TTS stopped half
+way), BadRequest for arguments that are not what the glasses send.
+"""
+import asyncio
+import logging
+from collections import OrderedDict, deque
+
+import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
+from firmware.voice import packet as P
+from firmware.protocol import kinds
+from firmware.protocol.channels import EVENTS
+from firmware.protocol.rpc import BadRequest, HandlerError, RpcError
+from host_tools.voice.collect import RATE, AudioError, Pool, span
+from host_tools.voice.compute import Compute
+from host_tools.voice.endpoint import EV_END, EV_START, Live
+from host_tools.voice.engines import Engines
+from host_tools.phone.link import system_local_time
+from host_tools.voice.packets import PacketEncoder
+
+log = logging.getLogger("voice")
+
+_MAX_META_TEXT = 300  # characters of heard / answer text in the answer's first chunk
+_MAX_LIVE = 2
+_LIVE_KEEP_S = 30.0  # an utterance nobody asked about is forgotten this long after its end
+
+
+class VoiceHost:
+    def __init__(self, phone, virtual=None, compute=None, speculate=True, endpoint_hints=True,
+                 endpoint_ms=250, speculate_max_s=6.0, notifications=None, asr=None,
+                 assist=None, tts=None,
+                 asr_timeout_s=20.0, assist_timeout_s=30.0, tts_chunk_timeout_s=15.0,
+                 quiet_s=0.3, max_gap_fraction=0.3, local_time=None):
+        self.phone = phone
+        # () -> (unix s, UTC offset min): the phone's clock ("what time is it")
+        self.local_time = local_time or getattr(phone, "local_time", system_local_time)
+        if compute is None and virtual is not None:
+            compute = "model" if virtual else "thread"
+        self.compute = Compute(compute)
+        eng = Engines(self.compute)
+        self.asr = asr or eng.asr
+        self.assist = assist or eng.assist
+        self.tts = tts or eng.tts
+        self.speculate = speculate
+        self.endpoint_hints = endpoint_hints
+        self.endpoint_ms = endpoint_ms
+        self.speculate_max_s = speculate_max_s  # commands are short; a ramble is not guessed
+        self.notifications = notifications  # fn() -> [{"app", "title", "text"}], or None
+        self.asr_timeout_s = asr_timeout_s
+        self.assist_timeout_s = assist_timeout_s
+        self.tts_chunk_timeout_s = tts_chunk_timeout_s
+        self.quiet_s = quiet_s
+        self.max_gap_fraction = max_gap_fraction
+        self.pool = Pool()
+        self.lives = OrderedDict()  # first seq -> Live
+        self.context = {}  # battery_pct / charging, as the glasses last said
+        self.out_seq = 0  # sequence numbers of the answers' packets
+        self.messages = deque(maxlen=200)
+        self.timings = deque(maxlen=50)  # per answered ask: where the time went
+        self.asks = 0
+        self.answered = 0
+        self.failed = 0
+        self.speculations = 0
+        self.speculations_used = 0
+        self.hints = 0
+        self._prev_audio = None
+        self._prev_event = None
+
+    # ---- wiring ----------------------------------------------------------------------
+    def attach(self):
+        p = self.phone
+        self._prev_audio = p.on_audio
+        self._prev_event = p.on_event
+        p.on_audio = self.on_audio
+        p.on_event = self.on_event
+        p.rpc.register("ask", self.rpc_ask)
+        p.rpc.register("asr", self.rpc_asr)
+        p.rpc.register("assist", self.rpc_assist)
+        p.rpc.register("tts", self.rpc_tts)
+        return self
+
+    def note(self, text, error=False):
+        self.messages.append(text)
+        (log.warning if error else log.info)("%s", text)
+        announce = getattr(self.phone, "announce", None)
+        if announce is not None:
+            announce("voice: " + text)
+
+    # ---- what the phone receives --------------------------------------------------------
+    def on_audio(self, pkt):
+        seq = self.pool.add(pkt)
+        if self._prev_audio is not None:
+            self._prev_audio(pkt)
+        if seq is None:
+            self.note("audio packet of %d bytes has no header; dropped" % len(pkt), True)
+            return
+        if not self.speculate:
+            return
+        flags = P.flags(pkt)
+        self._expire()
+        if flags & P.F_START:  # an utterance begins (or is handed over again): hear it anew
+            old = self.lives.pop(seq, None)
+            if old is not None:
+                self._drop_spec(old)
+            self.lives[seq] = Live(seq, self.endpoint_ms)
+            self.lives[seq].last_rx = asyncio.get_running_loop().time()
+            while len(self.lives) > _MAX_LIVE:
+                _, old = self.lives.popitem(last=False)
+                self._drop_spec(old)
+        live = None
+        for lv in reversed(self.lives.values()):
+            if lv.contains(seq):
+                live = lv
+                break
+        if live is None or live.ended:
+            return
+        live.last_rx = asyncio.get_running_loop().time()
+        ev = live.feed(seq, pkt)
+        if ev == EV_START:
+            self._drop_spec(live)  # the speech goes on: the guess is wrong
+        elif ev == EV_END:
+            self._drop_spec(live)
+            if len(live.frames) * 0.02 <= self.speculate_max_s:
+                self._start_spec(live)
+        if flags & P.F_END:
+            live.ended = True
+
+    def _expire(self):
+        now = asyncio.get_running_loop().time()
+        for first in [f for f, lv in self.lives.items() if now - lv.last_rx > _LIVE_KEEP_S]:
+            self._drop_spec(self.lives.pop(first))
+
+    def on_event(self, topic, payload):
+        if self._prev_event is not None:
+            self._prev_event(topic, payload)
+        pct = None
+        if topic == "voice" and isinstance(payload, dict) and "held" in payload:
+            self.note("the glasses kept a query from packet %s while away; it comes now"
+                      % payload["held"])
+        elif topic == "battery" and isinstance(payload, list) and len(payload) == 2 and \
+                payload[0] in ("battery_low", "battery_critical"):
+            pct = payload[1]  # firmware/sense/service.py's warnings
+        if isinstance(pct, (int, float)) and not isinstance(pct, bool) and 0 <= pct <= 100:
+            self.context["battery_pct"] = pct
+
+    def _update_context(self, args):
+        b = args.get("battery")
+        if isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 100:
+            self.context["battery_pct"] = b
+        if "charging" in args:
+            self.context["charging"] = bool(args["charging"])
+
+    def _assist_context(self):
+        ctx = dict(self.context)
+        ctx["local_time"] = list(self.local_time())
+        if self.notifications is not None:
+            try:
+                ctx["notifications"] = list(self.notifications())
+            except Exception as e:
+                self.note("notifications for the assistant: %s: %s" % (type(e).__name__, e),
+                          True)
+        return ctx
+
+    # ---- the steps -------------------------------------------------------------------
+    async def _asr(self, pcm):
+        try:
+            return await asyncio.wait_for(self.asr(pcm, RATE), self.asr_timeout_s)
+        except (asyncio.TimeoutError, TimeoutError):
+            raise HandlerError("asr: timed out after %g s" % self.asr_timeout_s) from None
+        except RpcError:
+            raise
+        except Exception as e:
+            raise HandlerError("asr failed: %s" % _why(e)) from None
+
+    async def _assist(self, text, ctx):
+        try:
+            return dict(await asyncio.wait_for(self.assist(text, ctx), self.assist_timeout_s))
+        except (asyncio.TimeoutError, TimeoutError):
+            raise HandlerError("assist: timed out after %g s" % self.assist_timeout_s) \
+                from None
+        except RpcError:
+            raise
+        except Exception as e:
+            raise HandlerError("assist failed: %s" % _why(e)) from None
+
+    async def _tts_packets(self, text):
+        """The answer's audio packets as the TTS produces them."""
+        if not text:
+            return
+        enc = PacketEncoder(self.out_seq)
+        it = self.tts(text).__aiter__()
+        n = 0
+        try:
+            while True:
+                try:
+                    chunk = await asyncio.wait_for(it.__anext__(), self.tts_chunk_timeout_s)
+                except StopAsyncIteration:
+                    break
+                except (asyncio.TimeoutError, TimeoutError):
+                    raise HandlerError("tts: stream stopped after %d chunks: no audio for %g s"
+                                       % (n, self.tts_chunk_timeout_s)) from None
+                except RpcError:
+                    raise
+                except Exception as e:
+                    why = _why(e)
+                    if "stream stopped" in why:
+                        raise HandlerError(why) from None
+                    raise HandlerError("tts: stream stopped after %d chunks: %s" % (n, why)) \
+                        from None
+                n += 1
+                for pkt in await self.compute.run("encode", enc.feed, chunk,
+                                                  cost=_encode_cost(chunk)):
+                    yield pkt
+            for pkt in enc.finish():
+                yield pkt
+        finally:
+            self.out_seq = enc.seq
+            await it.aclose()
+
+    async def _audio(self, first, last):
+        """(pcm, report) of packets first..last, once they are in (or lost)."""
+        try:
+            span(first, last)
+        except AudioError as e:
+            raise BadRequest(str(e)) from None
+        await self.pool.wait_range(first, last, self.quiet_s)
+        try:
+            pcm, report = self.pool.assemble(first, last)
+        except AudioError as e:
+            raise HandlerError("audio: %s" % e) from None
+        if report["received"] == 0:
+            raise HandlerError("audio: none of the utterance's %d packets arrived"
+                               % report["packets"])
+        if report["gaps"] > self.max_gap_fraction * report["packets"]:
+            raise HandlerError("audio: %d of %d packets were lost (more than %d %%): too "
+                               "little to understand" % (report["gaps"], report["packets"],
+                                                         round(100 * self.max_gap_fraction)))
+        return pcm, report
+
+    # ---- speculation -----------------------------------------------------------------
+    def _start_spec(self, live):
+        upto = live.heard_through()
+        self.speculations += 1
+        task = asyncio.get_running_loop().create_task(
+            self._guess(live, live.pcm(), live.epoch, upto))
+        live.spec = [upto, live.epoch, task]
+
+    def _drop_spec(self, live):
+        spec = live.spec
+        live.spec = None
+        if spec is not None and not spec[2].done():
+            spec[2].cancel()
+        elif spec is not None and not spec[2].cancelled() and spec[2].exception() is None:
+            guess = spec[2].result()
+            if guess is not None and guess[2] is not None:
+                asyncio.get_running_loop().create_task(guess[2].aclose())
+
+    async def _guess(self, live, pcm, epoch, upto):
+        """Recognise and answer what was heard up to a quiet point; start the TTS.
+        Returns (asr result, reply, packet generator, first packets, timing)."""
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        res = await self._asr(pcm)
+        t1 = loop.time()
+        if live.epoch != epoch:
+            return None
+        whole = res.get("search") == "grammar" and bool(res.get("text"))
+        if whole and self.endpoint_hints and not live.ended:
+            self.hints += 1
+            try:
+                self.phone.send(EVENTS, {kinds.K: kinds.VOICE_ENDPOINT, 1: live.first, 2: upto})
+            except Exception as e:
+                self.note("could not tell the glasses to stop listening: %s" % _why(e), True)
+        ctx = self._assist_context()
+        reply = await self._assist(res.get("text", ""), ctx)
+        t2 = loop.time()
+        gen = self._tts_packets(reply.get("answer", ""))
+        first = []
+        try:
+            first.append(await gen.__anext__())
+        except StopAsyncIteration:
+            gen = None
+        except BaseException:
+            await gen.aclose()
+            raise
+        t3 = loop.time()
+        return res, reply, gen, first, {"asr_s": t1 - t0, "assist_s": t2 - t1,
+                                        "tts_first_s": t3 - t2, "heard_through": upto,
+                                        "guess_start": t0, "hint": whole, "context": ctx}
+
+    def _usable_spec(self, first, last):
+        live = self.lives.get(first)
+        if live is None or live.spec is None or live.dirty:
+            return None
+        upto, epoch, task = live.spec
+        if epoch != live.epoch or (last - upto) & 0xFFFF >= 0x8000:
+            return None
+        live.spec = None  # taken: nobody else may use (or close) it
+        return task
+
+    # ---- the RPC methods -------------------------------------------------------------
+    async def rpc_ask(self, args):
+        """The glasses' one call per query (a stream)."""
+        loop = asyncio.get_running_loop()
+        t_req = loop.time()
+        gen = None
+        first = last = None
+        try:
+            first, last = _range(args, "ask")
+            self.asks += 1
+            self._update_context(args)
+            task = self._usable_spec(first, last)
+            pcm, report = await self._audio(first, last)
+            t_audio = loop.time()
+            guess = None
+            if task is not None:
+                try:
+                    guess = await task
+                except asyncio.CancelledError:
+                    guess = None
+            ctx = self._assist_context()
+            if guess is not None:
+                self.speculations_used += 1
+                res, reply, gen, pre, timing = guess
+                if timing.pop("context") != ctx:  # the glasses told more since the guess
+                    if gen is not None:
+                        await gen.aclose()
+                    t1 = loop.time()
+                    reply = await self._assist(res.get("text", ""), ctx)
+                    timing["assist_s"] = loop.time() - t1
+                    gen = self._tts_packets(reply.get("answer", ""))
+                    pre = []
+                    timing["reanswered"] = True
+            else:
+                t0 = loop.time()
+                res = await self._asr(pcm)
+                t1 = loop.time()
+                reply = await self._assist(res.get("text", ""), ctx)
+                t2 = loop.time()
+                gen = self._tts_packets(reply.get("answer", ""))
+                pre = []
+                timing = {"asr_s": t1 - t0, "assist_s": t2 - t1, "hint": False}
+            meta = {"text": str(res.get("text", ""))[:_MAX_META_TEXT],
+                    "confidence": res.get("confidence"), "search": res.get("search"),
+                    "answer": str(reply.get("answer", ""))[:_MAX_META_TEXT],
+                    "intent": reply.get("intent"), "actions": reply.get("actions", []),
+                    "audio": report}
+            msg = "ask %d..%d: heard %r -> %r" % (first, last, meta["text"], meta["answer"])
+            if report["gaps"]:
+                msg += " (%d of %d packets lost, filled with silence: %s)" % (
+                    report["gaps"], report["packets"], report["gap_runs"])
+            if report["duplicates"] or report["reordered"]:
+                msg += " (%d duplicates, %d out of order)" % (report["duplicates"],
+                                                             report["reordered"])
+            self.note(msg)
+            timing.update({"request": t_req, "audio_in": t_audio, "meta_out": loop.time(),
+                           "speculated": guess is not None, "first": first, "last": last})
+            self.timings.append(timing)
+            yield meta
+            n = 0
+            for pkt in pre:
+                n += 1
+                yield pkt
+            if gen is not None:
+                async for pkt in gen:
+                    n += 1
+                    yield pkt
+            timing["packets"] = n
+            self.answered += 1
+        except RpcError as e:
+            self._failed("ask", first, last, e)
+            raise
+        except asyncio.CancelledError:
+            self.note("ask %s..%s: cancelled (by the glasses, or past its timeout)"
+                      % (first, last), True)
+            raise
+        except Exception as e:
+            err = HandlerError("ask: %s" % _why(e))
+            self._failed("ask", first, last, err)
+            raise err from None
+        finally:
+            if gen is not None:
+                await gen.aclose()
+            if first is not None:
+                live = self.lives.pop(first, None)
+                if live is not None:
+                    self._drop_spec(live)
+
+    def _failed(self, what, first, last, e):
+        self.failed += 1
+        where = " %d..%d" % (first, last) if first is not None else ""
+        self.note("%s%s failed: %s: %s" % (what, where, type(e).__name__, e), True)
+
+    async def rpc_asr(self, args):
+        try:
+            first, last = _range(args, "asr")
+            pcm, report = await self._audio(first, last)
+            res = dict(await self._asr(pcm))
+            res["audio"] = report
+            return res
+        except RpcError as e:
+            self._failed("asr", None, None, e)
+            raise
+
+    async def rpc_assist(self, args):
+        try:
+            if not isinstance(args, dict) or not isinstance(args.get("text"), str):
+                raise BadRequest("assist: args must be a map with the text")
+            self._update_context(args)
+            return await self._assist(args["text"], self._assist_context())
+        except RpcError as e:
+            self._failed("assist", None, None, e)
+            raise
+
+    async def rpc_tts(self, args):
+        try:
+            if not isinstance(args, dict) or not isinstance(args.get("text"), str):
+                raise BadRequest("tts: args must be a map with the text")
+            self.note("say %r" % args["text"][:_MAX_META_TEXT])
+            async for pkt in self._tts_packets(args["text"]):
+                yield pkt
+        except RpcError as e:
+            self._failed("tts", None, None, e)
+            raise
+
+
+def _range(args, what):
+    if not isinstance(args, dict):
+        raise BadRequest("%s: args must be a map with first and last packet numbers" % what)
+    first, last = args.get("first"), args.get("last")
+    try:
+        span(first, last)
+    except AudioError as e:
+        raise BadRequest("%s: %s" % (what, e)) from None
+    return first, last
+
+
+def _encode_cost(chunk):
+    """ADPCM on a phone: native code, ~0.5 % of real time (model mode)."""
+    s = len(chunk) / 32000
+    return lambda _r: 0.005 * s
+
+
+def _why(e):
+    return "%s: %s" % (type(e).__name__, e)
+
+
+def attach(phone, virtual=None, compute=None, **kw):
+    """Serve the glasses' voice path on this Phone; returns the VoiceHost. Where the speech
+    engines run (host_tools/voice/compute.py): compute="thread" (real time), "model" (the
+    simulator's virtual time: their cost from a model, so a run repeats from its seed) or
+    "measured" (virtual time, charged with the CPU time they really took: benches). By
+    default from virtual (True: "model", False: "thread"), or, if that is None too, from
+    the running loop (the simulator's VirtualTimeLoop) at the first job."""
+    return VoiceHost(phone, virtual=virtual, compute=compute, **kw).attach()
