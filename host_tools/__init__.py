@@ -1,8 +1,11 @@
-"""Desktop side of the glasses: the `glasses` CLI, the phone-host role, flashing, OTA.
+"""The desktop side of the glasses: the `glasses` CLI (cli/), the phone's role (phone/,
+notify/, voice/, ota/), the bleak backend for the simulator's radio (radio/) and the
+serial flasher (flash/).
 
-The link protocol code is shared with the firmware (firmware/link/), which imports
-MicroPython's own modules; under CPython the simulator's mirrors stand in for them.
+The link protocol is the firmware's own code (firmware/protocol/), which imports
+MicroPython's `micropython` module; importing host_tools makes that resolve to a CPython
+stand-in (host_tools/micropython_standin.py) and installs nothing else.
 """
-from sim import mirror as _mirror
+from host_tools import micropython_standin as _micropython
 
-_mirror.install()
+_micropython.install()

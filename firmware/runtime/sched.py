@@ -55,7 +55,7 @@ _LOWEST_BIT = b"\x00\x00\x01\x00\x02\x00\x01\x00\x03\x00\x01\x00\x02\x00\x01\x00
 _MAX_IDLE_MS = const(1000)
 
 
-class CancelledError(Exception):
+class CancelledError(BaseException):  # as asyncio has it: `except Exception` cannot swallow it
     pass
 
 

@@ -12,15 +12,12 @@ import array
 import os
 import sys
 
-from sim import mirror
-
-mirror.install()
-
-from firmware.voice import adpcm  # noqa: E402
-from host_tools.voice.tts import Tts  # noqa: E402
+import host_tools  # noqa: F401  (micropython stand-in for the firmware codec)
+from firmware.voice import adpcm
+from host_tools.voice.tts import Tts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT_DIR = os.path.join(ROOT, "firmware", "audio", "phrases")
+OUT_DIR = os.path.join(ROOT, "firmware", "voice", "phrases")
 FRAME = 320
 MAX_BYTES = 12 * 1024
 

@@ -10,7 +10,7 @@ import importlib
 import sys
 import types
 
-from sim.mirror import micropython as _micropython
+from host_tools import micropython_standin as _micropython
 
 
 class _LazyModule(types.ModuleType):

@@ -39,7 +39,7 @@ from sim.mirror._ble_gatts import (  # noqa: F401  (the module's API)
     FLAG_READ, FLAG_READ_AUTHENTICATED, FLAG_READ_AUTHORIZED, FLAG_READ_ENCRYPTED, FLAG_WRITE,
     FLAG_WRITE_AUTHENTICATED, FLAG_WRITE_AUTHORIZED, FLAG_WRITE_ENCRYPTED,
     FLAG_WRITE_NO_RESPONSE, UUID, GattsMixin)
-from sim.mirror.micropython import print_exception
+from host_tools.micropython_standin import print_exception
 
 _IRQ_CENTRAL_CONNECT = 1
 _IRQ_CENTRAL_DISCONNECT = 2

@@ -1,10 +1,16 @@
-"""Mirror of MicroPython's `micropython` module for CPython.
+"""A CPython stand-in for MicroPython's own `micropython` module.
+
+The link protocol (firmware/protocol/) and the runtime it builds on are shared by the
+glasses and this host; they say `from micropython import const`. install() makes that
+import resolve to this module (and installs nothing else: no `machine`, no `bluetooth`;
+the simulator's mirrors of those live in sim/mirror/ and only `glasses sim` loads them).
 
 const() returns its argument; native/viper decorators pass the function through (the
 firmware keeps a portable twin of every viper function anyway); heap_lock() is counted, not
 enforced (CPython cannot refuse allocations; the real check runs under MicroPython in
 tests/mpy/test_heaplock.py); schedule() queues a callback for the simulator to run.
 """
+import sys
 import traceback
 from collections import deque
 
@@ -72,3 +78,9 @@ def opt_level(level=None):
 
 def alloc_emergency_exception_buf(size):
     return None
+
+
+def install():
+    """Make `import micropython` resolve to this module (unless one is already there, e.g.
+    under MicroPython itself). Idempotent."""
+    sys.modules.setdefault("micropython", sys.modules[__name__])
