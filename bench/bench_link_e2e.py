@@ -92,7 +92,7 @@ async def _bulk(rig):
     link = rig.glasses.app.link
     msg, size = _bulk_message()
     got = []  # times of deliveries to the phone's app
-    phone.on_event = lambda topic, payload: got.append(rig.loop.time())
+    phone.on("event", lambda topic, payload: got.append(rig.loop.time()))
     air = {"data_frames": 0, "payload": 0, "ctrl": 0, "short": 0, "on": False}
 
     def count(frame, t):
@@ -110,7 +110,7 @@ async def _bulk(rig):
 
     _taps(rig, count, count)
     room = Flag(rig.glasses.sched)
-    link.on_room(lambda ch: room.set())
+    link.on("room", lambda ch: room.set())
     async def producer():
         while True:
             while link.send(FILE, msg):
@@ -156,7 +156,7 @@ async def _resume(rig):
     model_interval = rig.world.radio.glasses_connections()[0].interval_s
     at_phone = []  # (time, n) glasses -> phone
     at_glasses = []  # (time, n) phone -> glasses
-    phone.on_event = lambda topic, n: at_phone.append((loop.time(), n))
+    phone.on("event", lambda topic, n: at_phone.append((loop.time(), n)))
     link.route(kinds.EVENT, lambda m: at_glasses.append((loop.time(), m[2])))
     marks = {}
     hello_at = []

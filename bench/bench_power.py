@@ -93,11 +93,11 @@ class VoiceLoad:
                 self.frames_up += 1
             b.mic.close()
             pb = self.playback = Playback(b.speaker.open(), app.sched)
-            app.link.on_audio = pb.push
+            app.link.on("audio", pb.push)
             task = app.sched.spawn(pb.run, name="playback", prio=S.PRIO_AUDIO)
             await S.sleep_ms(half + 200)
             task.cancel()
-            app.link.on_audio = None
+            app.link.off("audio", pb.push)
             b.speaker.close()
             b.stay_awake("audio", False)
             await S.sleep_ms((CYCLE_S - VOICE_S) * 1000 - 200)
@@ -136,7 +136,7 @@ def measure(voice=False, interval_ms=None, seed=7):
         p = rig.world.power
         r0 = p.report()
         if load is not None:
-            rig.phone.on_audio = load.on_phone_audio
+            rig.phone.on("audio", load.on_phone_audio)
         await asyncio.sleep(RUN_S)
         r1 = p.report()
         out["r0"], out["r1"] = r0, r1

@@ -1,25 +1,26 @@
-# The application: which services run on the board, and how they are wired together.
+# The application: which features run on the board, and how they are wired together.
 #
 # On a board, main.py is two lines (docs/ota.md): it picks the firmware copy to boot
 #     from firmware import bootmain                  # (factory or an update slot), then
 #     bootmain.main()                                # app.main(board) of that copy
 # The simulator calls start(sched, board) itself (sim/runner.py).
 #
-# Services are started by the functions in STARTERS, in order; each takes the App and
-# spawns its tasks. A new service adds its starter here. Services talk through the App's
-# small topic fan-out: app.emit("tap", "double") calls every listener of "tap" (and keeps
-# the latest value in app.latest for status views).
-import machine
+# start() brings the board's shared parts up (watchdog, sensor sampling, the LED and
+# haptic players), then each feature of FEATURES the board has the parts for, in that
+# order, by importing its module by name and calling its start(app): a feature the board
+# lacks is never imported, so it costs no RAM. Every slot a feature fills is declared in
+# App (None while it is off), so what a feature may use of another is visible here.
+#
+# Features talk through the App's topics (an Emitter, firmware/runtime/observe.py):
+# app.emit("tap", "double") calls every app.on("tap", fn) listener and keeps the latest
+# value in app.latest (for status views).
+import sys
+
 from micropython import const
 
 from firmware.runtime import sched as _s
 from firmware.runtime.log import Log
-from firmware.ble.service import start_link
-from firmware.notify.service import start_notify
-from firmware.ota.service import start_ota
-from firmware.sense.service import start_senses
-from firmware.sense.sampling import SensorService
-from firmware.voice.service import start_voice
+from firmware.runtime.observe import Emitter
 
 DEFAULTS = {
     "gyro_hz": 0,  # gyro off until a gesture service asks for it
@@ -30,41 +31,81 @@ DEFAULTS = {
     "wdt_ms": 8000,
     "tap_buzz_ms": 40,
 }
-_MAX_LISTENERS = const(8)
+
+# (slot, module, the board parts it needs, what the log says without them). In start
+# order: the link first (the others route on it), senses before notify (notify asks it
+# for nod / shake), OTA last (it reports the boot to the phone).
+FEATURES = (
+    ("link", "firmware.ble.service", ("ble", "store"),
+     "link: no radio or no flash store; running without a phone"),
+    ("voice", "firmware.voice.service", ("mic", "speaker"),
+     "voice: no microphone or speaker; voice is off"),
+    ("senses", "firmware.sense.service", (), None),
+    ("notify", "firmware.notify.service", ("store",),
+     "notify: no flash store; notifications are off"),
+    ("ota", "firmware.ota.service", ("store",), "ota: no flash store; updates off"),
+)
+
+_TOPICS = ("tap", "touch", "gyro", "prox", "battery", "fault", "voice_action")
+_MAX_STATUS = const(8)
 
 
-class App:
+class App(Emitter):
+    EVENTS = _TOPICS
+
     def __init__(self, sched, board, log=None, config=None):
+        Emitter.__init__(self)
         self.sched = sched
         self.board = board
         self.log = log if log is not None else sched.log
         self.config = dict(DEFAULTS)
         if config:
             self.config.update(config)
-        self.services = {}
-        self.latest = {}
+        self.latest = {}  # topic -> the last args emitted
         self.status_sources = {}  # name -> fn() giving a value for the phone's status view
-        self.link = None  # firmware.ble.link.LinkService once start_link ran
         self.boot_ms = sched.clock.ticks_ms()
-        self._listeners = {}
+        # shared parts (start_parts)
+        self.sensors = None  # firmware.sense.sampling.SensorService
+        self.leds = None  # firmware.outputs.LedPlayer on the status LED
+        self.motor = None  # firmware.outputs.HapticPlayer on the haptic motor
+        # features (FEATURES), None while off
+        self.link = None  # firmware.ble.link.LinkService
+        self.gatt = None  # firmware.ble.gatt.GattPeripheral (with the link)
+        self.voice = None  # firmware.voice.service.Voice
+        self.senses = None  # firmware.sense.service.Senses
+        self.notify = None  # firmware.notify.service.Notify
+        self.ota = None  # firmware.ota.service.OtaService
+        # the battery policy, as the senses decide it for everyone (sense/service.py)
+        self.shedding = False  # battery critical: load shed
+        self.ota_allowed = None  # fn() -> bool: may an update start now?
+        self.ota_refusal = None  # fn() -> why not (None: it may)
+
+    @property
+    def services(self):
+        """The running services by name (for the tests and the simulator's views)."""
+        d = {}
+        for name in ("sensors", "link", "voice", "notify", "ota"):
+            svc = getattr(self, name)
+            if svc is not None:
+                d[name] = svc
+        return d
 
     def uptime_ms(self):
         c = self.sched.clock
         return c.ticks_diff(c.ticks_ms(), self.boot_ms)
 
-    def listen(self, topic, fn):
-        fns = self._listeners.setdefault(topic, [])
-        if len(fns) >= _MAX_LISTENERS:
-            raise ValueError("too many listeners for %s" % topic)
-        fns.append(fn)
-
     def emit(self, topic, *args):
         self.latest[topic] = args
-        for fn in self._listeners.get(topic, ()):
-            fn(*args)
+        Emitter.emit(self, topic, *args)
+
+    def status(self, name, fn):
+        """fn() gives the value of `name` in the phone's status view."""
+        if len(self.status_sources) >= _MAX_STATUS and name not in self.status_sources:
+            raise ValueError("too many status sources")
+        self.status_sources[name] = fn
 
 
-# ---- starters ------------------------------------------------------------------------------
+# ---- the board's shared parts ----------------------------------------------------------
 def start_watchdog(app):
     """Arm the hardware watchdog; the scheduler feeds it while critical tasks check in."""
     ms = app.config["wdt_ms"]
@@ -74,6 +115,7 @@ def start_watchdog(app):
 
 
 def start_sensors(app):
+    from firmware.sense.sampling import SensorService
     c = app.config
     svc = SensorService(
         app.sched, app.board,
@@ -85,18 +127,34 @@ def start_sensors(app):
         on_fault=lambda part, why: app.emit("fault", part, why),
         gyro_hz=c["gyro_hz"], prox_ms=c["prox_ms"], gauge_ms=c["gauge_ms"],
         touch_ms=c["touch_ms"], log=app.log)
-    app.services["sensors"] = svc.start()
+    app.sensors = svc.start()
     log = app.log
-    app.listen("tap", lambda kind: log.info("tap", kind))
-    app.listen("touch", lambda pad, on, t: log.info("touch pad", pad, "down" if on else "up"))
+    app.on("tap", lambda kind: log.info("tap", kind))
+    app.on("touch", lambda pad, on, t: log.info("touch pad", pad, "down" if on else "up"))
+
+
+def start_outputs(app):
+    """The one player per output: the status LED (notification patterns, the heartbeat
+    blink through leds.shared) and the haptic motor (patterns, the tap buzz)."""
+    b = app.board
+    s = app.sched
+    if b.led is None and b.haptic is None:
+        return
+    from firmware.outputs import HapticPlayer, LedPlayer
+    if b.led is not None:
+        app.leds = LedPlayer(s, b.led)
+        s.spawn(app.leds.run, name="led", prio=_s.PRIO_BACKGROUND, restart=_s.RESTART_ON_ERROR)
+    if b.haptic is not None:
+        app.motor = HapticPlayer(s, b.haptic, clock=s.clock)
+        s.spawn(app.motor.run, name="haptic", prio=_s.PRIO_SENSOR, restart=_s.RESTART_ON_ERROR)
 
 
 def start_heartbeat(app):
     """A short blink of the status LED every heartbeat_ms: the firmware is alive."""
-    led = app.board.led
     period = app.config["heartbeat_ms"]
-    if led is None or not period:
+    if app.leds is None or not period:
         return
+    led = app.leds.shared  # passes through only while no pattern shows
 
     async def heartbeat():
         while True:
@@ -109,36 +167,50 @@ def start_heartbeat(app):
 
 
 def start_feedback(app):
-    """A short buzz acknowledges each recognised tap and touch."""
-    haptic = app.board.haptic
+    """A short buzz acknowledges each recognised tap and touch (never over a pattern the
+    haptic player is playing: that buzz is feedback enough)."""
+    motor = app.motor
     ms = app.config["tap_buzz_ms"]
-    if haptic is None or not ms:
+    if motor is None or not ms:
         return
-    sched = app.sched
-    running = [None]
 
     def buzz(*args):
-        t = running[0]
-        if t is None or t.done():  # one buzz at a time: input faster than that is one buzz
-            running[0] = sched.spawn(haptic.pulse, ms, 60, name="buzz",
-                                     prio=_s.PRIO_BACKGROUND)
+        motor.play("tap", 60, idle_only=True)
 
-    app.listen("tap", buzz)
-    app.listen("touch", lambda pad, on, t: buzz() if on else None)
+    app.on("tap", buzz)
+    app.on("touch", lambda pad, on, t: buzz() if on else None)
 
 
-STARTERS = [start_watchdog, start_sensors, start_link, start_voice, start_senses, start_notify,
-            start_ota, start_heartbeat, start_feedback]
+def _has(board, parts):
+    for p in parts:
+        if getattr(board, p) is None:
+            return False
+    return True
+
+
+def start_features(app):
+    for slot, module, parts, why_not in FEATURES:
+        if not _has(app.board, parts):
+            if why_not:
+                app.log.warn(why_not)
+            continue
+        __import__(module)
+        setattr(app, slot, sys.modules[module].start(app))
 
 
 def start(sched, board, log=None, config=None):
-    """Start every service on this board; returns the App."""
+    """Start everything this board has; returns the App."""
+    import machine
     app = App(sched, board, log, config)
     app.log.info("boot: reset cause", machine.reset_cause(), board.name)
     for name, why in board.missing.items():
         app.log.warn("part missing", name, why)
-    for starter in STARTERS:
-        starter(app)
+    start_watchdog(app)
+    start_sensors(app)
+    start_outputs(app)
+    start_features(app)
+    start_heartbeat(app)
+    start_feedback(app)
     return app
 
 

@@ -27,11 +27,11 @@ def test_ten_thousand_messages_each_way_through_random_disconnects(tmp_path):
         phone = rig.phone
         await phone.wait_open(30)
         link = rig.glasses.app.link
-        phone.on_event = lambda topic, n: to_phone.append(n)
+        phone.on("event", lambda topic, n: to_phone.append(n))
         link.route(kinds.EVENT, lambda m: to_glasses.append(m[2]))
 
         room = Flag(rig.glasses.sched)
-        link.on_room(lambda ch: room.set())
+        link.on("room", lambda ch: room.set())
 
         async def glasses_sender():
             i = 0
@@ -42,8 +42,7 @@ def test_ten_thousand_messages_each_way_through_random_disconnects(tmp_path):
                     await room.wait(1000)
 
         phone_room = asyncio.Event()
-        phone.on_session_event = lambda kind, d: phone_room.set() if kind == EV_ROOM \
-            else None
+        phone.on("session", lambda kind, d: phone_room.set() if kind == EV_ROOM else None)
 
         async def phone_sender():
             i = 0

@@ -31,7 +31,7 @@ def test_a_message_cut_by_a_disconnect_arrives_once_glasses_to_phone(rig):
         phone = rig.phone
         await phone.wait_open(30)
         got = []
-        phone.on_event = lambda topic, payload: got.append((topic, payload))
+        phone.on("event", lambda topic, payload: got.append((topic, payload)))
         seen = [0]
         sizes = []  # FILE frames after the reconnect
         feed = phone.driver.feed
@@ -118,9 +118,9 @@ def test_audio_gaps_are_reported_not_hidden(rig):
         phone = rig.phone
         await phone.wait_open(30)
         seen = []  # ("pkt", index) and ("gap", count) in arrival order
-        phone.on_audio = lambda pkt: seen.append(("pkt", pkt[0] | pkt[1] << 8))
-        phone.on_session_event = lambda kind, d: seen.append(("gap", d[1])) \
-            if kind == EV_AUDIO_GAP else None
+        phone.on("audio", lambda pkt: seen.append(("pkt", pkt[0] | pkt[1] << 8)))
+        phone.on("session", lambda kind, d: seen.append(("gap", d[1]))
+                 if kind == EV_AUDIO_GAP else None)
         link = rig.glasses.app.link
 
         async def stream():

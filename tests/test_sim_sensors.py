@@ -9,7 +9,7 @@ def record(g, topics):
 
     def on_boot(glasses):
         for t in topics:
-            glasses.app.listen(t, lambda *a, _t=t: seen[_t].append((g.world.now_s(),) + a))
+            glasses.app.on(t, lambda *a, _t=t: seen[_t].append((g.world.now_s(),) + a))
     return seen, on_boot
 
 

@@ -76,7 +76,7 @@ def test_a_five_minute_timer_is_confirmed_and_set(vr):
     async def scenario():
         await vr.start()
         actions = []
-        vr.app.listen("voice_action", actions.append)
+        vr.app.on("voice_action", actions.append)
         heard, _, _ = await ask_aloud(vr, "set a timer for five minutes")
         assert heard == "timer set for five minutes", heard
         assert actions == [{"type": "timer", "seconds": 300}]

@@ -60,13 +60,16 @@ def test_lost_audio_is_filled_reported_and_too_much_loss_is_an_error(vr):
     async def scenario():
         await vr.start()
         phone = vr.rig.phone
-        deliver = phone.on_audio
+        delivers = phone.listeners("audio")
+        for fn in delivers:
+            phone.off("audio", fn)
         every = [12]
 
         def lossy(pkt):  # packets lost between the glasses and the phone
             if P.seq(pkt) % every[0] != every[0] - 1:
-                deliver(pkt)
-        phone.on_audio = lossy
+                for fn in delivers:
+                    fn(pkt)
+        phone.on("audio", lossy)
         before = vr.phone_now()
         heard = await answered(vr, "what time is it")
         assert time_ok(heard, before, vr.phone_now()), heard
@@ -220,9 +223,10 @@ def test_bad_ask_arguments_get_a_typed_error():
     from host_tools.voice.host import VoiceHost
 
     class FakePhone:
-        on_audio = None
-        on_event = None
         announce = None
+
+        def on(self, name, fn):
+            pass
 
     host = VoiceHost(FakePhone())
 

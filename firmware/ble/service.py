@@ -1,6 +1,7 @@
-# The link to the phone, as a service of the app: the GATT peripheral and the session
-# (firmware/ble/link.py), plus the commands every phone may send: status, forget,
-# log streaming. Other services add their own routes on app.link.
+# The link to the phone, as a feature of the app: the GATT peripheral (gatt.py), the
+# glasses' endpoint on it (link.py), and the commands every phone may send: status,
+# forget, log streaming. start(app) returns the LinkService (app.link); other features
+# add their own routes on it.
 import machine
 from micropython import const
 
@@ -100,28 +101,24 @@ class LinkCommands:
                     break
 
 
-def start_link(app):
-    """GATT + session + the phone's commands. Without a radio the app runs unlinked."""
+def start(app):
+    """GATT + session + the phone's commands (the board has a radio and a flash store:
+    firmware/app.py checks). Returns the LinkService."""
     b = app.board
-    app.link = None
-    if b.ble is None or b.store is None:
-        app.log.warn("link: no radio or no flash store; running without a phone")
-        return
     uid = machine.unique_id()
     gatt = GattPeripheral(b.ble, app.sched, b.store, device_name(uid), b.name,
                           version.VERSION, uid, log=app.log)
     link = LinkService(app.sched, gatt, version.VERSION, b.name, CAPS, log=app.log)
-    app.link = link
     app.gatt = gatt
     if not b.has("lightsleep_connected"):
         # Stock MicroPython loses a BLE connection in lightsleep (micropython#6396): the
         # board idles awake (modem sleep) while a central is connected. docs/power.md
         gatt.on_connection = lambda up: b.stay_awake("ble", up)
     cmds = LinkCommands(app, link, gatt)
-    app.services["link"] = link
     sched = app.sched
     sched.spawn(gatt.run, name="gatt", prio=_s.PRIO_LINK, restart=_s.RESTART_ON_ERROR)
     sched.spawn(link.run, name="link", prio=_s.PRIO_LINK, restart=_s.RESTART_ON_ERROR)
     sched.spawn(cmds.stream_logs, name="logs", prio=_s.PRIO_BACKGROUND,
                 restart=_s.RESTART_ON_ERROR)
-    app.listen("battery", lambda soc, v, chg, t: gatt.set_battery(soc))
+    app.on("battery", lambda soc, v, chg, t: gatt.set_battery(soc))
+    return link

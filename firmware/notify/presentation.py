@@ -1,28 +1,11 @@
 # The presentation vocabulary (data) and the presenter, which turns a decision of the
 # centre into calls of four small callables the app provides:
 #   led(pattern_name)   haptic(pattern_name)   chime(chime_name)   speak(text)
-# The drivers stay out: the LED and haptic services look the names up in LED / HAPTIC,
-# the voice path synthesises the chimes by name, and speak(text) becomes the host's `tts`
-# RPC (tts_request(text) is its request body).
+# The drivers stay out: the LED and haptic players look the names up in
+# firmware/outputs.py (LED / HAPTIC), the voice path synthesises the chimes by name, and
+# speak(text) becomes the host's `tts` RPC (tts_request(text) is its request body).
 from firmware.notify.model import LOW, NORMAL, URGENT
-
-# LED patterns: (rgb, on_ms, off_ms, repeat) where repeat 0 = until another pattern.
-LED = {
-    "off": (0x000000, 0, 0, 0),
-    "waiting": (0x0030FF, 80, 2920, 0),  # blue blip every 3 s: notifications waiting
-    "waiting_urgent": (0xFF3000, 150, 850, 0),  # orange, every second: an urgent one
-    "waiting_low": (0x001830, 60, 5940, 0),  # dim blip every 6 s: only low ones
-    "battery_low": (0xFF0000, 200, 4800, 0),
-}
-
-# Haptic patterns: alternating on/off durations in ms, starting with on.
-HAPTIC = {
-    "tick": (25,),
-    "urgent": (120, 80, 120, 80, 120),
-    "confirm": (40,),
-    "nope": (20, 60, 20),  # the gesture means nothing here
-    "error": (200,),  # it meant something, but could not be done
-}
+from firmware.outputs import HAPTIC, LED  # noqa: F401  (the patterns BY_PRIORITY names)
 
 # Chimes the voice path synthesises on the glasses.
 CHIMES = ("notification", "urgent", "message", "call", "reminder", "confirm", "dismiss",

@@ -1,9 +1,10 @@
-# Notifications, wired: the NotifyService (firmware/notify/) on the board's flash Store,
-# its presenter driving the board's LED and haptic (firmware/notify/outputs.py) and the
-# voice (app.voice.chime / say, when the board has one), replies and actions to the phone
-# on the events channel, the notify message kinds routed from the link, the link's
-# up/down, the wearer (app.senses calls on_wear), and the phone's local time for quiet
-# hours (TIME_REQ / TIME, firmware/notify/localtime.py).
+# Notifications, the feature: the NotifyService (core.py: the centre, the action outbox,
+# the gesture dispatcher) on the board's flash Store, its presenter driving the app's LED
+# and haptic players (firmware/outputs.py: app.leds, app.motor) and the voice
+# (app.voice.chime / say, when the board has one), replies and actions to the phone on the
+# events channel, the notify message kinds routed from the link, the link's up/down, the
+# wearer (app.senses calls on_wear), and the phone's local time for quiet hours
+# (TIME_REQ / TIME, firmware/notify/localtime.py).
 #
 #   app.notify.waiting()        an unread notification waits (a touch tap reads it)
 #   app.notify.on_gesture(k, s) a gesture's action on the current notification
@@ -21,7 +22,6 @@ from firmware.protocol.channels import CONTROL, EVENTS
 from firmware.notify import wire as W
 from firmware.notify.center import NEW, READ
 from firmware.notify.localtime import LocalTime
-from firmware.notify.outputs import HapticPlayer, LedPlayer
 from firmware.notify.presentation import Presenter
 from firmware.notify.core import NotifyService
 from firmware.runtime import sched as _s
@@ -38,12 +38,10 @@ class LinkDown(OSError):
 class Notify:
     def __init__(self, app, store):
         self.app = app
-        b = app.board
         s = app.sched
         self.time = LocalTime(s.clock)
-        self.leds = LedPlayer(s, b.led) if b.led is not None else None
-        self.motor = HapticPlayer(s, b.haptic, clock=s.clock) if b.haptic is not None \
-            else None
+        self.leds = app.leds  # the app's players (firmware/outputs.py), or None
+        self.motor = app.motor
         self.p = Presenter(led=self._led, haptic=self._haptic, chime=self._chime,
                            speak=self._speak)
         self.svc = NotifyService(store, self.p, send=self._send,
@@ -56,7 +54,7 @@ class Notify:
 
     # ---- the presenter's outputs ---------------------------------------------------------
     def _voice(self):
-        return getattr(self.app, "voice", None)
+        return self.app.voice
 
     def _led(self, name):
         if self.leds is not None:
@@ -145,7 +143,7 @@ class Notify:
         if key == self._ask:
             return
         self._ask = key
-        senses = getattr(self.app, "senses", None)
+        senses = self.app.senses
         if senses is not None:
             senses.want_head("ask", HEAD_WINDOW_MS if key is not None else 0)
 
@@ -164,31 +162,22 @@ class Notify:
                 "led": self.p.led_now, "current": c.current().note.id if c.entries else None}
 
 
-def start_notify(app):
-    """The notification centre on the board's flash; app.notify (None without flash)."""
-    b = app.board
-    app.notify = None
-    if b.store is None:
-        app.log.warn("notify: no flash store; notifications are off")
-        return None
-    n = Notify(app, b.store)
+def start(app):
+    """The notification centre on the board's flash (firmware/app.py checks there is
+    one). Returns it (app.notify)."""
+    n = Notify(app, app.board.store)
     app.notify = n
     s = app.sched
-    if n.leds is not None:
-        b.led = n.leds.shared  # the heartbeat (started after this) blinks through it
-        s.spawn(n.leds.run, name="led", prio=_s.PRIO_BACKGROUND, restart=_s.RESTART_ON_ERROR)
-    if n.motor is not None:
-        s.spawn(n.motor.run, name="haptic", prio=_s.PRIO_SENSOR, restart=_s.RESTART_ON_ERROR)
     link = app.link
     if link is not None:
         for t in _ROUTED:
             link.route(t, n.on_host)
         link.route(kinds.TIME, n.on_time)
-        link.listen(n.on_link)
-    senses = getattr(app, "senses", None)
+        link.on("up", n.on_link)
+    senses = app.senses
     if senses is not None and senses.wear.worn():  # decided before this started (a
         n.on_wear(True, "sensor_fault" if senses.wear.degraded else "put_on")  # dead sensor)
-    app.status_sources["notifications"] = n.status
+    app.status("notifications", n.status)
     s.spawn(n.clock_task, name="clock", prio=_s.PRIO_BACKGROUND, restart=_s.RESTART_ON_ERROR)
     n.svc.start()  # actions a reset left unacknowledged go out again
     return n

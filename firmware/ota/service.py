@@ -91,8 +91,8 @@ class OtaService:
         if self.link is not None:
             for k in (kinds.OTA_BEGIN, kinds.OTA_CHUNK, kinds.OTA_FINISH):
                 self.link.route(k, self._on_message)
-            self.link.listen(self._on_link)
-            self.link.on_room(self._on_room)
+            self.link.on("up", self._on_link)
+            self.link.on("room", self._on_room)
 
     # ---- policy ------------------------------------------------------------------------
     def can_update(self):
@@ -103,8 +103,8 @@ class OtaService:
             return False, "board misconfigured: %s" % self.key_error
         latest = self.app.latest.get("battery")
         charging = bool(latest[2]) if latest else False
-        refusal = getattr(self.app, "ota_refusal", None)  # the battery policy, when the
-        fn = getattr(self.app, "ota_allowed", None)  # app has one (services/senses.py)
+        refusal = self.app.ota_refusal  # the battery policy, when the app has one
+        fn = self.app.ota_allowed  # (firmware/sense/service.py sets them)
         if refusal is not None:
             reason = refusal()
             if reason:
@@ -331,8 +331,8 @@ class OtaService:
     async def _restart(self):
         """Restart into the new copy once the phone has OTA_DONE (or after a while)."""
         waited = 0
-        s = self.link.session
-        while waited < self.cfg["ota_reboot_ms"] and s.pending(FILE):
+        link = self.link
+        while waited < self.cfg["ota_reboot_ms"] and link.pending(FILE):
             await _s.sleep_ms(50)
             waited += 50
         await _s.sleep_ms(50)
@@ -365,22 +365,22 @@ class OtaService:
                 return
 
 
-def start_ota(app):
-    """The OTA service: routes on the link (when there is one) and the trial's end."""
-    app.ota = None
-    b = app.board
-    if b.store is None:
+def start(app):
+    """The OTA service (the board has a flash store: firmware/app.py checks): routes on
+    the link (when there is one) and the trial's end. Returns it (app.ota), or None when
+    the update state cannot be read."""
+    if app.board.store is None:  # a test's stand-in board
         app.log.warn("ota: no flash store; updates off")
-        return
+        return None
     try:
         svc = OtaService(app)
     except OSError as e:
         app.log.error("ota: cannot read the update state", e)
-        return
+        return None
     app.ota = svc
-    app.services["ota"] = svc
-    app.status_sources["ota"] = svc.status
+    app.status("ota", svc.status)
     sched = app.sched
     if app.link is not None:
         sched.spawn(svc.run, name="ota", prio=_s.PRIO_BACKGROUND, restart=_s.RESTART_ON_ERROR)
     sched.spawn(svc.health, name="ota-health", prio=_s.PRIO_BACKGROUND)
+    return svc

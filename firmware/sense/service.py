@@ -76,7 +76,7 @@ class Senses:
                                   sensor_rate=self._rate, link=self._link_mode)
         self.wear = Wear(self.policy, on_change=self._on_wear, emit=self._event,
                          log=self.log, parts=_WEAR_PARTS)
-        gatt = getattr(app, "gatt", None)
+        gatt = app.gatt
         cfg = dict(BATTERY)
         cfg["ota_needs_charging"] = b.has("ota_needs_charging")
         self.bat = Battery(notify_level=gatt.set_battery if gatt is not None else None,
@@ -107,12 +107,12 @@ class Senses:
     # ---- the sensor service's topics ------------------------------------------------------
     def listen(self):
         a = self.app
-        a.listen("touch", self.on_touch)
-        a.listen("tap", self.on_imu_tap)
-        a.listen("gyro", self.gest.on_gyro)
-        a.listen("prox", self.wear.on_prox)
-        a.listen("battery", self.bat.on_battery)
-        a.listen("fault", self.on_fault)
+        a.on("touch", self.on_touch)
+        a.on("tap", self.on_imu_tap)
+        a.on("gyro", self.gest.on_gyro)
+        a.on("prox", self.wear.on_prox)
+        a.on("battery", self.bat.on_battery)
+        a.on("fault", self.on_fault)
 
     def absent_at_boot(self):
         """Parts the board could not bring up get the same safe fallback as a part that
@@ -192,7 +192,7 @@ class Senses:
 
     # ---- local actions -----------------------------------------------------------------------
     def _voice(self):
-        return getattr(self.app, "voice", None)
+        return self.app.voice
 
     def _talk(self):
         v = self._voice()
@@ -215,7 +215,7 @@ class Senses:
     def _route(self, kind, src):
         """A recognised gesture's local action."""
         self.routed += 1
-        n = getattr(self.app, "notify", None)
+        n = self.app.notify
         if kind == G.TAP:
             if src != G.SRC_IMU and n is not None and n.waiting():
                 n.on_gesture(kind, src)
@@ -228,10 +228,10 @@ class Senses:
         self.forgets += 1
         self._emit_gesture("forget_bonds", "pads")
         self.log.warn("both pads held: forgetting every bonded phone")
-        n = getattr(self.app, "notify", None)
+        n = self.app.notify
         if n is not None:
             n.feedback("confirm")
-        gatt = getattr(self.app, "gatt", None)
+        gatt = self.app.gatt
         if gatt is not None:
             # the event leaves first: forgetting disconnects the phone
             self.sched.spawn(self._forget_soon, gatt, name="forget", prio=_s.PRIO_LINK)
@@ -242,7 +242,7 @@ class Senses:
 
     # ---- wear and the power policy ----------------------------------------------------------
     def _on_wear(self, worn, reason):
-        n = getattr(self.app, "notify", None)
+        n = self.app.notify
         if n is not None:
             n.on_wear(worn, reason)
         self._update_gyro()
@@ -260,7 +260,7 @@ class Senses:
     def _rate(self, mode):
         """"low" while off the head (or shedding): slower proximity, touch and gauge."""
         self.rate = mode
-        svc = self.app.services.get("sensors")
+        svc = self.app.sensors
         if svc is not None:
             c = self.app.config
             for part in ("prox", "touch", "gauge"):
@@ -278,7 +278,7 @@ class Senses:
         link = self.app.link
         if link is None:
             return
-        link.session.keepalive_ms = RELAXED_KEEPALIVE_MS if mode == "relaxed" else 1000
+        link.set_keepalive_ms(RELAXED_KEEPALIVE_MS if mode == "relaxed" else 1000)
         self._event("link", mode)
 
     def shed_load(self, on):
@@ -290,7 +290,7 @@ class Senses:
             self._rate("low")
         elif not self.policy.saving:
             self._rate("normal")
-        n = getattr(self.app, "notify", None)
+        n = self.app.notify
         if n is not None:
             n.shed(on)
 
@@ -312,7 +312,7 @@ class Senses:
         if hz == self.gyro_hz:
             return
         self.gyro_hz = hz
-        svc = self.app.services.get("sensors")
+        svc = self.app.sensors
         if svc is not None and self.app.board.imu is not None:
             svc.set_gyro_hz(hz)
 
@@ -359,17 +359,15 @@ class Senses:
                 "events": self.events, "ota": b.ota_refusal() or "allowed"}
 
 
-def start_senses(app):
-    """Gestures, wear and battery on the sensor service's topics; app.senses,
-    app.ota_allowed() / app.ota_refusal(), app.shed_load(on), status "senses"."""
+def start(app):
+    """Gestures, wear and battery on the app's sensor topics (every board: a missing part
+    gets its safe fallback). Returns the Senses (app.senses); status "senses"."""
     s = Senses(app)
     s.listen()
     s.absent_at_boot()
     app.senses = s
-    app.shedding = False
-    app.shed_load = s.shed_load
     app.ota_allowed = s.bat.ota_allowed
     app.ota_refusal = s.bat.ota_refusal
-    app.status_sources["senses"] = s.status
+    app.status("senses", s.status)
     app.sched.spawn(s.run, name="senses", prio=_s.PRIO_SENSOR, restart=_s.RESTART_ON_ERROR)
     return s

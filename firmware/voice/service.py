@@ -104,7 +104,7 @@ class Voice:
             self.answer = Answer(link.offload, self.playback, self.clock,
                                  first_ms=_cfg(app, "voice_first_ms"),
                                  stall_ms=_cfg(app, "voice_stall_ms"))
-            link.listen(self._on_link)
+            link.on("up", self._on_link)
             link.route(kinds.VOICE_ENDPOINT, self._on_endpoint)
         self.jobs = Queue(4)
         self.state = IDLE
@@ -178,16 +178,16 @@ class Voice:
         if not self._link_up():
             self._acks = -1
             return False
-        s = self.app.link.session
+        link = self.app.link
         if self._acks < 0:
-            if self.app.link.event("voice", {"held": self.capture.store.first_seq()}):
-                self._acks = s.acks_in
+            if link.event("voice", {"held": self.capture.store.first_seq()}):
+                self._acks = link.acks()
             return False
-        return s.acks_in != self._acks
+        return link.acks() != self._acks
 
     def _audio_room(self):
         link = self.app.link
-        return link.session.audio_room() if link is not None else 0
+        return link.audio_room() if link is not None else 0
 
     def _send_audio(self, pkt):
         link = self.app.link
@@ -448,16 +448,11 @@ class Voice:
 
 
 
-def start_voice(app):
-    """The voice path, on a board with a microphone and a speaker (else app.voice is
-    None and the rest of the app runs without it)."""
+def start(app):
+    """The voice path (the board has a microphone and a speaker: firmware/app.py checks).
+    Returns the Voice service (app.voice)."""
     b = app.board
-    app.voice = None
-    if b.mic is None or b.speaker is None:
-        app.log.warn("voice: no microphone or speaker; voice is off")
-        return
     v = Voice(app, b.mic, b.speaker, b.privacy_led)
-    app.voice = v
-    app.services["voice"] = v
-    app.status_sources["voice"] = v.status
+    app.status("voice", v.status)
     v.start()
+    return v

@@ -88,8 +88,7 @@ class NotifyHost:
         phone.route(wire.T_REPLY, self.client.handle_event)
         phone.route(wire.T_ACTION, self.client.handle_event)
         phone.route(kinds.TIME_REQ, lambda _msg: self.send_time())
-        self._chained = phone.on_event
-        phone.on_event = self._on_event
+        phone.on("event", self._on_event)
         phone.notify = self
 
     # ---- from the glasses ----------------------------------------------------------------
@@ -114,8 +113,6 @@ class NotifyHost:
         self.events.append((topic, payload))
         if self.user_event is not None:
             self.user_event(topic, payload)
-        if self._chained is not None:
-            self._chained(topic, payload)
 
     def events_of(self, topic: str) -> list:
         return [p for t, p in self.events if t == topic]

@@ -92,7 +92,7 @@ class OtaHost:
         self._change = None  # an asyncio.Event replaced at every change
         for k in (kinds.OTA_STATE, kinds.OTA_ACK, kinds.OTA_DONE, kinds.OTA_REPORT):
             phone.route(k, self._on_message)
-        phone.listen(self._on_event)
+        phone.on("session", self._on_event)
 
     def _on_message(self, msg):
         k = msg.get(K)

@@ -68,7 +68,9 @@ class SessionDriver:
 
     # ---- timers ------------------------------------------------------------------------
     def kick(self):
-        """Poll the session now and schedule the next poll."""
+        """Poll the session now and schedule the next poll (nothing before attach())."""
+        if self.session is None or self._wake is None:
+            return
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -8,11 +8,14 @@ jobs they ask for, and give apps (the CLI, a notification forwarder) an API.
     await phone.wait_open()
     print(await phone.status())
     phone.send(EVENTS, msg)                             # delivered exactly once
+    phone.route(kinds.LOG, on_log)                      # messages by kind
+    phone.on("event", fn) / on("audio", fn) / on("session", fn)   # (firmware's Emitter)
 
 The same bleak calls run against the simulator (the bumble backend) and real glasses.
-The session (firmware/protocol/session.py) is the firmware's own code; it runs here under a
-SessionDriver (host_tools/phone/driver.py). Lost connections are retried with
-exponential backoff; messages queued meanwhile go out after the next hello.
+A Phone is the phone's Endpoint (firmware/protocol/endpoint.py): the same session and
+router as the glasses' end, driven here by a SessionDriver (host_tools/phone/driver.py).
+Lost connections are retried with exponential backoff; messages queued meanwhile go out
+after the next hello.
 """
 from __future__ import annotations
 
@@ -22,9 +25,8 @@ import time
 
 import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
 from firmware.protocol import kinds, uuids
-from firmware.protocol.channels import AUDIO, CONTROL, EV_CLOSED, EV_DEAD, EV_OPEN, EV_ROOM
-from firmware.protocol.channels import EVENTS, LOG
-from firmware.protocol.session import Session
+from firmware.protocol.channels import CONTROL, EV_CLOSED, EV_DEAD, EV_OPEN, EVENTS
+from firmware.protocol.endpoint import Endpoint
 from firmware.runtime.clock import RealClock
 from host_tools.phone.rpc import RpcHost
 from host_tools.phone.driver import SessionDriver
@@ -55,7 +57,20 @@ class GlassesNotFound(PhoneError):
     pass
 
 
-class Phone:
+class _Log:
+    """The endpoint's log calls on Python logging: what the glasses log as a warning (a
+    message nobody routed, e.g. log records nobody follows) is only debug here."""
+
+    def info(self, *args):
+        log.debug("%s", " ".join(str(a) for a in args))
+
+    warn = info
+
+    def error(self, *args):
+        log.warning("%s", " ".join(str(a) for a in args))
+
+
+class Phone(Endpoint):
     def __init__(self, radio, name=None, address=None, clock=None, version=HOST_VERSION,
                  scan_timeout_s=5.0, backoff_s=(0.5, 30.0), max_frames=8, announce=None,
                  local_time=None):
@@ -71,20 +86,14 @@ class Phone:
         self.backoff_s = backoff_s
         self.announce = announce or (lambda text: log.info("%s", text))
         self.driver = SessionDriver(self._write, max_frames=max_frames)
-        self.session = Session("host", self.clock, version, list(CAPS),
-                               self.driver.send_frame, self._on_message, self._on_event)
-        self.rpc = RpcHost(lambda m: self.driver.send(EVENTS, m))
-        self.peer = None  # the glasses' hello (dict) once open
+        self.rpc = RpcHost(lambda m: self.send(EVENTS, m))
+        Endpoint.__init__(self, "host", self.clock, version, list(CAPS),
+                          self.driver.send_frame, self.driver.kick, rpc=self.rpc,
+                          claim=self._claim, log=_Log())
         self.client = None
         self.connects = 0
         self.last_error = None
         self.closed_reason = None
-        self.on_audio = None  # fn(packet) for AUDIO packets from the glasses
-        self.on_event = None  # fn(topic, payload) for EVENT messages
-        self.on_session_event = None  # fn(kind, detail) after every session event
-        #                              (open, closed, dead, audio_gap, room, app_error)
-        self._routes = {}
-        self._listeners = []  # fn(kind, detail) on session events (open, closed, room...)
         self._waiters = {}  # reply kind -> [futures]
         self._open = None
         self._stopping = False
@@ -92,29 +101,10 @@ class Phone:
         self._disconnected = None
         self.fatal = None  # an error that ends run(): retrying cannot help
         self.forgotten = None  # why the glasses forgot us (then run() ends)
+        self.on("event", self._on_glasses_event)
+        self.on("session", self._on_session)
 
     # ---- app API ----------------------------------------------------------------------
-    def route(self, kind, fn):
-        """Messages of this kind (key 0) go to fn(msg)."""
-        self._routes[kind] = fn
-
-    def listen(self, fn):
-        """fn(kind, detail) on every session event: open (detail: the glasses' hello, with
-        peer_reset), closed, dead, room (detail: the channel). Returns fn, for unlisten."""
-        self._listeners.append(fn)
-        return fn
-
-    def unlisten(self, fn):
-        if fn in self._listeners:
-            self._listeners.remove(fn)
-
-    def send(self, ch, msg):
-        """Queue a message for the glasses (exactly once, across reconnects); False if
-        that channel's outbox is full."""
-        if self.session is None:
-            raise PhoneError("not started")
-        return self.driver.send(ch, msg)
-
     def is_open(self):
         return self._open is not None and self._open.is_set()
 
@@ -170,52 +160,35 @@ class Phone:
         if self._disconnected is not None:
             self._disconnected.set()
 
-    # ---- session callbacks ----------------------------------------------------------------
+    # ---- from the endpoint -----------------------------------------------------------------
     def _open_event(self):
         if self._open is None:
             self._open = asyncio.Event()
         return self._open
 
-    def _on_message(self, ch, msg):
-        if ch == AUDIO:
-            if self.on_audio is not None:
-                self.on_audio(msg)
-            return True
-        if ch == EVENTS and self.rpc.handle(msg):
-            return True
-        k = kinds.kind(msg)
-        waiters = self._waiters.get(k)
-        if waiters:
-            fut = waiters.pop(0)
-            if not fut.done():
-                fut.set_result(msg)
-            return True
-        if k == kinds.EVENT:
-            topic, payload = msg.get(1), msg.get(2)
-            if topic == "gesture" and isinstance(payload, list) and payload[:1] == [
-                    "forget_bonds"]:
-                # The wearer told the glasses to forget every phone: honour it here too
-                # (stop reconnecting, drop our keys once the link is gone), or this phone
-                # would silently pair again.
-                self.forgotten = "the glasses forgot their bonds (both pads held)"
-                self._stopping = True
-                self.announce("link: %s; not reconnecting" % self.forgotten)
-            if self.on_event is not None:
-                self.on_event(topic, payload)
-            return True
-        fn = self._routes.get(k)
-        if fn is not None:
-            fn(msg)
-        elif ch != LOG:
-            log.debug("no route for message kind %s on channel %s", k, ch)
+    def _claim(self, kind, msg):
+        """An awaited reply (request()) takes the message before the routes."""
+        waiters = self._waiters.get(kind)
+        if not waiters:
+            return False
+        fut = waiters.pop(0)
+        if not fut.done():
+            fut.set_result(msg)
         return True
 
-    def _on_event(self, kind, detail):
+    def _on_glasses_event(self, topic, payload):
+        if topic == "gesture" and isinstance(payload, list) and payload[:1] == [
+                "forget_bonds"]:
+            # The wearer told the glasses to forget every phone: honour it here too (stop
+            # reconnecting, drop our keys once the link is gone), or this phone would
+            # silently pair again.
+            self.forgotten = "the glasses forgot their bonds (both pads held)"
+            self._stopping = True
+            self.announce("link: %s; not reconnecting" % self.forgotten)
+
+    def _on_session(self, kind, detail):
         if kind == EV_OPEN:
-            self.peer = detail
             self.closed_reason = None
-            if detail.get("peer_reset"):
-                self.rpc.peer_reset()
             self._open_event().set()
             self.announce("link open: %s %s (%s)" % (detail.get("board"), detail.get("version"),
                                                     "resumed" if detail.get("resumed")
@@ -229,12 +202,6 @@ class Phone:
             self.announce("link %s: %s" % (kind, detail))
             if self.client is not None:
                 asyncio.get_running_loop().create_task(self._drop())
-        elif kind == EV_ROOM:
-            self.rpc.room()
-        if self.on_session_event is not None:
-            self.on_session_event(kind, detail)
-        for fn in list(self._listeners):
-            fn(kind, detail)
 
     async def _drop(self):
         try:

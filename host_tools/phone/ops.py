@@ -108,7 +108,7 @@ class DirectLink:
             else connect_timeout_s
         self.phone = Phone(radio, name=name, address=address, scan_timeout_s=timeout_s,
                            announce=lambda text: None)
-        self.phone.on_session_event = self._on_session_event
+        self.phone.on("session", self._on_session_event)
         self.ended = None  # (kind, detail) of the session event that ended the link
         self._task = None
 

@@ -79,7 +79,7 @@ class HostService:
         user_announce = phone.announce
         phone.announce = lambda text: (self._note(text), user_announce(text))
         phone.route(kinds.LOG, self._on_log)
-        phone.on_session_event = self._on_session_event
+        phone.on("session", self._on_session_event)
         self.phone = phone
         self.plugins = plugins.attach_all(phone, self.plugin_list)
         for name, (state, detail) in sorted(self.plugins.items()):

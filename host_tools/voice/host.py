@@ -85,16 +85,12 @@ class VoiceHost:
         self.speculations = 0
         self.speculations_used = 0
         self.hints = 0
-        self._prev_audio = None
-        self._prev_event = None
 
     # ---- wiring ----------------------------------------------------------------------
     def attach(self):
         p = self.phone
-        self._prev_audio = p.on_audio
-        self._prev_event = p.on_event
-        p.on_audio = self.on_audio
-        p.on_event = self.on_event
+        p.on("audio", self.on_audio)
+        p.on("event", self.on_event)
         p.rpc.register("ask", self.rpc_ask)
         p.rpc.register("asr", self.rpc_asr)
         p.rpc.register("assist", self.rpc_assist)
@@ -111,8 +107,6 @@ class VoiceHost:
     # ---- what the phone receives --------------------------------------------------------
     def on_audio(self, pkt):
         seq = self.pool.add(pkt)
-        if self._prev_audio is not None:
-            self._prev_audio(pkt)
         if seq is None:
             self.note("audio packet of %d bytes has no header; dropped" % len(pkt), True)
             return
@@ -153,8 +147,6 @@ class VoiceHost:
             self._drop_spec(self.lives.pop(first))
 
     def on_event(self, topic, payload):
-        if self._prev_event is not None:
-            self._prev_event(topic, payload)
         pct = None
         if topic == "voice" and isinstance(payload, dict) and "held" in payload:
             self.note("the glasses kept a query from packet %s while away; it comes now"

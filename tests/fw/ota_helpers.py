@@ -24,7 +24,7 @@ from firmware.runtime import sched as _s  # noqa: E402
 from firmware.runtime.log import Log  # noqa: E402
 from firmware.runtime.store import Store  # noqa: E402
 from firmware.runtime.sync import Event, Flag  # noqa: E402
-from firmware.ota.service import start_ota  # noqa: E402
+from firmware.ota.service import start as start_ota  # noqa: E402
 
 K = kinds.K
 FILES = [

@@ -4,12 +4,14 @@
 from fwtest import raises, virtual_scheduler
 from notify_helpers import fresh_store, wire
 
+from firmware import app as _app
 from firmware.notify import wire as W
 from firmware.notify.localtime import LocalTime
-from firmware.notify.outputs import HapticPlayer, LedPlayer
+from firmware.outputs import HapticPlayer, LedPlayer
 from firmware.runtime import sched as S
-from firmware.notify.service import start_notify
-from firmware.sense.service import HEAD_HZ, LOW_RATES, start_senses
+from firmware.notify.service import start as start_notify
+from firmware.sense.service import HEAD_HZ, LOW_RATES
+from firmware.sense.service import start as start_senses
 
 HEAP_BUDGET = {"test_services_on_a_board_without_radio": 32768}
 
@@ -82,26 +84,11 @@ class FakeVoice:
         self.muted.append(on)
 
 
-class App:
-    """firmware.app.App's container part (that module imports `machine`, which the
-    MicroPython test build lacks): topics, services, status sources, config."""
-
-    def __init__(self, sched, board):
-        self.sched = sched
-        self.board = board
-        self.log = sched.log
-        self.config = {"prox_ms": 1000, "touch_ms": 100, "gauge_ms": 5000}
-        self.services = {}
-        self.status_sources = {}
-        self.link = None
-        self._listeners = {}
-
-    def listen(self, topic, fn):
-        self._listeners.setdefault(topic, []).append(fn)
-
-    def emit(self, topic, *args):
-        for fn in self._listeners.get(topic, ()):
-            fn(*args)
+def App(sched, board):
+    """The firmware's App on this board stand-in, with the shared outputs started."""
+    app = _app.App(sched, board, config={"prox_ms": 1000, "touch_ms": 100, "gauge_ms": 5000})
+    _app.start_outputs(app)
+    return app
 
 
 class Board:
@@ -177,7 +164,7 @@ def test_services_on_a_board_without_radio():
     c = s.clock
     b = Board(c)
     app = App(s, b)
-    sensors = app.services["sensors"] = FakeSensors()
+    sensors = app.sensors = FakeSensors()
     voice = app.voice = FakeVoice()
     senses = start_senses(app)
     n = start_notify(app)

@@ -6,6 +6,7 @@ from fwtest import raises, run_chunks
 from audio_signals import Speech, frame_buf, silence
 from i2s_double import AudioWorld, MicI2S, SpeakerI2S
 
+from firmware.runtime.observe import Emitter
 from firmware.voice import capture as C
 from firmware.voice import chimes, codec, packet as P
 from firmware.voice.playback import PHRASE
@@ -106,17 +107,18 @@ class Session:
         return 8
 
 
-class Link:
+class Link(Emitter):
     """The glasses' link service as the voice service uses it; RPC messages go to a real
     RpcServer through a pump task (one hop per 10 ms each way)."""
+    EVENTS = ("up",)
 
     def __init__(self, sched, clock, serve):
+        Emitter.__init__(self)
         self.up = True
         self.session = Session()
         self.sent = []  # audio packets (bytes)
         self.events = []
         self.routes = {}
-        self.listeners = []
         self.to_phone = []
         self.to_glasses = []
         self.offload = Offload(lambda m: self.to_phone.append(m) or True, clock=clock)
@@ -135,13 +137,15 @@ class Link:
     def route(self, kind, fn):
         self.routes[kind] = fn
 
-    def listen(self, fn):
-        self.listeners.append(fn)
+    def acks(self):
+        return self.session.acks_in
+
+    def audio_room(self):
+        return self.session.audio_room()
 
     def set_up(self, up):
         self.up = up
-        for fn in self.listeners:
-            fn(up)
+        self.emit("up", up)
 
     async def pump(self):
         while True:
@@ -175,8 +179,11 @@ class App:
         self.link = Link(self.sched, self.clock, self.jobs.append)
         self.sched.spawn(self.link.pump, name="pump", prio=S.PRIO_LINK)
 
-    def listen(self, topic, fn):
+    def on(self, topic, fn):
         pass
+
+    def status(self, name, fn):
+        self.status_sources[name] = fn
 
     def emit(self, topic, *args):
         self.emitted.append((topic, args))

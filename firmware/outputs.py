@@ -1,8 +1,11 @@
-# The presentation's LED and haptic patterns (presentation.LED / HAPTIC) played on the
-# board's drivers (firmware/drivers/led.py, haptic.py), one scheduler task each.
+# The board's status LED and haptic motor, each with one owner: a player task that shows
+# named patterns (the tables below) on the drivers (firmware/drivers/led.py, haptic.py).
+# Every feature goes through these players (the app makes them: app.leds, app.motor), so
+# no feature cuts another's pattern short.
 #
 #   leds = LedPlayer(sched, board.led)       leds.show("waiting")       # until changed
 #   motor = HapticPlayer(sched, board.haptic) motor.play("urgent")      # once
+#   motor.play("tap", idle_only=True)        # a gesture's buzz: not over a pattern
 #   sched.spawn(leds.run) ; sched.spawn(motor.run)
 #
 # A haptic pattern starts in play() itself (the motor is on before play() returns: no
@@ -14,8 +17,26 @@
 # only while no pattern shows, so a pattern is never cut by a heartbeat blink.
 from micropython import const
 
-from firmware.notify.presentation import HAPTIC, LED
 from firmware.runtime.sync import Flag
+
+# LED patterns: (rgb, on_ms, off_ms, repeat) where repeat 0 = until another pattern.
+LED = {
+    "off": (0x000000, 0, 0, 0),
+    "waiting": (0x0030FF, 80, 2920, 0),  # blue blip every 3 s: notifications waiting
+    "waiting_urgent": (0xFF3000, 150, 850, 0),  # orange, every second: an urgent one
+    "waiting_low": (0x001830, 60, 5940, 0),  # dim blip every 6 s: only low ones
+    "battery_low": (0xFF0000, 200, 4800, 0),
+}
+
+# Haptic patterns: alternating on/off durations in ms, starting with on.
+HAPTIC = {
+    "tick": (25,),
+    "urgent": (120, 80, 120, 80, 120),
+    "confirm": (40,),
+    "nope": (20, 60, 20),  # the gesture means nothing here
+    "error": (200,),  # it meant something, but could not be done
+    "tap": (40,),  # a tap or touch was felt (app.py's feedback)
+}
 
 _STRENGTH_PCT = const(80)
 
@@ -54,7 +75,7 @@ class LedPlayer:
         self.shows = 0
 
     def show(self, name):
-        """Show a pattern from presentation.LED until another replaces it ("off")."""
+        """Show a pattern from LED until another replaces it ("off")."""
         pat = LED.get(name)
         if pat is None:
             raise ValueError("no LED pattern %r (patterns: %s)" % (name, ", ".join(LED)))
@@ -88,19 +109,26 @@ class HapticPlayer:
         self.pattern = None  # on / off durations (ms), starting with on
         self.step = 0
         self.plays = 0
+        self.level = strength_pct  # the strength of the pattern playing
         self.last_start_ms = None
 
-    def play(self, name):
+    def play(self, name, strength_pct=None, idle_only=False):
+        """Play a pattern from HAPTIC (at strength_pct, else the player's). idle_only: not
+        while another pattern plays (returns False then)."""
         pat = HAPTIC.get(name)
         if pat is None:
             raise ValueError("no haptic pattern %r (patterns: %s)" % (name, ", ".join(HAPTIC)))
+        if idle_only and self.pattern is not None:
+            return False
         self.pattern = pat
         self.step = 0
         self.plays += 1
-        self.haptic.on(self.strength)
+        self.level = self.strength if strength_pct is None else strength_pct
+        self.haptic.on(self.level)
         if self.clock is not None:
             self.last_start_ms = self.clock.ticks_ms()
         self.flag.set()
+        return True
 
     def stop(self):
         self.pattern = None
@@ -128,4 +156,4 @@ class HapticPlayer:
             if i & 1:
                 self.haptic.off()
             else:
-                self.haptic.on(self.strength)
+                self.haptic.on(self.level)
