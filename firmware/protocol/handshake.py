@@ -1,5 +1,6 @@
-# The Session's hello and bye handling (a part of Session, split out to keep each file
-# small; it uses the Session's state directly). The message format is in hello.py.
+# The session's handshake part: who this side is, what it knows of the peer, and how a
+# peer's hello resumes the reliable channels. It holds only its own state; the channels
+# it reads and moves are passed in. The message format is in hello.py.
 #
 # At every link_up both sides send a hello (got=False). A side opens when the peer's hello
 # arrives; if that hello says got=False while this side was already open, the peer had
@@ -9,118 +10,107 @@
 #     got; we resend from there;
 #   - the peer's session id is new to us (first connect, or the peer restarted): we expect
 #     its messages from its K_TX on, and it expects ours from our own oldest unacked one.
-# Anything impossible (acks for messages never sent, messages dropped undelivered) closes
-# the session with the reason, as does a version mismatch or a malformed hello.
-from firmware.runtime import cbor
+# Anything impossible (acks for messages never sent, messages dropped undelivered) is a
+# HelloError with the reason, as is a version mismatch or a malformed hello.
 from firmware.protocol import hello as H
-from firmware.protocol.channels import (CLOSED, EV_CLOSED, EV_OPEN, OPEN, RELIABLE, name, seq_add,
-                                    seq_diff)
+from firmware.protocol.channels import PROTOCOL_VERSION, RELIABLE, name, seq_add, seq_diff
 
 
 class Handshake:
-    def _link_message(self, msg):
-        try:
-            kind = H.kind(msg)
-        except H.HelloError as e:
-            self._bad("link message: %s" % e)
-            return
-        if kind == H.KIND_BYE:
-            reason = msg.get(H.K_REASON)
-            if not isinstance(reason, str):
-                self._bad("bye without a reason")
-            elif self.state != CLOSED:
-                self.state = CLOSED
-                self._event(EV_CLOSED, "closed by the peer: " + reason)
-            return
-        if self.state == CLOSED:
-            return
-        reason = H.version_mismatch(msg, self.protocol, self.role, self.version)
-        if reason is None:
-            try:
-                H.check(msg, self.role)
-                self._hello(msg)
-                return
-            except H.HelloError as e:
-                reason = str(e)
-        self._close(reason)
+    def __init__(self, role, version, board, caps, sid):
+        self.role = role
+        self.version = version
+        self.board = board
+        self.caps = caps
+        self.sid = sid
+        self.protocol = PROTOCOL_VERSION  # what our hello says (a test may pretend otherwise)
+        self.peer_sid = None
+        self.peer = None  # the peer's hello (dict), once received
+        self.open_once = False  # the peer's hello arrived on this connection
 
-    def _close(self, reason):
-        self.state = CLOSED
-        self._link_q.append(cbor.dumps(H.bye(reason)))
-        self._pump()  # the bye goes before the app hears of it (and maybe disconnects)
-        self._event(EV_CLOSED, reason)
-
-    def _queue_hello(self, got):
+    def hello(self, tx, rx, got):
+        """Our hello, from the reliable channels' numbers (tx, rx: lists by channel)."""
         rx_l = []
         tx_l = []
         cr_l = []
         for ch in RELIABLE:
-            rx = self._rx[ch]
-            rx_l.append(rx.expected)
-            tx_l.append(self._tx[ch].base)
-            c = rx.credit()
+            r = rx[ch]
+            rx_l.append(r.expected)
+            tx_l.append(tx[ch].base)
+            c = r.credit()
             cr_l.append(c)
-            if c < rx.hello_credit:
-                rx.hello_credit = c
-        msg = H.build(self.protocol, self.role, self.version, self.board, self.caps, self.sid,
-                      self.peer_sid, rx_l, tx_l, cr_l, got)
-        if len(self._link_q) < 2:
-            self._link_q.append(cbor.dumps(msg))
-        self._hello_at = self._ms()
+            if c < r.hello_credit:
+                r.hello_credit = c
+        return H.build(self.protocol, self.role, self.version, self.board, self.caps,
+                       self.sid, self.peer_sid, rx_l, tx_l, cr_l, got)
 
-    def _hello(self, msg):
+    def refusal(self, msg):
+        """Why the peer's hello cannot be taken (protocol version, role, malformed), or
+        None."""
+        reason = H.version_mismatch(msg, self.protocol, self.role, self.version)
+        if reason is not None:
+            return reason
+        try:
+            H.check(msg, self.role)
+        except H.HelloError as e:
+            return str(e)
+        return None
+
+    def resume(self, msg, tx, rx, ack):
+        """Resume the reliable channels from the peer's (checked) hello. ack(tx, seq,
+        credit) applies an acknowledgement. Returns (first hello on this connection,
+        the peer is new to us, there was a peer before it). HelloError, with nothing
+        changed, if the numbers are impossible."""
         sid = msg[H.K_SID]
         knows_me = msg[H.K_PEER] == self.sid
         new_peer = sid != self.peer_sid
-        first = not self._open_once
+        first = not self.open_once
         p_rx = msg[H.K_RX]
         p_tx = msg[H.K_TX]
         p_cr = msg[H.K_CREDIT]
         for i in range(len(RELIABLE)):  # check everything before changing anything
             ch = RELIABLE[i]
-            tx = self._tx[ch]
-            if knows_me and (seq_diff(p_rx[i], tx.base) < 0 or
-                             seq_diff(p_rx[i], tx.fresh) > 0):
+            t = tx[ch]
+            if knows_me and (seq_diff(p_rx[i], t.base) < 0 or
+                             seq_diff(p_rx[i], t.fresh) > 0):
                 raise H.HelloError("hello: peer expects %s seq %d, but %d..%d are "
-                                   "unacknowledged" % (name(ch), p_rx[i], tx.base, tx.fresh))
-            if not new_peer and seq_diff(p_tx[i], self._rx[ch].expected) > 0:
+                                   "unacknowledged" % (name(ch), p_rx[i], t.base, t.fresh))
+            if not new_peer and seq_diff(p_tx[i], rx[ch].expected) > 0:
                 raise H.HelloError("hello: peer dropped %s messages %d..%d never delivered"
-                                   % (name(ch), self._rx[ch].expected, p_tx[i]))
+                                   % (name(ch), rx[ch].expected, p_tx[i]))
         rewind = first or not msg[H.K_GOT]
         had_peer = self.peer_sid is not None
         for i in range(len(RELIABLE)):
             ch = RELIABLE[i]
-            tx = self._tx[ch]
-            rx = self._rx[ch]
+            t = tx[ch]
+            r = rx[ch]
             if new_peer:
-                rx.expected = p_tx[i]
-                rx.unacked = 0
+                r.expected = p_tx[i]
+                r.unacked = 0
             if rewind:
-                tx.restart()
+                t.restart()
             if knows_me:
-                self._ack(tx, p_rx[i], p_cr[i])
+                ack(t, p_rx[i], p_cr[i])
                 start = p_rx[i]
             else:
-                start = tx.base
+                start = t.base
             if first or new_peer:
-                tx.limit = seq_add(start, p_cr[i])
+                t.limit = seq_add(start, p_cr[i])
             else:
-                tx.grant(seq_add(start, p_cr[i]))
+                t.grant(seq_add(start, p_cr[i]))
             if first:  # what the peer takes from our hello; more goes by ack
-                rx.adv = seq_add(rx.expected, rx.hello_credit)
-                rx.unacked = 0
-                rx.ack_on = False
-                rx.ack_now = rx.limit() != rx.adv
+                r.adv = seq_add(r.expected, r.hello_credit)
+                r.unacked = 0
+                r.ack_on = False
+                r.ack_now = r.limit() != r.adv
         if new_peer:
-            self._arx.reset()
             self.peer_sid = sid
         self.peer = msg
-        was_open = self.state == OPEN
-        self.state = OPEN
-        self._open_once = True
-        if was_open and not msg[H.K_GOT]:
-            self._queue_hello(True)  # the peer missed ours: it dropped what we sent since
-        if not was_open:
-            self._event(EV_OPEN, {"role": msg[H.K_ROLE], "version": msg[H.K_SW],
-                                  "board": msg[H.K_BOARD], "caps": msg[H.K_CAPS],
-                                  "resumed": not new_peer, "peer_reset": new_peer and had_peer})
+        self.open_once = True
+        return first, new_peer, had_peer
+
+    def opened(self, msg, new_peer, had_peer):
+        """The EV_OPEN detail for the peer's hello."""
+        return {"role": msg[H.K_ROLE], "version": msg[H.K_SW], "board": msg[H.K_BOARD],
+                "caps": msg[H.K_CAPS], "resumed": not new_peer,
+                "peer_reset": new_peer and had_peer}

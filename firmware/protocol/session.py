@@ -18,25 +18,30 @@
 # frame and offers it again from writable() or poll(), before anything else.
 # on_message(ch, obj) gets each message once, in order (audio: the packet bytes); returning
 # False holds its credit until consumed(ch). on_event(kind, detail) gets the EV_* events.
+#
+# The Session is composed of parts, each in its own module: Handshake (handshake.py: who
+# we are, what we know of the peer, resuming from a hello; its own state only), Inbound
+# (receive.py: frames in) and Outbound (send.py: frames out, its buffer and link-message
+# queue). The state Inbound and Outbound share is declared here, in __init__.
 
 from micropython import const
 
-from firmware.runtime import cbor
 from firmware.protocol import hello as H
-from firmware.protocol.channels import (AUDIO, BadChannel, LINK, LINK_MAX_MESSAGE, LinkError,
-                                    MAX_MESSAGE, MAX_WINDOW, MessageTooLarge, N_DATA, OUTBOX,
-                                    OUTBOX_BYTES, PROTOCOL_VERSION, RELIABLE, SEND_ORDER,
-                                    WINDOW, name, seq_add)
+from firmware.protocol.channels import (AUDIO, BadChannel, LINK_MAX_MESSAGE, LinkError,
+                                        MAX_MESSAGE, MAX_WINDOW, MessageTooLarge, N_DATA,
+                                        OUTBOX, OUTBOX_BYTES, RELIABLE, WINDOW, name)
 # States and events, for the application: Session.state, on_event(kind, detail).
 from firmware.protocol.channels import (CLOSED, DOWN, EV_APP_ERROR, EV_AUDIO_GAP,  # noqa: F401
-                                    EV_CLOSED, EV_DEAD, EV_OPEN, EV_ROOM, HELLO, OPEN,
-                                    STATE_NAMES)
-from firmware.protocol.frame import (F_CTRL, FrameError, HEADER_LEN, N_CHANNELS, Reassembler,
-                                 pack_header, parse_header, split_into)
+                                        EV_CLOSED, EV_DEAD, EV_OPEN, EV_ROOM, HELLO, OPEN,
+                                        STATE_NAMES)
+from firmware.protocol.frame import N_CHANNELS, Reassembler
+from firmware.protocol.handshake import Handshake
 from firmware.protocol.lossy import AudioRx, AudioTx
-from firmware.protocol.receive import Receiver
+from firmware.protocol.receive import Inbound
 from firmware.protocol.reliable import RxChannel, TxChannel
 from firmware.protocol.rtt import Rtt
+from firmware.protocol.send import Outbound
+from firmware.runtime import cbor
 from firmware.runtime import clock as _clock
 from firmware.runtime.rand import bits30
 
@@ -47,7 +52,7 @@ def _new_sid():
     return bits30() & H.SID_MASK
 
 
-class Session(Receiver):
+class Session:
     def __init__(self, role, clock, version, caps, send_frame, on_message, on_event,
                  board="", session_id=None, max_mtu=247, keepalive_ms=1000, dead_after=3,
                  ack_delay_ms=10, rto_init_ms=1000, rto_min_ms=100, rto_max_ms=8000,
@@ -57,12 +62,8 @@ class Session(Receiver):
             raise LinkError("role must be one of %s, not %r" % (H.ROLES, role))
         if max_mtu < MIN_MTU:
             raise LinkError("max_mtu %d is below the BLE minimum of %d" % (max_mtu, MIN_MTU))
-        self.role = role
-        self.version = version
-        self.caps = list(caps)
-        self.board = board
-        self.sid = _new_sid() if session_id is None else session_id & H.SID_MASK
-        self.protocol = PROTOCOL_VERSION  # what our hello says (a test may pretend otherwise)
+        sid = _new_sid() if session_id is None else session_id & H.SID_MASK
+        self._hs = Handshake(role, version, board, list(caps), sid)
         c = clock if clock is not None else _clock.active()
         self._ms = c.ticks_ms
         self._tdiff = c.ticks_diff
@@ -77,8 +78,9 @@ class Session(Receiver):
         windows = windows or WINDOW
         outboxes = outboxes or OUTBOX
         outbox_bytes = outbox_bytes or OUTBOX_BYTES
-        self._tx = [None] * N_DATA
-        self._rx = [None] * N_DATA
+        # ---- the state the parts share -------------------------------------------------
+        self._tx = [None] * N_DATA  # reliable channels: TxChannel (ours), RxChannel (the
+        self._rx = [None] * N_DATA  # peer's), by channel number; None for audio
         for ch in RELIABLE:
             w = windows[ch]
             if not 1 <= w <= MAX_WINDOW:
@@ -90,28 +92,16 @@ class Session(Receiver):
         limits = [LINK_MAX_MESSAGE] * N_CHANNELS
         for ch in range(N_DATA):
             limits[ch] = MAX_MESSAGE[ch]
-        self._reasm = Reassembler(limits)
+        self._reasm = Reassembler(limits)  # frames of the peer's messages, reassembled
+        self.rtt = Rtt(rto_init_ms, rto_min_ms, rto_max_ms)
         self._max_mtu = max_mtu
         self._mtu = MIN_MTU
-        self._buf = bytearray(max_mtu - 3)
-        self._mv = memoryview(self._buf)
-        self._held = 0  # length of a frame in _buf the transport refused
-        self._pumping = False
-        self._again = False
-        self._link_q = []  # encoded link messages (hello, bye) to send; at most 2
-        self._link_off = 0
-        self._link_seq = 0
         self.state = DOWN
-        self.peer_sid = None
-        self.peer = None  # the peer's hello (dict), once received
-        self._open_once = False  # the peer's hello arrived on this connection
-        self._hello_at = 0
-        self._last_rx = 0
+        self._hello_at = 0  # when our last hello was queued
+        self._last_rx = 0  # when the last frame came in / went out
         self._last_tx = 0
-        self._ka_due = False
-        self._dead = False
-        self.rtt = Rtt(rto_init_ms, rto_min_ms, rto_max_ms)
-        # statistics
+        self._dead = False  # reported the peer dead on this connection
+        # statistics (stats())
         self.frames_in = 0
         self.frames_out = 0
         self.bytes_in = 0
@@ -129,6 +119,30 @@ class Session(Receiver):
         self.app_errors = 0
         self.connects = 0
         self.last_error = None
+        # ---- the parts -------------------------------------------------------------------
+        self._in = Inbound(self)
+        self._out = Outbound(self, max_mtu)
+
+    # ---- who we are and who the peer is (the handshake's) -------------------------------
+    @property
+    def sid(self):
+        return self._hs.sid
+
+    @property
+    def peer_sid(self):
+        return self._hs.peer_sid
+
+    @property
+    def peer(self):
+        return self._hs.peer
+
+    @property
+    def protocol(self):
+        return self._hs.protocol
+
+    @protocol.setter
+    def protocol(self, v):
+        self._hs.protocol = v
 
     # ---- the transport's side ----------------------------------------------------------
     def link_up(self, mtu):
@@ -142,10 +156,10 @@ class Session(Receiver):
         self._last_rx = now
         self._last_tx = now
         self._dead = False
-        self._open_once = False
+        self._hs.open_once = False
         self._reset_link()
         self._queue_hello(False)
-        self._pump()
+        self._out.pump()
 
     def link_down(self):
         """The transport lost the connection. Nothing queued is lost: unacknowledged
@@ -154,10 +168,7 @@ class Session(Receiver):
         self._reset_link()
 
     def _reset_link(self):
-        self._held = 0
-        self._link_q = []
-        self._link_off = 0
-        self._ka_due = False
+        self._out.reset()
         self._reasm.reset()
         for ch in RELIABLE:
             self._tx[ch].restart()
@@ -169,36 +180,13 @@ class Session(Receiver):
 
     def writable(self):
         """The transport has room again."""
-        self._pump()
+        self._out.pump()
 
     def feed(self, frame):
         """A frame from the peer. Anything malformed is counted and dropped; the session
         carries on."""
-        self.frames_in += 1
-        self.bytes_in += len(frame)
-        if self.state == DOWN:
-            self._bad("frame while the link is down")
-            return
-        self._last_rx = self._ms()
-        try:
-            ch, flags, seq = parse_header(frame)
-        except FrameError as e:
-            self._bad(str(e))
-            return
-        if flags & F_CTRL:
-            self._ctrl(ch, seq, frame)
-        elif ch == LINK:
-            self._link_frame(frame)
-        elif ch >= N_DATA:
-            self._bad("frame on unknown channel %d" % ch)
-        elif self.state != OPEN:
-            self._bad("%s frame before the hello" % name(ch) if self.state == HELLO else
-                      "%s frame after the session closed" % name(ch))
-        elif ch == AUDIO:
-            self._audio_frame(seq, frame)
-        else:
-            self._data_frame(ch, flags, seq, frame)
-        self._pump()
+        self._in.feed(frame)
+        self._out.pump()
 
     def poll(self):
         """Run the timers that are due (retransmission, delayed ack, keepalive, hello,
@@ -222,12 +210,12 @@ class Session(Receiver):
                 self._queue_hello(False)
         else:
             if diff(now, self._last_tx) >= self.keepalive_ms:
-                self._ka_due = True
+                self._out.ka_due = True
             for ch in RELIABLE:
                 tx = self._tx[ch]
                 if tx.rto_on and diff(now, tx.rto_at) >= 0:
                     self._timeout(tx, now)
-        self._pump()
+        self._out.pump()
         return self._next_ms(self._ms())
 
     def _next_ms(self, now):
@@ -249,7 +237,7 @@ class Session(Receiver):
             # While the transport holds a frame back, nothing more can go before
             # writable(): keepalives and acks wait for it, not for a timer (a due one
             # would make this 0 and spin the caller).
-            held = self._held
+            held = self._out.held
             if not held:
                 d = ka - diff(now, self._last_tx)
                 if d < best:
@@ -290,7 +278,7 @@ class Session(Receiver):
             tx.refused = True
             self.outbox_full += 1
             return False
-        self._pump()
+        self._out.pump()
         return True
 
     def send_audio(self, pkt):
@@ -300,7 +288,7 @@ class Session(Receiver):
             raise MessageTooLarge("audio packet of %d bytes exceeds %d" %
                                   (len(pkt), MAX_MESSAGE[AUDIO]))
         ok = self._atx.put(pkt)
-        self._pump()
+        self._out.pump()
         return ok
 
     def audio_room(self):
@@ -314,7 +302,7 @@ class Session(Receiver):
         rx = self._rx[ch] if 0 <= ch < N_DATA else None
         if rx is None or not rx.consumed(self._ms(), self.ack_delay_ms, self._tadd):
             raise LinkError("consumed(%s) without a held message" % name(ch))
-        self._pump()
+        self._out.pump()
 
     def outbox_room(self, ch):
         """(messages, bytes) channel ch can still queue."""
@@ -355,86 +343,51 @@ class Session(Receiver):
             return
         self._dead = True
         self.last_error = reason
-        self._event(EV_DEAD, reason)
+        self._in.event(EV_DEAD, reason)
 
-    # ---- sending -----------------------------------------------------------------------
-    def _pump(self):
-        if self._pumping:  # called back from inside send_frame: the outer loop goes on
-            self._again = True
-            return
-        if self.state == DOWN:
-            return
-        self._pumping = True
+    # ---- link messages (hello, bye) ------------------------------------------------------
+    def _link_message(self, msg):
         try:
-            while True:
-                self._again = False
-                if self._held:
-                    if not self._emit(self._held):
-                        return
-                    self._held = 0
-                n = self._build()
-                if n == 0:
-                    if self._again:
-                        continue
-                    return
-                if not self._emit(n):
-                    self._held = n
-                    return
-        finally:
-            self._pumping = False
+            kind = H.kind(msg)
+        except H.HelloError as e:
+            self._in.bad("link message: %s" % e)
+            return
+        if kind == H.KIND_BYE:
+            reason = msg.get(H.K_REASON)
+            if not isinstance(reason, str):
+                self._in.bad("bye without a reason")
+            elif self.state != CLOSED:
+                self.state = CLOSED
+                self._in.event(EV_CLOSED, "closed by the peer: " + reason)
+            return
+        if self.state == CLOSED:
+            return
+        reason = self._hs.refusal(msg)
+        if reason is None:
+            try:
+                self._hello(msg)
+                return
+            except H.HelloError as e:
+                reason = str(e)
+        self._close(reason)
 
-    def _emit(self, n):
-        if self._send_frame(self._mv[:n]) is False:
-            return False
-        self.frames_out += 1
-        self.bytes_out += n
-        self._last_tx = self._ms()
-        return True
+    def _hello(self, msg):
+        first, new_peer, had_peer = self._hs.resume(msg, self._tx, self._rx, self._in.ack)
+        if new_peer:
+            self._arx.reset()
+        was_open = self.state == OPEN
+        self.state = OPEN
+        if was_open and not msg[H.K_GOT]:
+            self._queue_hello(True)  # the peer missed ours: it dropped what we sent since
+        if not was_open:
+            self._in.event(EV_OPEN, self._hs.opened(msg, new_peer, had_peer))
 
-    def _build(self):
-        """Write the most urgent frame into the buffer; return its length (0: none)."""
-        buf = self._buf
-        mtu = self._mtu
-        if self._link_q:
-            msg = self._link_q[0]
-            n, off = split_into(buf, LINK, self._link_seq, msg, self._link_off, mtu)
-            if off >= len(msg):
-                self._link_q.pop(0)
-                self._link_off = 0
-                self._link_seq = seq_add(self._link_seq, 1)
-            else:
-                self._link_off = off
-            return n
-        if self.state != OPEN:
-            return 0
-        now = self._ms()
-        for ch in RELIABLE:
-            rx = self._rx[ch]
-            if rx.due(now, self._tdiff):
-                self.acks_out += 1
-                return rx.ack_into(buf)
-        for ch in SEND_ORDER:
-            if ch == AUDIO:
-                if self._atx.ready():
-                    return self._atx.cut(buf, mtu)
-                continue
-            tx = self._tx[ch]
-            if not tx.ready():
-                continue
-            n = tx.cut(buf, mtu)
-            if tx.done == 1:
-                if tx.rtt_seq < 0:  # time one first transmission at a time (Karn)
-                    tx.rtt_seq = tx.cur_seq
-                    tx.rtt_t0 = now
-            elif tx.done == 2:
-                self.retransmits += 1
-            if tx.done and not tx.rto_on:
-                tx.rto_on = True
-                tx.rto_at = self._tadd(now, self.rtt.rto_for(tx.backoff))
-            return n
-        if self._ka_due:
-            self._ka_due = False
-            pack_header(buf, LINK, F_CTRL, 0)
-            self.keepalives_out += 1
-            return HEADER_LEN
-        return 0
+    def _close(self, reason):
+        self.state = CLOSED
+        self._out.queue_link(cbor.dumps(H.bye(reason)), always=True)
+        self._out.pump()  # the bye goes before the app hears of it (and maybe disconnects)
+        self._in.event(EV_CLOSED, reason)
+
+    def _queue_hello(self, got):
+        self._out.queue_link(cbor.dumps(self._hs.hello(self._tx, self._rx, got)))
+        self._hello_at = self._ms()
