@@ -1,9 +1,8 @@
 # The glasses' GATT peripheral, on MicroPython's low-level `bluetooth` API.
 #
-# Services: Device Information (0x180A), Battery (0x180F, notified on change once the
-# link is encrypted), and the link service (firmware/protocol/uuids.py) with RX (write /
-# write without response) and TX (notify). The stack itself provides Generic Access and
-# Generic Attribute with Service Changed (NimBLE registers them).
+# Services (db.py): Device Information, Battery (notified on change once the link is
+# encrypted), and the link service with RX (write / write without response) and TX
+# (notify).
 #
 # Security: LE Secure Connections with bonding; Just Works, because the glasses have no
 # display or keypad to compare or enter a passkey (see docs/radio.md for what MITM
@@ -12,8 +11,8 @@
 # and counted, and nothing is notified before the link is encrypted. Bonds live on the
 # glasses' flash (firmware/ble/bonds.py) through _IRQ_GET_SECRET / _IRQ_SET_SECRET.
 #
-# Interrupts: the IRQ handler copies what it needs into a bounded ring and sets a Flag;
-# `run()` (a scheduler task) does the work. Only the secret IRQs answer at once (the
+# Interrupts: the IRQ handler copies what it needs into a bounded ring (ring.py) and sets
+# a Flag; `run()` (a scheduler task) does the work. Only the secret IRQs answer at once (the
 # stack waits for their return value), from RAM.
 #
 # TX: send(frame) -> True, or False when the link is not ready (counted in tx_refused)
@@ -29,9 +28,10 @@ import errno
 
 from micropython import const
 
-from firmware.ble import adv
-from firmware.protocol import uuids
+from firmware.ble import adv, db
 from firmware.ble.bonds import BondStore
+from firmware.ble.ring import (E_CONN_UPDATE, E_CONNECT, E_DISCONNECT, E_ENCRYPTION, E_MTU,
+                               E_PASSKEY, E_WRITE, EventRing)
 from firmware.runtime.sync import Event, Flag
 
 _IRQ_CENTRAL_CONNECT = const(1)
@@ -46,16 +46,6 @@ _IRQ_GET_SECRET = const(29)
 _IRQ_SET_SECRET = const(30)
 _IRQ_PASSKEY_ACTION = const(31)
 
-_FLAG_READ = const(0x0002)
-_FLAG_WRITE_NO_RESPONSE = const(0x0004)
-_FLAG_WRITE = const(0x0008)
-_FLAG_NOTIFY = const(0x0010)
-_FLAG_READ_ENCRYPTED = const(0x0200)
-_FLAG_WRITE_ENCRYPTED = const(0x1000)
-_RX_FLAGS = const(0x100C)  # write | write without response | write encrypted
-_TX_FLAGS = const(0x0210)  # notify | encrypted (its CCCD needs an encrypted link)
-_BATTERY_FLAGS = const(0x0012)  # read | notify
-
 _IO_NO_INPUT_OUTPUT = const(3)
 _PASSKEY_ACTION_NUMERIC_COMPARISON = const(4)
 _ADDR_MODE_RANDOM = const(1)
@@ -68,15 +58,6 @@ PREFERRED_INTERVAL_MS = (15, 30)
 TX_RETRY_MS = const(5)
 BOND_SAVE_RETRY_MS = const(1000)
 
-# What the ring holds per event.
-_E_CONNECT = const(1)
-_E_DISCONNECT = const(2)
-_E_WRITE = const(3)
-_E_MTU = const(4)
-_E_ENCRYPTION = const(5)
-_E_CONN_UPDATE = const(6)
-_E_PASSKEY = const(7)
-
 
 class GattPeripheral:
     def __init__(self, ble, sched, store, name, model, firmware_version, serial,
@@ -87,7 +68,7 @@ class GattPeripheral:
         self.name = name
         self.model = model
         self.firmware_version = firmware_version
-        self.serial = _hex(serial)
+        self.serial = db.hex_serial(serial)
         self.manufacturer = manufacturer
         self.on_frame = on_frame  # on_frame(bytes) for every RX write of a bonded peer
         self.on_link = None  # on_link(up): a bonded peer on an encrypted link came / went
@@ -128,19 +109,9 @@ class GattPeripheral:
         self.tx_bytes = 0
         self.tx_full = 0
         self.tx_refused = 0
-        self.irq_dropped = 0
         self.adv_starts = 0
         self.encryption_failures = 0
-        # the IRQ ring, preallocated
-        self._n = ring_size
-        self._ev = bytearray(ring_size)
-        self._conn = [0] * ring_size
-        self._a = [0] * ring_size
-        self._b = [0] * ring_size
-        self._d = [None] * ring_size
-        self._r = 0
-        self._w = 0
-        self._count = 0
+        self._ring = EventRing(ring_size)  # preallocated: the IRQ handler writes here
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -155,27 +126,19 @@ class GattPeripheral:
             "rx_refused": self.rx_refused, "rx_errors": self.rx_errors,
             "tx_frames": self.tx_frames, "tx_bytes": self.tx_bytes,
             "tx_full": self.tx_full, "tx_refused": self.tx_refused,
-            "irq_dropped": self.irq_dropped, "adv_starts": self.adv_starts,
+            "irq_dropped": self._ring.dropped, "adv_starts": self.adv_starts,
             "encryption_failures": self.encryption_failures,
             "bonds": self.bonds.count(), "bonds_evicted": self.bonds.evicted,
         }
 
-    # ---- interrupt side: record and wake -------------------------------------------------
-    def _push(self, ev, conn, a, b, d):
-        if self._count >= self._n:
-            self.irq_dropped += 1
-            return
-        i = self._w
-        self._ev[i] = ev
-        self._conn[i] = conn
-        self._a[i] = a
-        self._b[i] = b
-        self._d[i] = d
-        i += 1
-        self._w = 0 if i >= self._n else i
-        self._count += 1
+    @property
+    def irq_dropped(self):
+        """Radio events lost because the ring was full."""
+        return self._ring.dropped
 
+    # ---- interrupt side: record and wake -------------------------------------------------
     def _irq(self, event, data):
+        push = self._ring.push
         if event == _IRQ_GET_SECRET:
             return self.bonds.get(data[0], data[1], data[2])
         if event == _IRQ_SET_SECRET:
@@ -186,24 +149,23 @@ class GattPeripheral:
             return 0  # the stack already enforces the encrypted-only flags
         if event == _IRQ_GATTS_WRITE:
             conn, handle = data
-            self._push(_E_WRITE, conn, handle, 0, self._ble.gatts_read(handle))
+            push(E_WRITE, conn, handle, 0, self._ble.gatts_read(handle))
         elif event == _IRQ_CENTRAL_CONNECT:
             conn, addr_type, addr = data
-            self._push(_E_CONNECT, conn, addr_type, 0, bytes(addr))
+            push(E_CONNECT, conn, addr_type, 0, bytes(addr))
         elif event == _IRQ_CENTRAL_DISCONNECT:
-            self._push(_E_DISCONNECT, data[0], 0, 0, None)
+            push(E_DISCONNECT, data[0], 0, 0, None)
         elif event == _IRQ_MTU_EXCHANGED:
-            self._push(_E_MTU, data[0], data[1], 0, None)
+            push(E_MTU, data[0], data[1], 0, None)
         elif event == _IRQ_ENCRYPTION_UPDATE:
             conn, enc, auth, bonded, key_size = data
-            self._push(_E_ENCRYPTION, conn,
-                       (1 if enc else 0) | (2 if auth else 0) | (4 if bonded else 0),
-                       key_size, None)
+            push(E_ENCRYPTION, conn,
+                 (1 if enc else 0) | (2 if auth else 0) | (4 if bonded else 0), key_size, None)
         elif event == _IRQ_CONNECTION_UPDATE:
             conn, interval, latency, timeout, status = data
-            self._push(_E_CONN_UPDATE, conn, interval, timeout, None)
+            push(E_CONN_UPDATE, conn, interval, timeout, None)
         elif event == _IRQ_PASSKEY_ACTION:
-            self._push(_E_PASSKEY, data[0], data[1], 0, None)
+            push(E_PASSKEY, data[0], data[1], 0, None)
         else:
             return None  # e.g. _IRQ_GATTS_INDICATE_DONE: nothing to do
         self.flag.set()
@@ -214,33 +176,14 @@ class GattPeripheral:
         """Bring the radio up, register the services, advertise. run() calls this."""
         if self._started:
             return
-        import bluetooth  # here, not at import: a host test can import this module
-
         ble = self._ble
         ble.irq(self._irq)
         ble.config(gap_name=self.name, mtu=self.want_mtu, bond=True, le_secure=True,
                    mitm=False, io=_IO_NO_INPUT_OUTPUT)
         ble.active(True)
         ble.config(addr_mode=_ADDR_MODE_RANDOM)
-        U = bluetooth.UUID
-        services = (
-            (U(uuids.DEVICE_INFORMATION), (
-                (U(uuids.MANUFACTURER_NAME), _FLAG_READ),
-                (U(uuids.MODEL_NUMBER), _FLAG_READ),
-                (U(uuids.SERIAL_NUMBER), _FLAG_READ),
-                (U(uuids.FIRMWARE_REVISION), _FLAG_READ),
-            )),
-            (U(uuids.BATTERY), ((U(uuids.BATTERY_LEVEL), _BATTERY_FLAGS),)),
-            (U(uuids.SERVICE), ((U(uuids.RX), _RX_FLAGS), (U(uuids.TX), _TX_FLAGS))),
-        )
-        ((man, model, serial, fw), (bat,), (rx, tx)) = ble.gatts_register_services(services)
-        self._handles = (rx, tx, bat)
-        ble.gatts_write(man, self.manufacturer.encode())
-        ble.gatts_write(model, self.model.encode())
-        ble.gatts_write(serial, self.serial.encode())
-        ble.gatts_write(fw, self.firmware_version.encode())
-        ble.gatts_write(bat, bytes((max(self.battery, 0),)))
-        ble.gatts_set_buffer(rx, self.want_mtu - 3)  # the largest frame a write carries
+        self._handles = db.register(ble, self.manufacturer, self.model, self.serial,
+                                    self.firmware_version, self.battery, self.want_mtu - 3)
         self._adv_data = adv.advertising_data()
         self._resp_data = adv.scan_response(self.name, interval_ms=PREFERRED_INTERVAL_MS)
         self._started = True
@@ -292,33 +235,25 @@ class GattPeripheral:
         self._adv_deadline = c.ticks_add(c.ticks_ms(), duration_ms) if duration_ms else None
 
     def _drain(self):
-        while self._count:
-            i = self._r
-            ev = self._ev[i]
-            conn = self._conn[i]
-            a = self._a[i]
-            b = self._b[i]
-            d = self._d[i]
-            self._d[i] = None
-            i += 1
-            self._r = 0 if i >= self._n else i
-            self._count -= 1
-            if ev == _E_WRITE:
+        ring = self._ring
+        while ring.count:
+            ev, conn, a, b, d = ring.pop()
+            if ev == E_WRITE:
                 self._on_write(conn, a, d)
-            elif ev == _E_CONNECT:
+            elif ev == E_CONNECT:
                 self._on_connect(conn, a, d)
-            elif ev == _E_DISCONNECT:
+            elif ev == E_DISCONNECT:
                 self._on_disconnect(conn)
             elif conn != self.conn:
                 continue  # about a connection that is gone
-            elif ev == _E_MTU:
+            elif ev == E_MTU:
                 self.mtu = a
-            elif ev == _E_ENCRYPTION:
+            elif ev == E_ENCRYPTION:
                 self._on_encryption(a)
-            elif ev == _E_CONN_UPDATE:
+            elif ev == E_CONN_UPDATE:
                 self.conn_interval_us = a * 1250
                 self.supervision_timeout_ms = b * 10
-            elif ev == _E_PASSKEY:
+            elif ev == E_PASSKEY:
                 # Just Works never asks; refuse anything else rather than guess.
                 if a == _PASSKEY_ACTION_NUMERIC_COMPARISON:
                     self._ble.gap_passkey(conn, a, 0)
@@ -455,10 +390,3 @@ class GattPeripheral:
         if self.connected:
             return self._ble.gap_disconnect(self.conn)
         return False
-
-
-def _hex(b):
-    out = ""
-    for x in b:
-        out += "%02X" % x
-    return out

@@ -118,3 +118,14 @@ class Answer:
             st = self.stream
             if not st.call.done():
                 st.cancel()
+
+
+def ask_args(first, last, why, battery=None):
+    """The "ask" call's arguments: the utterance's packets, why it ended (None: a held
+    query handed over) and the battery (the app's latest (soc, volts, charging, t))."""
+    args = {"first": first, "last": last, "why": why or "handover"}
+    if battery:
+        pct = int(battery[0])
+        args["battery"] = 0 if pct < 0 else (100 if pct > 100 else pct)
+        args["charging"] = bool(battery[2])
+    return args

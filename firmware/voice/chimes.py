@@ -17,6 +17,11 @@ ERROR = const(2)
 NOTIFICATION = const(3)
 LOW_BATTERY = const(4)
 NAMES = ("start", "end", "error", "notification", "low_battery")
+# The names the notification and sense features ask for (firmware/notify/presentation.py
+# CHIMES, firmware/sense/battery.py), by the chime each plays.
+ALIASES = {"message": NOTIFICATION, "call": NOTIFICATION, "reminder": NOTIFICATION,
+           "urgent": START, "confirm": END, "dismiss": END, "battery_low": LOW_BATTERY,
+           "battery_critical": LOW_BATTERY}
 
 SINE = const(0)
 SQUARE = const(1)

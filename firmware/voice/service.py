@@ -13,27 +13,22 @@
 #                             says the glasses are worn; config voice_start_muted)
 #   app.voice.busy()          listening, waiting for or playing an answer
 #
-# Tasks: the capture's reader (PRIO_AUDIO) and processor (PRIO_LINK), the playback
-# (PRIO_AUDIO) and the worker (PRIO_LINK), which runs one job at a time from a queue of 4:
-# "ask" after an utterance ended (or a held query was handed over), "say".
-#
-# One streamed call per query, "ask" {first, last, why, battery, charging}: the phone
-# gathers the utterance's packets, recognises, answers, and streams the text answer as
-# the first chunk and the answer's audio after it (see firmware/voice/answer.py).
-#
-# Failures (phone unreachable, RPC error or timeout, audio the playback refuses, a stream
-# that stops) play the error chime and the cached "Phone not reachable." phrase and leave
-# the service idle. A query whose answer was lost with the link is kept (the capture's
-# QueryStore) and handed over when the link returns, then asked again.
+# Tasks: the capture's reader and processor, the playback, and the worker, which runs one
+# job at a time from a queue of 4: "ask" (one streamed call per query: the text answer,
+# then its audio; answer.py) after an utterance ended or a held query was handed over,
+# and "say". Failures play the error chime and the cached "Phone not reachable." phrase;
+# a query whose answer was lost with the link is kept and asked again when it returns.
 from micropython import const
 
 from firmware.voice import capture as C
 from firmware.voice import chimes
-from firmware.voice.answer import Answer, AnswerError
+from firmware.voice.answer import Answer, AnswerError, ask_args
 from firmware.voice.offline import STATE_NAMES as STORE_STATES
 from firmware.voice.packet import PacketError
 from firmware.voice.playback import STATE_NAMES as PLAYBACK_STATES
 from firmware.voice.playback import Playback
+from firmware.voice.settings import CONFIG
+from firmware.voice.timers import Timers, done_text
 from firmware.voice.vad import Vad
 from firmware.protocol import kinds
 from firmware.protocol.rpc import RpcError
@@ -49,26 +44,7 @@ STATE_NAMES = ("idle", "listening", "thinking", "answering", "saying")
 
 _ASK = const(0)
 _SAY = const(1)
-_MAX_TIMERS = const(4)
 _MAX_TEXT = const(160)  # characters of heard / answer text kept for the status
-
-CONFIG = {
-    "voice_vad": True,  # listen with the VAD while worn (else tap-to-talk only)
-    "voice_start_muted": True,  # muted until the wear wiring says the glasses are worn
-    "voice_max_ms": 15000,  # longest utterance
-    "voice_hangover_ms": 600,  # quiet that ends an utterance (VAD)
-    "voice_silence_ms": 5000,  # a tap with no speech this long ends the utterance
-    "voice_first_ms": 10000,  # the phone's first chunk (the text answer) within this
-    "voice_stall_ms": 3000,  # each later chunk within this
-    "voice_offline_bytes": 32768,  # the query kept while the phone is unreachable
-    "voice_keep_ms": 60000,  # ... for this long after it ended
-}
-
-# What the notification and sense services ask for (firmware/notify/service.py, senses.py)
-_CHIME_ALIASES = {"message": chimes.NOTIFICATION, "call": chimes.NOTIFICATION,
-                  "reminder": chimes.NOTIFICATION, "urgent": chimes.START,
-                  "confirm": chimes.END, "dismiss": chimes.END,
-                  "battery_low": chimes.LOW_BATTERY, "battery_critical": chimes.LOW_BATTERY}
 
 
 def _cfg(app, key):
@@ -112,7 +88,7 @@ class Voice:
         self.mic_allowed = True
         self.job = None
         self._abort = None  # why the running job was stopped: "link", "muted", "stopped"
-        self.timers = []  # [deadline tick, seconds]
+        self.timers = Timers(self.clock)  # the wearer's timers (timers.py)
         self.asks = 0
         self.answers = 0
         self.says = 0
@@ -222,8 +198,8 @@ class Voice:
 
     def chime(self, name):
         """Play a local chime by name (False while muted); ValueError for an unknown one."""
-        if name in _CHIME_ALIASES:
-            cid = _CHIME_ALIASES[name]
+        if name in chimes.ALIASES:
+            cid = chimes.ALIASES[name]
         else:
             try:
                 cid = chimes.NAMES.index(name)
@@ -319,7 +295,7 @@ class Voice:
     # ---- the worker ------------------------------------------------------------------
     async def worker(self):
         while True:
-            if not await self.jobs.wait(self._next_timer_ms()):
+            if not await self.jobs.wait(self.timers.next_ms()):
                 self._fire_timers()
                 continue
             job = self.jobs.get_nowait()
@@ -355,13 +331,7 @@ class Voice:
                 self.state = IDLE if self.jobs.empty() else THINKING
 
     def _ask_args(self, job):
-        args = {"first": job[1], "last": job[2], "why": C.END_NAMES[job[3]] or "handover"}
-        b = self.app.latest.get("battery")
-        if b:
-            pct = int(b[0])
-            args["battery"] = 0 if pct < 0 else (100 if pct > 100 else pct)
-            args["charging"] = bool(b[2])
-        return args
+        return ask_args(job[1], job[2], C.END_NAMES[job[3]], self.app.latest.get("battery"))
 
     def _on_meta(self, meta):
         self.state = ANSWERING
@@ -380,10 +350,7 @@ class Voice:
     def _action(self, act):
         t = act.get("type")
         if t == "timer":
-            sec = act.get("seconds")
-            if isinstance(sec, int) and 0 < sec <= 86400 and len(self.timers) < _MAX_TIMERS:
-                c = self.clock
-                self.timers.append([c.ticks_add(c.ticks_ms(), sec * 1000), sec])
+            self.timers.add(act.get("seconds"))
         elif t == "stop":
             self.playback.stop()
         self.app.emit("voice_action", act)
@@ -414,38 +381,11 @@ class Voice:
         self.last_error = text
         self.log.warn("voice:", text)
 
-    # ---- timers ------------------------------------------------------------------------
-    def _next_timer_ms(self):
-        if not self.timers:
-            return -1
-        c = self.clock
-        now = c.ticks_ms()
-        best = -1
-        for t in self.timers:
-            d = c.ticks_diff(t[0], now)
-            d = d if d > 0 else 0
-            if best < 0 or d < best:
-                best = d
-        return best
-
     def _fire_timers(self):
-        c = self.clock
-        now = c.ticks_ms()
-        keep = []
-        for t in self.timers:
-            if c.ticks_diff(t[0], now) > 0:
-                keep.append(t)
-                continue
-            if self.muted:
-                continue
-            self.playback.play_chime(chimes.NOTIFICATION)
-            sec = t[1]
-            if sec % 60 == 0:
-                self.say("Your %d minute timer is done." % (sec // 60))
-            else:
-                self.say("Your %d second timer is done." % sec)
-        self.timers = keep
-
+        for sec in self.timers.take_due():
+            if not self.muted:
+                self.playback.play_chime(chimes.NOTIFICATION)
+                self.say(done_text(sec))
 
 
 def start(app):

@@ -1,28 +1,17 @@
 """The phone's side of the voice path: what the glasses say comes in as audio packets,
-the answer goes back as text and audio packets (docs/voice.md).
+the answer goes back as text and audio packets (docs/voice.md: the methods, their
+arguments and their errors).
 
     phone = Phone(radio)
     voice = attach(phone)                   # virtual=True under the simulator's virtual time
 
-attach() registers the offload methods on phone.rpc:
-
-    ask  {first, last, why, battery, charging}   stream: the text answer (a map), then the
-                                                 answer's audio packets (20 ms ADPCM)
-    asr  {first, last}                           {text, confidence, search, audio}
-    assist {text, battery, charging}             {answer, actions, intent}
-    tts  {text}                                  stream: audio packets
-
-`ask` is the one the glasses use: one round trip per query, and the phone starts on it
-before the glasses ask (host_tools/voice/endpoint.py: it end-points the live audio
-itself, recognises and answers speculatively, and tells the glasses to stop listening
-when it heard a whole command). The engines are host_tools/voice/handlers.py's
-(pocketsphinx, the intent assistant, eSpeak NG), or whatever async functions with the
-same contract are given (asr=, assist=, tts=).
-
-Errors: each is logged here (the phone's announce and the `voice` logger, and kept in
-`messages`) and goes to the glasses as a typed RPC error: HandlerError with the reason
-(audio damaged or unusable, ASR / assist / TTS failed or timed out, TTS stopped half
-way), BadRequest for arguments that are not what the glasses send.
+attach() registers the offload methods ask (the glasses' one streamed call per query),
+asr, assist and tts on phone.rpc. The phone starts on a query before the glasses ask
+(endpoint.py: it end-points the live audio, recognises and answers speculatively, and
+tells the glasses to stop listening when it heard a whole command). Every error is
+logged here (the phone's announce, the `voice` logger, `messages`) and reaches the
+glasses as a typed RPC error (HandlerError with the reason, BadRequest for arguments the
+glasses would never send).
 """
 import asyncio
 import logging
@@ -33,7 +22,8 @@ from firmware.voice import packet as P
 from firmware.protocol import kinds
 from firmware.protocol.channels import EVENTS
 from firmware.protocol.rpc import BadRequest, HandlerError, RpcError
-from host_tools.voice.collect import RATE, AudioError, Pool, span
+from host_tools.voice import steps
+from host_tools.voice.collect import Pool
 from host_tools.voice.compute import Compute
 from host_tools.voice.endpoint import EV_END, EV_START, Live
 from host_tools.voice.engines import Engines
@@ -175,81 +165,29 @@ class VoiceHost:
                           True)
         return ctx
 
-    # ---- the steps -------------------------------------------------------------------
+    # ---- the steps (steps.py: their timeouts and errors) --------------------------------
     async def _asr(self, pcm):
-        try:
-            return await asyncio.wait_for(self.asr(pcm, RATE), self.asr_timeout_s)
-        except (asyncio.TimeoutError, TimeoutError):
-            raise HandlerError("asr: timed out after %g s" % self.asr_timeout_s) from None
-        except RpcError:
-            raise
-        except Exception as e:
-            raise HandlerError("asr failed: %s" % _why(e)) from None
+        return await steps.asr(self.asr, pcm, self.asr_timeout_s)
 
     async def _assist(self, text, ctx):
-        try:
-            return dict(await asyncio.wait_for(self.assist(text, ctx), self.assist_timeout_s))
-        except (asyncio.TimeoutError, TimeoutError):
-            raise HandlerError("assist: timed out after %g s" % self.assist_timeout_s) \
-                from None
-        except RpcError:
-            raise
-        except Exception as e:
-            raise HandlerError("assist failed: %s" % _why(e)) from None
+        return await steps.assist(self.assist, text, ctx, self.assist_timeout_s)
 
     async def _tts_packets(self, text):
         """The answer's audio packets as the TTS produces them."""
         if not text:
             return
         enc = PacketEncoder(self.out_seq)
-        it = self.tts(text).__aiter__()
-        n = 0
+        gen = steps.tts_packets(self.tts, text, enc, self.compute, self.tts_chunk_timeout_s)
         try:
-            while True:
-                try:
-                    chunk = await asyncio.wait_for(it.__anext__(), self.tts_chunk_timeout_s)
-                except StopAsyncIteration:
-                    break
-                except (asyncio.TimeoutError, TimeoutError):
-                    raise HandlerError("tts: stream stopped after %d chunks: no audio for %g s"
-                                       % (n, self.tts_chunk_timeout_s)) from None
-                except RpcError:
-                    raise
-                except Exception as e:
-                    why = _why(e)
-                    if "stream stopped" in why:
-                        raise HandlerError(why) from None
-                    raise HandlerError("tts: stream stopped after %d chunks: %s" % (n, why)) \
-                        from None
-                n += 1
-                for pkt in await self.compute.run("encode", enc.feed, chunk,
-                                                  cost=_encode_cost(chunk)):
-                    yield pkt
-            for pkt in enc.finish():
+            async for pkt in gen:
                 yield pkt
         finally:
+            await gen.aclose()
             self.out_seq = enc.seq
-            await it.aclose()
 
     async def _audio(self, first, last):
         """(pcm, report) of packets first..last, once they are in (or lost)."""
-        try:
-            span(first, last)
-        except AudioError as e:
-            raise BadRequest(str(e)) from None
-        await self.pool.wait_range(first, last, self.quiet_s)
-        try:
-            pcm, report = self.pool.assemble(first, last)
-        except AudioError as e:
-            raise HandlerError("audio: %s" % e) from None
-        if report["received"] == 0:
-            raise HandlerError("audio: none of the utterance's %d packets arrived"
-                               % report["packets"])
-        if report["gaps"] > self.max_gap_fraction * report["packets"]:
-            raise HandlerError("audio: %d of %d packets were lost (more than %d %%): too "
-                               "little to understand" % (report["gaps"], report["packets"],
-                                                         round(100 * self.max_gap_fraction)))
-        return pcm, report
+        return await steps.audio(self.pool, first, last, self.quiet_s, self.max_gap_fraction)
 
     # ---- speculation -----------------------------------------------------------------
     def _start_spec(self, live):
@@ -284,7 +222,7 @@ class VoiceHost:
             try:
                 self.phone.send(EVENTS, {kinds.K: kinds.VOICE_ENDPOINT, 1: live.first, 2: upto})
             except Exception as e:
-                self.note("could not tell the glasses to stop listening: %s" % _why(e), True)
+                self.note("could not tell the glasses to stop listening: %s" % steps.why(e), True)
         ctx = self._assist_context()
         reply = await self._assist(res.get("text", ""), ctx)
         t2 = loop.time()
@@ -320,7 +258,7 @@ class VoiceHost:
         gen = None
         first = last = None
         try:
-            first, last = _range(args, "ask")
+            first, last = steps.span_of(args, "ask")
             self.asks += 1
             self._update_context(args)
             task = self._usable_spec(first, last)
@@ -389,7 +327,7 @@ class VoiceHost:
                       % (first, last), True)
             raise
         except Exception as e:
-            err = HandlerError("ask: %s" % _why(e))
+            err = HandlerError("ask: %s" % steps.why(e))
             self._failed("ask", first, last, err)
             raise err from None
         finally:
@@ -407,7 +345,7 @@ class VoiceHost:
 
     async def rpc_asr(self, args):
         try:
-            first, last = _range(args, "asr")
+            first, last = steps.span_of(args, "asr")
             pcm, report = await self._audio(first, last)
             res = dict(await self._asr(pcm))
             res["audio"] = report
@@ -436,27 +374,6 @@ class VoiceHost:
         except RpcError as e:
             self._failed("tts", None, None, e)
             raise
-
-
-def _range(args, what):
-    if not isinstance(args, dict):
-        raise BadRequest("%s: args must be a map with first and last packet numbers" % what)
-    first, last = args.get("first"), args.get("last")
-    try:
-        span(first, last)
-    except AudioError as e:
-        raise BadRequest("%s: %s" % (what, e)) from None
-    return first, last
-
-
-def _encode_cost(chunk):
-    """ADPCM on a phone: native code, ~0.5 % of real time (model mode)."""
-    s = len(chunk) / 32000
-    return lambda _r: 0.005 * s
-
-
-def _why(e):
-    return "%s: %s" % (type(e).__name__, e)
 
 
 def attach(phone, virtual=None, compute=None, **kw):

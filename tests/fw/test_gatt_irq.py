@@ -28,11 +28,11 @@ def test_the_irq_ring_is_bounded_and_counts_what_it_drops():
     g = _peripheral(ring_size=4)
     for i in range(6):
         g._irq(21, (7, 100 + i))  # MTU events for a connection that is not ours
-    assert g.irq_dropped == 2 and g._count == 4
+    assert g.irq_dropped == 2 and g._ring.count == 4
     g._drain()
-    assert g._count == 0 and g.mtu == 23  # not our connection: ignored
+    assert g._ring.count == 0 and g.mtu == 23  # not our connection: ignored
     g._irq(20, (7, 3, 0))  # indicate-done: nothing to record
-    assert g._count == 0
+    assert g._ring.count == 0
 
 
 def test_nothing_is_sent_without_a_bonded_encrypted_peer():

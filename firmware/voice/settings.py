@@ -1,0 +1,13 @@
+# The voice feature's settings, with their defaults; a board or the simulator overrides
+# any of them in the app's config (firmware/app.py).
+CONFIG = {
+    "voice_vad": True,  # listen with the VAD while worn (else tap-to-talk only)
+    "voice_start_muted": True,  # muted until the wear wiring says the glasses are worn
+    "voice_max_ms": 15000,  # longest utterance
+    "voice_hangover_ms": 600,  # quiet that ends an utterance (VAD)
+    "voice_silence_ms": 5000,  # a tap with no speech this long ends the utterance
+    "voice_first_ms": 10000,  # the phone's first chunk (the text answer) within this
+    "voice_stall_ms": 3000,  # each later chunk within this
+    "voice_offline_bytes": 32768,  # the query kept while the phone is unreachable
+    "voice_keep_ms": 60000,  # ... for this long after it ended
+}
