@@ -19,10 +19,6 @@ EXIT_PAIRING = exits.PAIRING_REFUSED
 EXIT_NO_ADAPTER = exits.NO_ADAPTER
 
 
-class NoAdapter(Exception):
-    pass
-
-
 def register(sub):
     s = sub.add_parser("scan", help="list the glasses in range")
     _common(s)
@@ -45,10 +41,10 @@ _no_adapter = exits.no_adapter
 
 
 def _open(args, console):
-    from host_tools.radio import RadioSpecError, open_radio
+    from host_tools.radio import open_radio
     try:
         return open_radio(args.radio)
-    except RadioSpecError as e:
+    except exits.RadioSpecError as e:
         console.print("[red]error:[/red] %s" % e)
         return None
 
@@ -63,7 +59,7 @@ async def scan(radio, timeout, all_devices=False):
             service_uuids=None if all_devices else [uuids.SERVICE])
     except Exception as e:
         if _no_adapter(e):
-            raise NoAdapter(_adapter_hint(radio, e)) from None
+            raise exits.NoAdapter(_adapter_hint(radio, e)) from None
         raise
     return sorted(found.values(), key=lambda da: -da[1].rssi)
 
@@ -82,7 +78,7 @@ def run_scan(args):
 async def _main(radio, console, coro):
     try:
         return await coro
-    except NoAdapter as e:
+    except exits.NoAdapter as e:
         console.print("[red]error:[/red] %s" % e)
         return EXIT_NO_ADAPTER
     except OSError as e:
@@ -121,7 +117,6 @@ async def pair(radio, name, timeout, console):
     Returns the exit code."""
     from bleak import BleakClient
     from bleak.exc import BleakDeviceNotFoundError, BleakError
-    from host_tools.radio import PairingRefused
 
     with console.status("Looking for %s..." % (name or "glasses")):
         found = await scan(radio, timeout)
@@ -151,7 +146,7 @@ async def pair(radio, name, timeout, console):
     except BleakDeviceNotFoundError as e:
         console.print("[red]error:[/red] %s" % e)
         return EXIT_NOT_FOUND
-    except PairingRefused as e:
+    except exits.PairingRefused as e:
         console.print("[red]error:[/red] %s. If the glasses were paired with this computer "
                       "before, make them forget their bonds and try again." % e)
         return EXIT_PAIRING

@@ -43,11 +43,11 @@ async def probe_radio(radio):
 
 
 def run(args):
-    from host_tools.radio import RadioSpecError, open_radio
+    from host_tools.radio import open_radio
     console = Console()
     try:
         radio = open_radio(args.radio)
-    except RadioSpecError as e:
+    except exits.RadioSpecError as e:
         console.print("[red]error:[/red] %s" % e, highlight=False)
         return exits.USAGE
     live = sys.stdout.isatty() and not args.plain
@@ -57,7 +57,7 @@ def run(args):
 async def host_main(radio, console, name=None, live=False, every_s=30.0, started=None):
     """Run the host until cancelled; returns the exit code. started(service, server) is
     called once it serves (tests)."""
-    from host_tools.phone.control import ControlServer, EndpointBusy
+    from host_tools.phone.control import ControlServer
     from host_tools.phone.service import HostService
     from host_tools.phone.view import link_table, one_line
     from host_tools.phone.link import Phone
@@ -78,7 +78,7 @@ async def host_main(radio, console, name=None, live=False, every_s=30.0, started
         try:
             path = await server.start()
             say("control endpoint: %s (other `glasses` commands go through this host)" % path)
-        except EndpointBusy as e:
+        except exits.EndpointBusy as e:
             server = None
             say("control endpoint: not served: %s" % e)
         say("host: looking for %s on the %s radio (Ctrl-C stops)" % (name or "glasses",

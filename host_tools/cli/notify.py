@@ -11,6 +11,8 @@ import asyncio
 import json
 import sys
 
+from host_tools import errors as exits
+
 
 def register(sub):
     s = sub.add_parser("notify", help="send a notification to the glasses (or --dry-run)")
@@ -63,10 +65,10 @@ def run(args, out=None, err=None):
     if args.dry_run:
         print(json.dumps(doc, ensure_ascii=False, indent=2), file=out)
         return 0
-    from host_tools.radio import RadioSpecError, open_radio
+    from host_tools.radio import open_radio
     try:
         radio = open_radio(args.radio)
-    except RadioSpecError as e:
+    except exits.RadioSpecError as e:
         print("glasses notify: %s" % e, file=err)
         return 2
     try:
@@ -94,13 +96,13 @@ async def send_once(radio, note, name=None, timeout_s=30.0, clock=None):
     """Be the phone for one notification: connect to the glasses on `radio`, send `note`
     (a validated Notification), return their Reply. SendError when that cannot be done.
     clock: the session's clock (default: real time; the simulator passes its own)."""
-    from host_tools.cli.ble import NoAdapter, scan
+    from host_tools.cli.ble import scan
     from host_tools.notify.host import attach
     from host_tools.phone.link import Phone
     scan_s = min(5.0, timeout_s)
     try:
         found = await scan(radio, scan_s)  # a clear error now rather than retries later
-    except NoAdapter as e:
+    except exits.NoAdapter as e:
         raise SendError(str(e)) from None
     except OSError as e:
         from host_tools.cli.ble import _adapter_hint

@@ -68,7 +68,7 @@ def run_keygen(args, console=None):
     console = console or Console()
     try:
         path, pub = P.keygen(args.path)
-    except (P.PackageError, OSError) as e:
+    except (exits.PackageError, OSError) as e:
         _err(console, e)
         return EXIT_USAGE
     console.print("signing key written to %s (keep it private)" % path)
@@ -93,7 +93,7 @@ def run_build(args, console=None):
         data = P.build_file(files, version, key, board=args.board)
         with open(args.output, "wb") as f:
             f.write(data)
-    except (P.PackageError, OSError, ValueError) as e:
+    except (exits.PackageError, OSError, ValueError) as e:
         _err(console, e)
         return EXIT_USAGE
     console.print("%s: firmware %s, %d files, %d bytes%s%s" % (
@@ -111,7 +111,7 @@ def run_send(args, console=None):
         with open(args.package, "rb") as f:
             data = f.read()
         P.open_package(data)
-    except (OSError, P.PackageError) as e:
+    except (OSError, exits.PackageError) as e:
         _err(console, e)
         return EXIT_USAGE
 
@@ -119,10 +119,10 @@ def run_send(args, console=None):
         if not args.direct and await control.find() is not None:
             return await send_via_host(control.socket_path(), os.path.abspath(args.package),
                                        console, args.wait, args.timeout)
-        from host_tools.radio import RadioSpecError, open_radio
+        from host_tools.radio import open_radio
         try:
             radio = open_radio(args.radio)
-        except RadioSpecError as e:
+        except exits.RadioSpecError as e:
             _err(console, e)
             return EXIT_USAGE
         return await _send_ble(radio, data, args, console)
@@ -204,21 +204,19 @@ class _bar:
 async def send_with_progress(phone, data, console, wait_s=600.0):
     """Send a package file over a phone whose link is up, with a progress bar; prints
     the outcome and returns the exit code."""
-    from host_tools.ota.host import (OtaFailed, RolledBack, UpdateRefused, result_dict,
-                                     send_update)
-    from host_tools.ota.package import PackageError
+    from host_tools.ota.host import result_dict, send_update
     with _bar(console) as (progress, status):
         try:
             res = await send_update(phone, data, progress=progress, on_status=status,
                                     wait_healthy_s=wait_s)
-        except UpdateRefused as e:
+        except exits.UpdateRefused as e:
             _err(console, "the glasses refused the update: %s" % e.reason)
             return EXIT_FAILED
-        except RolledBack as e:
+        except exits.RolledBack as e:
             _err(console, "the new firmware did not get healthy and was rolled back: %s"
                  % e.reason)
             return EXIT_FAILED
-        except (OtaFailed, PackageError) as e:
+        except (exits.OtaFailed, exits.PackageError) as e:
             _err(console, e)
             return EXIT_FAILED
     return _outcome(console, result_dict(res))
