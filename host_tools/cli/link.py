@@ -1,4 +1,4 @@
-"""`glasses connect | status | logs | forget`, and sending with `glasses notify`.
+"""`glasses connect | status | logs | forget` (and the linking `glasses notify` shares).
 
 Each goes through the running host when there is one (`glasses host`, `make sim`: see
 host_tools/phone/control.py), else links over BLE itself (--radio, $GLASSES_RADIO). Errors are
@@ -6,7 +6,6 @@ one line with their own exit code (host_tools/errors.py).
 """
 import asyncio
 import json
-import sys
 
 from rich.console import Console
 from rich.table import Table
@@ -38,7 +37,6 @@ def register(sub):
     f = sub.add_parser("forget", help="the glasses forget their bonds, this computer its keys")
     _common(f)
     f.set_defaults(fn=run_forget)
-    _extend_notify(sub)
 
 
 def _common(p):
@@ -50,17 +48,6 @@ def _common(p):
                    help="seconds to find the glasses / wait for an answer (default 5)")
     p.add_argument("--direct", action="store_true",
                    help="link over BLE even if a host is running (it must let go first)")
-
-
-def _extend_notify(sub):
-    """`glasses notify` is host_tools/cli/notify.py (build, validate, --dry-run); sending
-    is added here."""
-    from host_tools.cli import notify as cmd_notify
-    if "notify" not in sub.choices:
-        cmd_notify.register(sub)
-    p = sub.choices["notify"]
-    _common(p)
-    p.set_defaults(fn=run_notify)
 
 
 # ---- running a command ------------------------------------------------------------------
@@ -160,33 +147,3 @@ def run_forget(args):
             "could not forget its keys for them"), highlight=False)
         return exits.OK if removed else exits.FAILED
     return _run(args, body)
-
-
-def run_notify(args):
-    from host_tools.cli import notify as cmd_notify
-    from host_tools.phone import ops as link_ops
-    if args.dry_run:
-        return cmd_notify.run(args)
-    from host_tools.notify.client import NotificationError
-    try:
-        note, cuts = cmd_notify.build_from_args(args)
-    except NotificationError as e:
-        print("glasses notify: %s" % e.reason, file=sys.stderr)
-        return exits.USAGE
-    except OSError as e:
-        print("glasses notify: cannot read the body: %s" % e, file=sys.stderr)
-        return exits.USAGE
-    console = Console()
-    try:
-        link_ops.notify_sender()  # before linking: say so at once if it cannot be sent
-    except exits.GlassesError as e:
-        console.print("glasses notify: %s" % e.message, highlight=False)
-        return e.exit_code
-
-    async def body(link, console):
-        result = await link.notify(note.to_dict(), args.timeout)
-        console.print("sent %s %s%s: %s" % (
-            note.id, link.via, " (cut: %s)" % ", ".join(cuts) if cuts else "",
-            result if result is not None else "queued"), highlight=False)
-        return exits.OK
-    return _run(args, body, console)
