@@ -1,7 +1,7 @@
 """`glasses notify`: build a notification from arguments, validate it with the firmware's
 own model, and send it: through the running host when there is one (`glasses host`,
 `make sim`), else over BLE itself (--radio, $GLASSES_RADIO), as the other link commands
-(host_tools/cli/link.py). Sending is host_tools.notify.host.send_notification(phone,
+(host_tools/cli/linking.py). Sending is host_tools.notify.host.send_notification(phone,
 **fields) with the validated fields; a build without it says so and exits 2. It prints
 what was sent, what was cut and what came back. --dry-run only validates and prints the
 notification as JSON. Exit codes: host_tools/errors.py (2 for bad input)."""
@@ -11,7 +11,7 @@ import sys
 from rich.console import Console
 
 from host_tools import errors as exits
-from host_tools.cli import link
+from host_tools.cli import linking, options
 
 
 def register(sub):
@@ -29,7 +29,7 @@ def register(sub):
     s.add_argument("--id", help="notification id (default: time-based)")
     s.add_argument("--ts", type=int, help="timestamp, seconds since 1970 (default: now)")
     s.add_argument("--dry-run", action="store_true", help="validate and print, send nothing")
-    link._common(s)
+    options.link(s)
     s.set_defaults(fn=run)
 
 
@@ -76,4 +76,4 @@ def run(args):
             note.id, link.via, " (cut: %s)" % ", ".join(cuts) if cuts else "",
             result if result is not None else "queued"), highlight=False)
         return exits.OK
-    return link._run(args, body, console)
+    return linking.run_linked(args, body, console)
