@@ -1,5 +1,5 @@
-"""Exit codes of the `glasses` commands: one per kind of failure, so scripts can tell them
-apart, and the error that carries one.
+"""Every exception the host side defines, and the exit codes of the `glasses` commands:
+one code per kind of failure, so scripts can tell them apart.
 
     0    ok
     1    failed: the glasses refused the request, or something else went wrong
@@ -13,8 +13,42 @@ apart, and the error that carries one.
 
 The same kinds travel over the running host's control endpoint (host_tools/phone/control.py),
 so a command gets the same exit code whether it went through a host or over BLE itself.
+
+The exceptions, all under HostError (the modules that raise them import them from here):
+
+    HostError
+      GlassesError(kind, message)   one line for the CLI and an exit code (kind: a key of CODES)
+        NoAdapter                   no usable radio for a scan (kind "no_adapter")
+      PhoneError                    the Phone's link (host_tools/phone/link.py)
+        VersionMismatch             the glasses speak another link protocol: retrying cannot help
+        GlassesNotFound             no matching glasses advertised within the scan
+      EndpointBusy  (RuntimeError)  another running host serves the control endpoint
+      RadioSpecError  (ValueError)  a --radio / $GLASSES_RADIO that is not understood
+      PackageError                  not an update package, or a bad signing key (ota/package.py)
+      OtaFailed(reason)             the update did not happen (ota/host.py)
+        UpdateRefused               the glasses refused the package
+        RolledBack                  the new firmware did not get healthy
+      OutboxFull  (OSError)         the phone's events outbox stayed full (notify/host.py)
+      PairingRefused  (BleakError)  the pairing was refused or failed (radio/client.py)
+
+PairingRefused is a BleakError because bleak's backend contract wants bleak's exceptions
+from a backend: code written against bleak catches it as one. host_tools.radio re-exports
+it for such code. That is why this module imports bleak.exc (small, and bleak is a
+dependency); nothing heavier is imported here.
+
+Not here, on purpose: the flasher's errors (host_tools/flash/errors.py: the flash package
+is a tool of its own, with a tree of errors that each say how to fix the board), and the
+voice feature's (AsrError, TtsError, BackendError, HandlerError, AudioError in their
+modules under host_tools/voice/): each belongs to its engine's or handler's API, and none
+leaves the voice feature, which turns them into the link's RPC errors for the glasses
+(firmware/protocol/rpc.py). NotificationError is the firmware's own (firmware/notify/
+model.py: the phone validates with the glasses' code). ota/host.py's _Restart is private
+control flow, not an error.
 """
 import asyncio
+
+from bleak.exc import (BleakBluetoothNotAvailableError, BleakDBusError,
+                       BleakDeviceNotFoundError, BleakError)
 
 OK = 0
 FAILED = 1
@@ -38,7 +72,11 @@ CODES = {
 }
 
 
-class GlassesError(Exception):
+class HostError(Exception):
+    """The base of every exception the host side raises on purpose."""
+
+
+class GlassesError(HostError):
     """A failure the CLI reports as one clear line and an exit code. `kind` is a key of
     CODES (it is also what the control endpoint sends)."""
 
@@ -54,10 +92,64 @@ class GlassesError(Exception):
         return CODES[self.kind]
 
 
+class NoAdapter(GlassesError):
+    """No usable radio to scan with; the message says which and what to try."""
+
+    def __init__(self, message):
+        super().__init__("no_adapter", message)
+
+
+class PhoneError(HostError):
+    """The Phone cannot do what was asked (not started, not connected, outbox full...)."""
+
+
+class VersionMismatch(PhoneError):
+    """The glasses speak another link protocol version; retrying cannot help."""
+
+
+class GlassesNotFound(PhoneError):
+    """No matching glasses advertised within the scan."""
+
+
+class EndpointBusy(HostError, RuntimeError):
+    """Another running host already serves the endpoint."""
+
+
+class RadioSpecError(HostError, ValueError):
+    """A radio spec (--radio, $GLASSES_RADIO) that is not understood."""
+
+
+class PackageError(HostError):
+    """Not an update package (or not one of this firmware), or a bad signing key."""
+
+
+class OtaFailed(HostError):
+    """The update did not happen; .reason says why (the glasses' words when they gave one)."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UpdateRefused(OtaFailed):
+    """The glasses refused the package (battery, signature, board, space, trial...)."""
+
+
+class RolledBack(OtaFailed):
+    """The new firmware did not get healthy and the glasses went back to the old one."""
+
+
+class OutboxFull(HostError, OSError):
+    """The phone's events outbox stayed full for the whole timeout."""
+
+
+class PairingRefused(BleakError, HostError):
+    """The peripheral (or this host) refused or failed the pairing; the reason says why."""
+
+
 def no_adapter(e):
     """Is this what bleak (or the virtual radio's TCP transport) raises when there is no
     usable radio?"""
-    from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError
     if isinstance(e, (BleakBluetoothNotAvailableError, FileNotFoundError, ConnectionError)):
         return True
     return isinstance(e, BleakDBusError) and ("ServiceUnknown" in e.dbus_error
@@ -74,10 +166,6 @@ def adapter_hint(radio, e):
 
 def classify(e, radio=None):
     """The GlassesError for an exception from connecting / talking to the glasses."""
-    from bleak.exc import BleakDeviceNotFoundError, BleakError
-
-    from host_tools.radio import PairingRefused
-    from host_tools.phone.link import GlassesNotFound, VersionMismatch
     if isinstance(e, GlassesError):
         return e
     if isinstance(e, VersionMismatch):

@@ -88,7 +88,8 @@ class SimHost:
                       "other hosts find them after `glasses forget` (or with --no-host)")
 
     async def _serve_control(self, directory):
-        from host_tools.phone.control import ControlServer, EndpointBusy
+        from host_tools.errors import EndpointBusy
+        from host_tools.phone.control import ControlServer
         server = ControlServer(self.service, directory, world=self.act)
         try:
             path = await server.start()

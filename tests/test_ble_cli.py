@@ -10,8 +10,8 @@ import pytest
 from rich.console import Console
 
 from ble_util import NAME, run_sim
-from host_tools import cli
-from host_tools.cli import ble as cmd_ble
+from host_tools import cli, errors as exits
+from host_tools.cli import pair as cmd_pair
 from sim.ble_rig import Glasses
 from sim.kernel import new_loop
 from sim.mirror import bluetooth
@@ -85,11 +85,11 @@ def test_pair_reports_glasses_not_found(tmp_path, capsys, monkeypatch):
         code = cli.main(["pair", "Glasses-NONE", "--radio", "virtual:127.0.0.1:%d" % sim.port,
                          "--timeout", "0.3"])
     out = capsys.readouterr().out
-    assert code == cmd_ble.EXIT_NOT_FOUND and "Glasses-NONE not found" in out
+    assert code == exits.NOT_FOUND and "Glasses-NONE not found" in out
 
 
 def test_a_bad_radio_spec_is_refused(capsys):
-    assert cli.main(["scan", "--radio", "virtual:nowhere"]) == cmd_ble.EXIT_NO_ADAPTER
+    assert cli.main(["scan", "--radio", "virtual:nowhere"]) == exits.NO_ADAPTER
     assert "expected virtual:HOST:PORT" in capsys.readouterr().out
 
 
@@ -99,7 +99,7 @@ def test_no_simulator_listening(capsys):
     port = s.getsockname()[1]
     s.close()  # nothing listens there now
     code = cli.main(["scan", "--radio", "virtual:127.0.0.1:%d" % port, "--timeout", "0.2"])
-    assert code == cmd_ble.EXIT_NO_ADAPTER
+    assert code == exits.NO_ADAPTER
     assert "cannot reach the simulator's radio" in capsys.readouterr().out
 
 
@@ -107,7 +107,7 @@ def test_system_radio_without_bluetooth(capsys, monkeypatch):
     # No BlueZ here (and none reachable at this bus address): bleak's platform backend fails
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
     code = cli.main(["scan", "--radio", "system", "--timeout", "0.2"])
-    assert code == cmd_ble.EXIT_NO_ADAPTER
+    assert code == exits.NO_ADAPTER
     out = capsys.readouterr().out
     assert "no Bluetooth adapter" in out and "--radio virtual" in out
 
@@ -117,13 +117,13 @@ def test_pair_in_process_and_pairing_refused(tmp_path, secure):
     async def body(env):
         env.host.adapter.bond_options = {"bonding": True, "sc": secure}
         out = io.StringIO()
-        code = await cmd_ble.pair(env.host, NAME, 5, Console(file=out, width=200))
+        code = await cmd_pair.pair(env.host, NAME, 5, Console(file=out, width=200))
         return code, " ".join(out.getvalue().split()), env.glasses.gatt.bonds.count()
 
     code, out, bonds = run_sim(tmp_path, body)
     if secure:
         assert code == 0 and "paired with %s" % NAME in out and bonds == 1
     else:  # legacy pairing offered: the glasses insist on LE Secure Connections
-        assert code == cmd_ble.EXIT_PAIRING and bonds == 0
+        assert code == exits.PAIRING_REFUSED and bonds == 0
         assert "refused" in out and "AUTHENTICATION_REQUIREMENTS" in out
 

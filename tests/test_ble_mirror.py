@@ -10,7 +10,8 @@ from bleak.exc import BleakGATTProtocolError
 
 from ble_util import run_loop, until
 from firmware.ble import adv
-from host_tools.radio import PairingRefused, open_radio
+from host_tools.errors import PairingRefused
+from host_tools.radio import open_radio
 from sim.kernel import new_loop
 from sim.mirror import bluetooth
 from sim.radio import Radio

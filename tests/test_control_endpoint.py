@@ -120,7 +120,7 @@ def test_a_second_host_leaves_a_live_endpoint_alone_and_replaces_a_stale_one(tmp
         first = control.ControlServer(Service(), str(tmp_path))
         await first.start()
         second = control.ControlServer(Service(), str(tmp_path))
-        with pytest.raises(control.EndpointBusy) as busy:
+        with pytest.raises(exits.EndpointBusy) as busy:
             await second.start()
         await first.close()
         assert not os.path.exists(first.path)

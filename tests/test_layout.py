@@ -6,6 +6,8 @@
 - host_tools imports sim only inside the simulator command (host_tools/cli/sim.py, in a
   function); importing every host_tools module leaves `machine`, `bluetooth` and `sim`
   out of sys.modules.
+- host_tools' exceptions live in host_tools/errors.py, but for the flasher's and the voice
+  feature's own (errors.py says why) and private ones.
 - No module is longer than MAX_LINES, except generated data.
 """
 import ast
@@ -115,6 +117,22 @@ def test_importing_host_tools_installs_no_hardware_mirrors():
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]", r.stdout
+
+
+def test_host_exceptions_have_one_home():
+    import importlib
+    import inspect
+    bad = []
+    for rel in _py_files("host_tools"):
+        parts = rel[:-3].split(os.sep)
+        if parts[1] in ("flash", "voice", "errors") or parts[-1] == "__main__":
+            continue
+        name = ".".join(p for p in parts if p != "__init__")
+        for cname, obj in vars(importlib.import_module(name)).items():
+            if inspect.isclass(obj) and issubclass(obj, BaseException) and \
+                    obj.__module__ == name and not cname.startswith("_"):
+                bad.append("%s defines %s" % (rel, cname))
+    assert not bad, "\n".join(bad)
 
 
 def test_no_module_is_longer_than_a_reader_can_hold():

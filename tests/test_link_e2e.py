@@ -8,8 +8,8 @@ from bleak.exc import BleakError
 
 from firmware.protocol import kinds, uuids
 from firmware.protocol.channels import EVENTS
+from host_tools.errors import VersionMismatch
 from host_tools.radio import open_radio
-from host_tools.phone.link import VersionMismatch
 from sim.linked import Linked
 
 

@@ -2,7 +2,6 @@
 dedup and acks, against the real firmware NotifyService. Every message crosses a loopback
 session as CBOR bytes (the link's codec, checked against cbor2), so both ends see exactly
 what the link would carry; the BLE session itself is the lead's wiring."""
-import io
 import json
 
 import cbor2
@@ -15,8 +14,7 @@ from firmware.notify.rules import RulesError
 from firmware.notify.core import NotifyService
 from firmware.runtime.store import Store
 from firmware.sense import gestures as G
-from host_tools import cli
-from host_tools.cli import notify as cmd_notify
+from host_tools import cli, errors as exits
 from host_tools.notify.client import (ActionReceiver, NotificationClient, NotificationError,
                                       build)
 
@@ -162,18 +160,18 @@ def test_unanswered_notifications_are_resent_after_a_reconnect(tmp_path):
     assert host.handle_event({0: 99}) is False
 
 
-def _cli(argv):
-    args = cli.build_parser().parse_args(argv)
-    out, err = io.StringIO(), io.StringIO()
-    return cmd_notify.run(args, out, err), out.getvalue(), err.getvalue()
+def _cli(capsys, argv):
+    rc = cli.main(argv)
+    got = capsys.readouterr()
+    return rc, got.out, got.err
 
 
-def test_glasses_notify_dry_run_prints_the_validated_notification(tmp_path):
+def test_glasses_notify_dry_run_prints_the_validated_notification(tmp_path, capsys):
     body = tmp_path / "long.txt"
     body.write_text("z" * 700)
-    rc, out, err = _cli(["notify", "--app", "Chat", "--title", "Ana", "--body-file", str(body),
-                         "--category", "message", "--action", "Reply 'On my way'",
-                         "--id", "n1", "--ts", "7", "--dry-run"])
+    rc, out, err = _cli(capsys, ["notify", "--app", "Chat", "--title", "Ana", "--body-file",
+                                 str(body), "--category", "message", "--action",
+                                 "Reply 'On my way'", "--id", "n1", "--ts", "7", "--dry-run"])
     assert rc == 0 and err == ""
     d = json.loads(out)
     assert d["notification"]["id"] == "n1" and d["notification"]["actions"] == [
@@ -182,15 +180,18 @@ def test_glasses_notify_dry_run_prints_the_validated_notification(tmp_path):
     assert d["cut"] == ["body cut by 216 chars"]
 
 
-def test_glasses_notify_errors_are_clear():
-    rc, out, err = _cli(["notify", "--app", "Chat", "--title", "Ana", "--priority", "high",
-                         "--dry-run"])
-    assert rc == 2 and out == "" and "unknown priority 'high'" in err
-    rc, _, err = _cli(["notify", "--app", "Chat", "--title", "Ana", "--body-file",
-                       "/nonexistent/x", "--dry-run"])
-    assert rc == 2 and "cannot read the body" in err
-    rc, _, err = _cli(["notify", "--app", "Chat", "--title", "Ana", "--radio",
-                       "virtual:127.0.0.1:9", "--timeout", "2"])  # nothing listens there
-    assert rc == 2 and "cannot reach the simulator's radio at virtual:127.0.0.1:9" in err
-    rc, _, err = _cli(["notify", "--app", "Chat", "--title", "Ana", "--radio", "bogus"])
-    assert rc == 2 and "bogus" in err
+def test_glasses_notify_errors_are_clear(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GLASSES_CONFIG_DIR", str(tmp_path / "cfg"))  # no host running there
+    rc, out, err = _cli(capsys, ["notify", "--app", "Chat", "--title", "Ana", "--priority",
+                                 "high", "--dry-run"])
+    assert rc == exits.USAGE and out == "" and "unknown priority 'high'" in err
+    rc, _, err = _cli(capsys, ["notify", "--app", "Chat", "--title", "Ana", "--body-file",
+                               "/nonexistent/x", "--dry-run"])
+    assert rc == exits.USAGE and "cannot read the body" in err
+    rc, out, _ = _cli(capsys, ["notify", "--app", "Chat", "--title", "Ana", "--radio",
+                               "virtual:127.0.0.1:9", "--timeout", "2"])  # nothing listens
+    assert rc == exits.NO_ADAPTER and "cannot reach the simulator's radio at " \
+        "virtual:127.0.0.1:9" in " ".join(out.split())  # rich wraps long lines
+    rc, out, _ = _cli(capsys, ["notify", "--app", "Chat", "--title", "Ana", "--radio",
+                               "bogus"])
+    assert rc == exits.USAGE and "bogus" in out

@@ -1,44 +1,34 @@
-"""`glasses notify` sends for real: the command's own phone (cmd_notify.send_once) finds
-the simulated glasses on the radio, pairs, sends, returns their reply; and the function
-the running host's CLI plumbing calls (notify_host.send_notification)."""
-import asyncio
-
+"""`glasses notify` sends for real, with the real notification feature on both sides: with
+no host running the command links over BLE itself (simulated glasses in real time in
+another thread, on the TCP-exposed radio), pairs, sends, prints the glasses' reply; and
+the function the running host's control endpoint calls (notify_host.send_notification)."""
 from e2e_util import Rig
+from link_util import RigThread
 
-from host_tools import cli
-from host_tools.cli import notify as cmd_notify
-from host_tools.radio import open_radio
+from host_tools import cli, errors as exits
 from host_tools.notify.host import send_notification
 
 
-def test_the_command_is_the_phone_for_one_notification(tmp_path):
-    r = Rig(seed=71)
+def _notify(capsys, *argv):
+    code = cli.main(["notify", *argv])
+    got = capsys.readouterr()
+    return code, " ".join((got.out + got.err).split())  # rich wraps long lines
 
-    async def scenario():
-        await r.linked.start(phone=False)
-        radio = await r.glasses.wait_radio()
-        await asyncio.sleep(1)
-        args = cli.build_parser().parse_args(
-            ["notify", "--app", "Chat", "--title", "Ana", "--body", "Running late",
-             "--category", "message", "--id", "c1", "--timeout", "20"])
-        note, cuts = cmd_notify.build_from_args(args)
-        clock = r.world.fw_clock  # the phone's session in the simulation's time
-        choice = open_radio(radio=radio, config_dir_path=str(tmp_path / "host"))
-        try:
-            first = await cmd_notify.send_once(choice, note, timeout_s=20, clock=clock)
-            again = await cmd_notify.send_once(choice, note, timeout_s=20,
-                                               clock=clock)  # bonded by now
-        finally:
-            await choice.close()
-        return first, again
 
-    try:
-        first, again = r.run(scenario())
-    finally:
-        r.close()
-    assert (first.id, first.outcome) == ("c1", "accepted")
-    assert (again.outcome, again.detail) == ("duplicate", "already delivered")
-    assert r.app.notify.svc.center.ids() == ["c1"] and r.app.gatt.bonds.count() == 1
+def test_the_command_links_and_sends_a_notification(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GLASSES_CONFIG_DIR", str(tmp_path / "cfg"))  # no host running there
+    with RigThread(tmp_path, host=False) as rig:
+        argv = ("--radio", rig.radio_spec, "--app", "Chat", "--title", "Ana", "--body",
+                "Running late", "--category", "message", "--timeout", "20")
+        first = _notify(capsys, *argv, "--id", "c1")
+        again = _notify(capsys, *argv, "--id", "c2")  # bonded by now: re-encrypts
+        ids = rig.call(lambda: rig.rig.glasses.app.notify.svc.center.ids())
+        bonds = rig.call(lambda: rig.rig.glasses.app.gatt.bonds.count())
+    assert first[0] == exits.OK, first[1]
+    assert "sent c1 over BLE (virtual:127.0.0.1:%d radio)" % rig.port in first[1]
+    assert "id='c1', outcome='accepted'" in first[1]
+    assert again[0] == exits.OK and "id='c2', outcome='accepted'" in again[1], again[1]
+    assert ids == ["c1", "c2"] and bonds == 1
 
 
 def test_send_notification_through_a_running_phone():
@@ -58,24 +48,10 @@ def test_send_notification_through_a_running_phone():
     assert big.outcome == "accepted" and big.cuts == ["body cut by 116 chars"]
 
 
-def test_the_command_reports_a_missing_glasses_clearly(tmp_path):
-    r = Rig(seed=73)
-
-    async def scenario():
-        await r.linked.start(phone=False)
-        radio = await r.glasses.wait_radio()
-        args = cli.build_parser().parse_args(["notify", "--app", "A", "--title", "T"])
-        note, _ = cmd_notify.build_from_args(args)
-        choice = open_radio(radio=radio, config_dir_path=str(tmp_path / "host"))
-        try:
-            await cmd_notify.send_once(choice, note, name="Glasses-0000", timeout_s=3)
-        except cmd_notify.SendError as e:
-            return str(e)
-        finally:
-            await choice.close()
-
-    try:
-        why = r.run(scenario())
-    finally:
-        r.close()
-    assert why.startswith("Glasses-0000 not found within 3 s (glasses seen: Glasses-")
+def test_the_command_reports_missing_glasses_clearly(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GLASSES_CONFIG_DIR", str(tmp_path / "cfg"))
+    with RigThread(tmp_path, host=False) as rig:
+        code, out = _notify(capsys, "--radio", rig.radio_spec, "--name", "Glasses-0000",
+                            "--app", "A", "--title", "T", "--timeout", "3")
+    assert code == exits.NOT_FOUND, out
+    assert "error: Glasses-0000 not found (are they on, near" in out

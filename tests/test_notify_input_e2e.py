@@ -13,8 +13,9 @@ from firmware.protocol import kinds
 from firmware.protocol.channels import CONTROL, EVENTS
 from firmware.notify import model as M
 from firmware.notify import wire as W
+from host_tools.errors import OutboxFull
 from host_tools.notify.client import NotificationError
-from host_tools.notify.host import OutboxFull, note_fields, send_notification
+from host_tools.notify.host import note_fields, send_notification
 
 
 @pytest.fixture

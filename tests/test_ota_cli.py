@@ -88,6 +88,7 @@ def test_the_sender_refuses_what_it_cannot_send_and_gives_up_on_silence():
     import pytest
 
     from firmware.protocol import kinds
+    from host_tools import errors as exits
     from host_tools.ota import host as ota_host
     rig = Linked(seed=19)
     files = [("firmware/a.py", b"x" * 5000)]
@@ -98,16 +99,16 @@ def test_the_sender_refuses_what_it_cannot_send_and_gives_up_on_silence():
         await rig.phone.wait_open(30)
         with pytest.raises(ValueError, match="chunk_bytes"):
             await ota_host.send_update(rig.phone, pkg, chunk_bytes=10)
-        with pytest.raises(P.PackageError):
+        with pytest.raises(exits.PackageError):
             await ota_host.send_update(rig.phone, b"junk")
         host = ota_host.attach(rig.phone)
         host.upload = object()
-        with pytest.raises(ota_host.OtaFailed, match="already being sent"):
+        with pytest.raises(exits.OtaFailed, match="already being sent"):
             await ota_host.send_update(rig.phone, pkg)
         host.upload = None
         link = rig.glasses.app.link
         route = link._routes.pop(kinds.OTA_BEGIN)  # glasses that never answer
-        with pytest.raises(ota_host.OtaFailed, match="did not answer within 35 s"):
+        with pytest.raises(exits.OtaFailed, match="did not answer within 35 s"):
             await ota_host.send_update(rig.phone, pkg, reply_timeout_s=5)
         assert host.upload is None  # free for the next update
         link.route(kinds.OTA_BEGIN, route)
@@ -120,7 +121,6 @@ def test_the_sender_refuses_what_it_cannot_send_and_gives_up_on_silence():
             async def wait_open(self, timeout_s):
                 return rig.phone
 
-        from host_tools import errors as exits
         for req, why in (({"package": 3}, "needs 'package'"),
                          ({"package": "/no/such.ota"}, "No such file"),
                          ({"package": "/no/such.ota", "wait_s": -1}, "wait_s")):

@@ -10,9 +10,10 @@ import pytest
 from firmware.protocol.channels import FILE, OUTBOX_BYTES
 from firmware.protocol.frame import F_CTRL, F_FIRST, F_LAST
 from firmware.ota import boot, manifest
+from host_tools.errors import RolledBack, UpdateRefused
 from host_tools.ota import host as ota_host
 from host_tools.ota import package as P
-from host_tools.ota.host import RolledBack, UpdateRefused, send_update
+from host_tools.ota.host import send_update
 from sim.linked import Linked
 from sim.mirror.machine import SimReset
 from sim.world import HARD_RESET

@@ -4,6 +4,7 @@ import pytest
 
 from firmware.ota import boot, ed25519, manifest
 from firmware.ota.receiver import OtaRefused, Receiver
+from host_tools.errors import PackageError
 from host_tools.ota import package as P
 
 
@@ -40,12 +41,12 @@ def test_package_of_the_real_tree_installs_and_verifies(tmp_path, monkeypatch):
 def test_errors(tmp_path, monkeypatch):
     monkeypatch.setenv("GLASSES_CONFIG_DIR", str(tmp_path))
     P.keygen()
-    with pytest.raises(P.PackageError, match="exists"):
+    with pytest.raises(PackageError, match="exists"):
         P.keygen()
-    with pytest.raises(P.PackageError, match="unknown board"):
+    with pytest.raises(PackageError, match="unknown board"):
         P.collect(board="no_such_board")
     (tmp_path / "junk.pem").write_text("not a key")
-    with pytest.raises(P.PackageError, match="cannot read signing key"):
+    with pytest.raises(PackageError, match="cannot read signing key"):
         P.build([("a.py", b"x")], "1", str(tmp_path / "junk.pem"))
 
 
@@ -61,7 +62,7 @@ def test_package_files_are_checked_against_their_manifest():
                      ({0: raw[0], 1: None}, "not an update package file"),
                      ({0: raw[0], 1: None, 2: [datas[0], b"NAME = 'y'\n"]},
                       "board.py in the package does not match")):
-        with pytest.raises(P.PackageError, match=why):
+        with pytest.raises(PackageError, match=why):
             P.open_package(cbor.dumps(bad))
-    with pytest.raises(P.PackageError, match="not an update package file"):
+    with pytest.raises(PackageError, match="not an update package file"):
         P.open_package(b"\x00\x01")

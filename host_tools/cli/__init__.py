@@ -1,17 +1,23 @@
 """The `glasses` command. Each sub-command lives in its own module (listed in COMMANDS)
-with a `register(subparsers)` function that adds its parser and sets `fn=`."""
+with a `register(subparsers)` function that adds its parser and sets `fn=`; what several
+share is in options.py (--radio, --name, --timeout, --direct) and linking.py (reaching
+the glasses: through the running host, else over BLE; the error line)."""
 import argparse
 import importlib
 import sys
 
 import host_tools  # noqa: F401  (installs the MicroPython mirrors the shared code needs)
 
-COMMANDS = [
+COMMANDS = [  # in the order `glasses --help` lists them
     "host_tools.cli.sim",
     "host_tools.cli.notify",
-    "host_tools.cli.ble",
+    "host_tools.cli.scan",
+    "host_tools.cli.pair",
     "host_tools.cli.flash",
-    "host_tools.cli.link",
+    "host_tools.cli.connect",
+    "host_tools.cli.status",
+    "host_tools.cli.logs",
+    "host_tools.cli.forget",
     "host_tools.cli.host",
     "host_tools.cli.ota",
     "host_tools.cli.world",

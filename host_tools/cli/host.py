@@ -15,6 +15,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from host_tools import errors as exits
+from host_tools.cli import linking, options
 
 
 def register(sub):
@@ -22,9 +23,8 @@ def register(sub):
                        description="Run the phone's role until Ctrl-C: keep the link to "
                        "the glasses up, serve their offloaded jobs, and let other `glasses` "
                        "commands reach them through this process.")
-    h.add_argument("--radio", default=None,
-                   help="system (default), virtual, or virtual:HOST:PORT (also $GLASSES_RADIO)")
-    h.add_argument("--name", default=None, help="the glasses' name (default: the first found)")
+    options.radio(h)
+    options.name(h)
     h.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
     h.add_argument("--every", type=float, default=30.0, metavar="S",
                    help="without a terminal: a summary line every S seconds (default 30)")
@@ -43,12 +43,9 @@ async def probe_radio(radio):
 
 
 def run(args):
-    from host_tools.radio import RadioSpecError, open_radio
     console = Console()
-    try:
-        radio = open_radio(args.radio)
-    except RadioSpecError as e:
-        console.print("[red]error:[/red] %s" % e, highlight=False)
+    radio = linking.open_radio(args.radio, console, highlight=False)
+    if radio is None:
         return exits.USAGE
     live = sys.stdout.isatty() and not args.plain
     return asyncio.run(host_main(radio, console, name=args.name, live=live, every_s=args.every))
@@ -57,7 +54,7 @@ def run(args):
 async def host_main(radio, console, name=None, live=False, every_s=30.0, started=None):
     """Run the host until cancelled; returns the exit code. started(service, server) is
     called once it serves (tests)."""
-    from host_tools.phone.control import ControlServer, EndpointBusy
+    from host_tools.phone.control import ControlServer
     from host_tools.phone.service import HostService
     from host_tools.phone.view import link_table, one_line
     from host_tools.phone.link import Phone
@@ -70,7 +67,7 @@ async def host_main(radio, console, name=None, live=False, every_s=30.0, started
             await probe_radio(radio)
         except Exception as e:
             err = exits.classify(e, radio)
-            console.print("[red]error:[/red] %s" % err.message, highlight=False)
+            linking.error(console, err.message, highlight=False)
             return err.exit_code
         svc = HostService(lambda: Phone(radio, name=name, announce=lambda t: None),
                           announce=lambda t: say("host: " + t))
@@ -78,7 +75,7 @@ async def host_main(radio, console, name=None, live=False, every_s=30.0, started
         try:
             path = await server.start()
             say("control endpoint: %s (other `glasses` commands go through this host)" % path)
-        except EndpointBusy as e:
+        except exits.EndpointBusy as e:
             server = None
             say("control endpoint: not served: %s" % e)
         say("host: looking for %s on the %s radio (Ctrl-C stops)" % (name or "glasses",
@@ -102,7 +99,7 @@ async def host_main(radio, console, name=None, live=False, every_s=30.0, started
                         say(one_line(svc.snapshot()))
             await task
         except exits.GlassesError as e:
-            console.print("[red]error:[/red] %s" % e.message, highlight=False)
+            linking.error(console, e.message, highlight=False)
             return e.exit_code
         finally:
             svc.stop()  # the phone hangs up; give it a moment before cutting it short

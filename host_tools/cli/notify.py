@@ -1,15 +1,17 @@
 """`glasses notify`: build a notification from arguments, validate it with the firmware's
-own model, and send it to the glasses: this command is the phone for the moment (a Phone
-on --radio finds the glasses, connects, pairs or re-encrypts, sends, waits for the reply,
-disconnects). It prints the notification, what was cut, and the glasses' reply as JSON;
-exit 0 when delivered (accepted / cut / duplicate), 1 when the glasses refused or dropped
-it, 2 for bad input or no radio / no glasses. --dry-run only validates and prints.
-
-Through an already running host (the CLI plumbing of `glasses host`), the same send is
-host_tools.notify.host.send_notification(phone, **fields)."""
-import asyncio
+own model, and send it: through the running host when there is one (`glasses host`,
+`make sim`), else over BLE itself (--radio, $GLASSES_RADIO), as the other link commands
+(host_tools/cli/linking.py). Sending is host_tools.notify.host.send_notification(phone,
+**fields) with the validated fields; a build without it says so and exits 2. It prints
+what was sent, what was cut and what came back. --dry-run only validates and prints the
+notification as JSON. Exit codes: host_tools/errors.py (2 for bad input)."""
 import json
 import sys
+
+from rich.console import Console
+
+from host_tools import errors as exits
+from host_tools.cli import linking, options
 
 
 def register(sub):
@@ -27,8 +29,7 @@ def register(sub):
     s.add_argument("--id", help="notification id (default: time-based)")
     s.add_argument("--ts", type=int, help="timestamp, seconds since 1970 (default: now)")
     s.add_argument("--dry-run", action="store_true", help="validate and print, send nothing")
-    # --radio, --name, --timeout and sending (through a running host, or over BLE) come
-    # from host_tools/cli/link.py, which extends this parser.
+    options.link(s)
     s.set_defaults(fn=run)
 
 
@@ -47,106 +48,32 @@ def build_from_args(args):
                  ts=args.ts)
 
 
-def run(args, out=None, err=None):
+def run(args):
     from host_tools.notify.client import NotificationError
-    out = out or sys.stdout
-    err = err or sys.stderr
+    from host_tools.phone import ops as link_ops
     try:
         note, cuts = build_from_args(args)
     except NotificationError as e:
-        print("glasses notify: %s" % e.reason, file=err)
-        return 2
+        print("glasses notify: %s" % e.reason, file=sys.stderr)
+        return exits.USAGE
     except OSError as e:
-        print("glasses notify: cannot read the body: %s" % e, file=err)
-        return 2
-    doc = {"notification": note.to_dict(), "cut": cuts}
+        print("glasses notify: cannot read the body: %s" % e, file=sys.stderr)
+        return exits.USAGE
     if args.dry_run:
-        print(json.dumps(doc, ensure_ascii=False, indent=2), file=out)
-        return 0
-    from host_tools.radio import RadioSpecError, open_radio
+        print(json.dumps({"notification": note.to_dict(), "cut": cuts}, ensure_ascii=False,
+                         indent=2))
+        return exits.OK
+    console = Console()
     try:
-        radio = open_radio(args.radio)
-    except RadioSpecError as e:
-        print("glasses notify: %s" % e, file=err)
-        return 2
-    try:
-        reply = asyncio.run(_send_and_close(radio, note, args.name, args.timeout))
-    except SendError as e:
-        print("glasses notify: %s" % e, file=err)
-        return 2
-    doc["reply"] = {"id": reply.id, "outcome": reply.outcome, "detail": reply.detail}
-    print(json.dumps(doc, ensure_ascii=False, indent=2), file=out)
-    return 0 if reply.delivered else 1
+        link_ops.notify_sender()  # before linking: say so at once if it cannot be sent
+    except exits.GlassesError as e:
+        console.print("glasses notify: %s" % e.message, highlight=False)
+        return e.exit_code
 
-
-class SendError(Exception):
-    pass
-
-
-async def _send_and_close(radio, note, name, timeout_s):
-    try:
-        return await send_once(radio, note, name=name, timeout_s=timeout_s)
-    finally:
-        await radio.close()
-
-
-async def send_once(radio, note, name=None, timeout_s=30.0, clock=None):
-    """Be the phone for one notification: connect to the glasses on `radio`, send `note`
-    (a validated Notification), return their Reply. SendError when that cannot be done.
-    clock: the session's clock (default: real time; the simulator passes its own)."""
-    from host_tools.cli.ble import NoAdapter, scan
-    from host_tools.notify.host import attach
-    from host_tools.phone.link import Phone
-    scan_s = min(5.0, timeout_s)
-    try:
-        found = await scan(radio, scan_s)  # a clear error now rather than retries later
-    except NoAdapter as e:
-        raise SendError(str(e)) from None
-    except OSError as e:
-        from host_tools.cli.ble import _adapter_hint
-        raise SendError(_adapter_hint(radio, e)) from None
-    names = [ad.local_name for _, ad in found]
-    if not found or (name is not None and name not in names):
-        raise SendError("%s not found within %s s (glasses seen: %s)"
-                        % (name or "no glasses", scan_s, ", ".join(map(str, names)) or "none"))
-    phone = Phone(radio, name=name, scan_timeout_s=scan_s, clock=clock)
-    host = attach(phone)
-    task = asyncio.ensure_future(phone.run())
-    try:
-        try:
-            await asyncio.wait_for(_open_or_fail(phone, task), timeout_s)
-        except asyncio.TimeoutError:
-            why = phone.last_error or "no link"
-            raise SendError("no link to %s within %s s (%s)"
-                            % (name or "the glasses", timeout_s, why)) from None
-        except SendError:
-            raise
-        except Exception as e:  # the phone gave up (a version mismatch, say)
-            raise SendError("%s: %s" % (type(e).__name__, e)) from None
-        try:
-            reply = await host.send(note, timeout_s=timeout_s)
-        except asyncio.TimeoutError:
-            raise SendError("the glasses did not answer within %s s" % timeout_s) from None
-        await asyncio.sleep(0.3)  # let the session acknowledge what came in
-        return reply
-    finally:
-        phone.stop()
-        task.cancel()
-        try:
-            await task
-        except BaseException:  # cancelled, or what made it stop
-            pass
-
-
-async def _open_or_fail(phone, task):
-    """Wait until the link is open; raise what ended phone.run() if it ended first."""
-    opened = asyncio.ensure_future(phone.wait_open())
-    try:
-        done, _ = await asyncio.wait({opened, task}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if not opened.done():
-            opened.cancel()
-    if opened in done:
-        return
-    task.result()  # raises what stopped it
-    raise SendError("the phone stopped: %s" % (phone.last_error or "no reason"))
+    async def body(link, console):
+        result = await link.notify(note.to_dict(), args.timeout)
+        console.print("sent %s %s%s: %s" % (
+            note.id, link.via, " (cut: %s)" % ", ".join(cuts) if cuts else "",
+            result if result is not None else "queued"), highlight=False)
+        return exits.OK
+    return linking.run_linked(args, body, console)

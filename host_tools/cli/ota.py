@@ -21,9 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from host_tools import errors as exits
-
-EXIT_FAILED = exits.FAILED  # refused, rolled back, failed
-EXIT_USAGE = exits.USAGE  # bad arguments, files or keys
+from host_tools.cli import linking, options
 
 
 def register(sub):
@@ -46,21 +44,14 @@ def register(sub):
     b.set_defaults(fn=run_build)
     d = osub.add_parser("send", help="send a package to the glasses and see it installed")
     d.add_argument("package", metavar="FILE")
-    d.add_argument("--radio", default=None,
-                   help="system (default), virtual, or virtual:HOST:PORT (also $GLASSES_RADIO)")
-    d.add_argument("--name", default=None, help="the glasses' name (default: the first found)")
-    d.add_argument("--timeout", type=float, default=30.0,
-                   help="seconds to wait for the glasses to connect")
-    d.add_argument("--direct", action="store_true",
-                   help="link over BLE even if a host is running (it must let go first)")
+    options.radio(d)
+    options.name(d)
+    options.timeout(d, 30.0, "seconds to wait for the glasses to connect")
+    options.direct(d)
     d.add_argument("--wait", type=float, default=600.0,
                    help="seconds to wait for the glasses to confirm the new firmware "
                         "(0: return once they switched)")
     d.set_defaults(fn=run_send)
-
-
-def _err(console, text):
-    console.print("[red]error:[/red] %s" % text)
 
 
 def run_keygen(args, console=None):
@@ -68,9 +59,9 @@ def run_keygen(args, console=None):
     console = console or Console()
     try:
         path, pub = P.keygen(args.path)
-    except (P.PackageError, OSError) as e:
-        _err(console, e)
-        return EXIT_USAGE
+    except (exits.PackageError, OSError) as e:
+        linking.error(console, e)
+        return exits.USAGE
     console.print("signing key written to %s (keep it private)" % path)
     console.print("public key: %s" % pub.hex())
     console.print("to make a board accept only packages signed with it, add to its "
@@ -93,9 +84,9 @@ def run_build(args, console=None):
         data = P.build_file(files, version, key, board=args.board)
         with open(args.output, "wb") as f:
             f.write(data)
-    except (P.PackageError, OSError, ValueError) as e:
-        _err(console, e)
-        return EXIT_USAGE
+    except (exits.PackageError, OSError, ValueError) as e:
+        linking.error(console, e)
+        return exits.USAGE
     console.print("%s: firmware %s, %d files, %d bytes%s%s" % (
         args.output, version, len(files), sum(len(d) for _, d in files),
         ", for board %s" % args.board if args.board else "",
@@ -111,20 +102,17 @@ def run_send(args, console=None):
         with open(args.package, "rb") as f:
             data = f.read()
         P.open_package(data)
-    except (OSError, P.PackageError) as e:
-        _err(console, e)
-        return EXIT_USAGE
+    except (OSError, exits.PackageError) as e:
+        linking.error(console, e)
+        return exits.USAGE
 
     async def main():
         if not args.direct and await control.find() is not None:
             return await send_via_host(control.socket_path(), os.path.abspath(args.package),
                                        console, args.wait, args.timeout)
-        from host_tools.radio import RadioSpecError, open_radio
-        try:
-            radio = open_radio(args.radio)
-        except RadioSpecError as e:
-            _err(console, e)
-            return EXIT_USAGE
+        radio = linking.open_radio(args.radio, console)
+        if radio is None:
+            return exits.USAGE
         return await _send_ble(radio, data, args, console)
 
     return asyncio.run(main())
@@ -146,11 +134,11 @@ async def send_via_host(path, package_path, console, wait_s, timeout_s):
                 elif "done" in item:
                     done = item["done"]
         except exits.GlassesError as e:
-            _err(console, e.message)
+            linking.error(console, e.message)
             return e.exit_code
     if done is None:
-        _err(console, "the host ended the update without a result")
-        return EXIT_FAILED
+        linking.error(console, "the host ended the update without a result")
+        return exits.FAILED
     return _outcome(console, done)
 
 
@@ -165,9 +153,9 @@ async def _send_ble(radio, data, args, console):
             except asyncio.TimeoutError:
                 if task.done() and not task.cancelled() and task.exception() is not None:
                     e = exits.classify(task.exception(), radio)  # e.g. a version mismatch
-                    _err(console, e.message)
+                    linking.error(console, e.message)
                     return e.exit_code
-                _err(console, "no link to %s within %.0f s (%s)" % (
+                linking.error(console, "no link to %s within %.0f s (%s)" % (
                     args.name or "the glasses", args.timeout,
                     phone.last_error or "are they on, near, and paired?"))
                 return exits.LINK_TIMEOUT
@@ -204,23 +192,21 @@ class _bar:
 async def send_with_progress(phone, data, console, wait_s=600.0):
     """Send a package file over a phone whose link is up, with a progress bar; prints
     the outcome and returns the exit code."""
-    from host_tools.ota.host import (OtaFailed, RolledBack, UpdateRefused, result_dict,
-                                     send_update)
-    from host_tools.ota.package import PackageError
+    from host_tools.ota.host import result_dict, send_update
     with _bar(console) as (progress, status):
         try:
             res = await send_update(phone, data, progress=progress, on_status=status,
                                     wait_healthy_s=wait_s)
-        except UpdateRefused as e:
-            _err(console, "the glasses refused the update: %s" % e.reason)
-            return EXIT_FAILED
-        except RolledBack as e:
-            _err(console, "the new firmware did not get healthy and was rolled back: %s"
-                 % e.reason)
-            return EXIT_FAILED
-        except (OtaFailed, PackageError) as e:
-            _err(console, e)
-            return EXIT_FAILED
+        except exits.UpdateRefused as e:
+            linking.error(console, "the glasses refused the update: %s" % e.reason)
+            return exits.FAILED
+        except exits.RolledBack as e:
+            linking.error(console, "the new firmware did not get healthy and was rolled "
+                          "back: %s" % e.reason)
+            return exits.FAILED
+        except (exits.OtaFailed, exits.PackageError) as e:
+            linking.error(console, e)
+            return exits.FAILED
     return _outcome(console, result_dict(res))
 
 

@@ -29,17 +29,12 @@ import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware co
 from firmware.protocol import kinds
 from firmware.protocol.channels import CONTROL, EVENTS
 from firmware.notify import model, wire
+from host_tools.errors import OutboxFull
 from host_tools.notify.client import Action, NotificationClient, NotificationError, Reply, new_id
 from host_tools.phone.link import system_local_time
 
-__all__ = ["NotifyHost", "attach", "send_notification", "system_local_time", "OutboxFull",
+__all__ = ["NotifyHost", "attach", "send_notification", "system_local_time",
            "NotificationError"]
-
-
-class OutboxFull(OSError):
-    """The phone's events outbox stayed full for the whole timeout."""
-
-
 
 
 def note_fields(**fields) -> dict:

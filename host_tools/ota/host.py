@@ -27,6 +27,7 @@ import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware co
 from firmware.runtime import cbor
 from firmware.protocol import kinds
 from firmware.protocol.channels import EV_OPEN, EV_ROOM, FILE, MAX_MESSAGE
+from host_tools.errors import OtaFailed, PackageError, RolledBack, UpdateRefused
 from host_tools.ota import package as ota_package
 
 K = kinds.K
@@ -36,22 +37,6 @@ PIECE_BYTES = MAX_MESSAGE[FILE] - _CHUNK_OVERHEAD
 _HEADERS = 3 + 3  # per frame: the ATT write header and the link frame header
 MAX_ERRORS = 10  # failed attempts (a bad piece, a file gone bad at the finish) tolerated
 MAX_RESTARTS = 1000  # glasses restarts during one update tolerated
-
-
-class OtaFailed(Exception):
-    """The update did not happen; .reason says why (the glasses' words when they gave one)."""
-
-    def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class UpdateRefused(OtaFailed):
-    """The glasses refused the package (battery, signature, board, space, trial...)."""
-
-
-class RolledBack(OtaFailed):
-    """The new firmware did not get healthy and the glasses went back to the old one."""
 
 
 class _Restart(Exception):
@@ -284,7 +269,7 @@ async def send_update(phone, package_bytes, progress=None, wait_healthy_s=600.0,
                       reply_timeout_s=30.0, chunk_bytes=CHUNK_BYTES, on_status=None):
     """Send a package file to the glasses and see it installed. Returns a Result;
     raises UpdateRefused / RolledBack / OtaFailed (with the reason), or
-    ota_package.PackageError for a file that is not a package.
+    PackageError for a file that is not a package.
 
     progress(done, total): bytes the glasses hold, after each acknowledgement.
     on_status(text): what the update is doing (checking, sending, waiting for the glasses).
@@ -372,7 +357,7 @@ async def control_op(service, req, emit):
         with open(path, "rb") as f:
             data = f.read()
         ota_package.open_package(data)
-    except (OSError, ota_package.PackageError) as e:
+    except (OSError, PackageError) as e:
         raise exits.GlassesError("bad_request", str(e)) from None
     phone = await service.wait_open(timeout_s)
     try:

@@ -17,12 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
 from firmware.ota import manifest
+from host_tools.errors import PackageError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-class PackageError(Exception):
-    pass
 
 
 def config_dir():

@@ -49,14 +49,14 @@ class RemoteLink:
 async def open_link(radio_spec=None, name=None, timeout_s=5.0, direct=False):
     """A RemoteLink if a host runs (and not direct), else an open DirectLink. Raises
     GlassesError (no adapter, not found, pairing refused, version mismatch, timeout)."""
-    from host_tools.radio import RadioSpecError, open_radio
+    from host_tools.radio import open_radio
     if not direct:
         hello = await control.find()
         if hello is not None:
             return RemoteLink(control.socket_path(), hello)
     try:
         radio = open_radio(radio_spec)
-    except RadioSpecError as e:
+    except exits.RadioSpecError as e:
         raise exits.GlassesError("bad_request", str(e)) from None
     link = DirectLink(radio, name=name, timeout_s=timeout_s)
     try:

@@ -45,10 +45,6 @@ def socket_path(directory=None):
     return os.path.join(config_dir(directory), SOCKET_NAME)
 
 
-class EndpointBusy(RuntimeError):
-    """Another running host already serves the endpoint."""
-
-
 def _line(obj):
     return (json.dumps(obj, default=repr, ensure_ascii=False) + "\n").encode()
 
@@ -159,7 +155,7 @@ class ControlServer:
         if os.path.exists(self.path):
             other = await find(d)
             if other is not None:
-                raise EndpointBusy("another host (pid %s) already serves %s" %
+                raise exits.EndpointBusy("another host (pid %s) already serves %s" %
                                    (other.get("pid"), self.path))
             os.unlink(self.path)  # left behind by a host that died
         self._server = await asyncio.start_unix_server(self._client, self.path,

@@ -28,6 +28,7 @@ from firmware.protocol import kinds, uuids
 from firmware.protocol.channels import CONTROL, EV_CLOSED, EV_DEAD, EV_OPEN, EVENTS
 from firmware.protocol.endpoint import Endpoint
 from firmware.runtime.clock import RealClock
+from host_tools.errors import GlassesNotFound, PhoneError, VersionMismatch
 from host_tools.phone.rpc import RpcHost
 from host_tools.phone.driver import SessionDriver
 
@@ -43,18 +44,6 @@ def system_local_time():
     """(unix seconds, UTC offset in minutes) from this computer's clock."""
     now = time.time()
     return int(now), int(time.localtime(now).tm_gmtoff // 60)
-
-
-class PhoneError(Exception):
-    pass
-
-
-class VersionMismatch(PhoneError):
-    pass
-
-
-class GlassesNotFound(PhoneError):
-    pass
 
 
 class _Log:

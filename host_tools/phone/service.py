@@ -23,7 +23,6 @@ from firmware.protocol.channels import CONTROL, EV_AUDIO_GAP, EV_OPEN
 from host_tools import errors as exits
 from host_tools.phone import ops as link_ops, plugins
 from host_tools.phone.ops import LOG_QUEUE, put_bounded
-from host_tools.phone.link import VersionMismatch
 
 LOG_BACKLOG = 64  # log records a new follower gets first (the glasses' ring is as long)
 _SEQ_MASK = (1 << 30) - 1  # firmware/runtime/log.py numbers records modulo 2**30
@@ -58,7 +57,7 @@ class HostService:
             phone = self._new_phone()
             try:
                 await phone.run()
-            except VersionMismatch as e:
+            except exits.VersionMismatch as e:
                 self.fatal = exits.GlassesError("version_mismatch", str(e))
                 self._note("stopped: %s" % e)
                 raise self.fatal from None

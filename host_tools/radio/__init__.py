@@ -12,25 +12,24 @@
   virtual:HOST:PORT       the same at another address
 and, from Python, `open_radio(radio=sim_radio)` for a host in the simulator's own loop.
 
-The same bleak calls then run against the simulator and against real glasses.
+The same bleak calls then run against the simulator and against real glasses. A refused
+pairing raises PairingRefused, a BleakError (defined in host_tools/errors.py, exported here
+for code written against bleak).
 """
 from __future__ import annotations
 
 import os
 
+from host_tools.errors import PairingRefused, RadioSpecError
 from host_tools.radio.adapter import BumbleAdapter, config_dir
-from host_tools.radio.client import BleakClientBumble, PairingRefused
+from host_tools.radio.client import BleakClientBumble
 from host_tools.radio.scanner import BleakScannerBumble
 
 DEFAULT_VIRTUAL = "127.0.0.1:7101"
 ENV = "GLASSES_RADIO"
 
 __all__ = ["open_radio", "RadioChoice", "BumbleAdapter", "BleakClientBumble",
-           "BleakScannerBumble", "PairingRefused", "config_dir", "RadioSpecError"]
-
-
-class RadioSpecError(ValueError):
-    pass
+           "BleakScannerBumble", "PairingRefused", "config_dir"]
 
 
 class RadioChoice:

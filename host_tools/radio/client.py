@@ -21,6 +21,7 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakDeviceNotFoundError, BleakError, BleakGATTProtocolError
 
+from host_tools.errors import PairingRefused
 from host_tools.radio.uuid import uuid_str
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,6 @@ log = logging.getLogger(__name__)
 HOST_MTU = 517
 FIRST_INTERVAL_MS = (30.0, 50.0)  # what a phone connects with before it adapts
 SUPERVISION_TIMEOUT_MS = 4000
-
-
-class PairingRefused(BleakError):
-    """The peripheral (or this host) refused or failed the pairing; the reason says why."""
 
 
 def _address(address_or_ble_device):
