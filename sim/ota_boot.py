@@ -22,7 +22,6 @@ differs from the repository's (`differs`): for those the simulator proves the fi
 not run them. The import check runs a separate process (about a second, once per package);
 in real time the simulated boot waits for it, as a board's boot waits for its imports.
 """
-import ast
 import hashlib
 import importlib.util
 import json
@@ -32,6 +31,7 @@ import sys
 
 from firmware.runtime import cbor
 from firmware.ota import boot
+from host_tools.flash.build import read_version
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST_NAME = "manifest.cbor"
@@ -78,21 +78,6 @@ class BootRecord(dict):
     """One boot: boot (number), copy ("factory", "a", "b"), version, path, on_trial,
     trial_boot, event (the boot state's last event), files (checked), proof (text),
     differs (slot files whose code the simulator did not run), rolled_back ([reasons])."""
-
-
-def read_version(path):
-    """VERSION from a version.py, or None."""
-    try:
-        with open(path) as f:
-            tree = ast.parse(f.read())
-    except (OSError, SyntaxError, ValueError):
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-                getattr(t, "id", None) == "VERSION" for t in node.targets):
-            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                return node.value.value
-    return None
 
 
 def _sha256_file(path):

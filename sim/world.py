@@ -1,8 +1,8 @@
 """One simulated board's world: everything below the HAL line.
 
 A World holds the asyncio loop and the firmware clock (from sim/kernel.py), the board's
-wiring (pins, I2C wires with parts by address, I2S lines, PWM outputs, touch electrodes,
-analog levels), the virtual parts themselves (sim/devices/), power accounting
+wiring (sim/wiring.py: pins, I2C wires with parts by address, I2S lines, PWM outputs, touch
+electrodes, analog levels), the virtual parts themselves (sim/devices/), power accounting
 (sim/power.py), the board's flash folder, the watchdog and reset requests, and an event
 log. The `machine` mirror (sim/mirror/machine.py) acts on the *active* world: tests and the
 runner create one explicitly and activate it; nothing is created at import.
@@ -23,6 +23,8 @@ import tempfile
 import time
 
 from sim.power import PowerMeter
+from sim.wiring import (  # noqa: F401  (machine.Pin's values, for the mirror and the parts)
+    IRQ_FALLING, IRQ_RISING, MODE_IN, MODE_OPEN_DRAIN, MODE_OUT, PULL_DOWN, PULL_UP, Wiring)
 
 # reset causes, as MicroPython's machine module numbers them (esp32 port values)
 PWRON_RESET = 1
@@ -32,15 +34,6 @@ DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
 RESET_NAMES = {PWRON_RESET: "power-on", HARD_RESET: "hard reset", WDT_RESET: "watchdog",
                DEEPSLEEP_RESET: "deepsleep wake", SOFT_RESET: "soft reset"}
-
-# pin modes/pulls (machine.Pin values)
-MODE_IN = 1
-MODE_OUT = 3
-MODE_OPEN_DRAIN = 7
-PULL_DOWN = 1
-PULL_UP = 2
-IRQ_RISING = 1
-IRQ_FALLING = 2
 
 _current = None
 
@@ -65,47 +58,6 @@ def board_data(board):
     return data
 
 
-class PinState:
-    """One GPIO as the world sees it: the MCU's side (mode, pull, output latch, IRQ) and
-    the outside (the level a part drives, or None when nothing drives it)."""
-
-    def __init__(self, gpio):
-        self.gpio = gpio
-        self.mode = None  # None: never configured (reset state: input)
-        self.pull = None
-        self.out = 0
-        self.ext = None
-        self.irq_handler = None
-        self.irq_trigger = 0
-        self.irq_pin = None  # the machine.Pin object passed to the handler
-        self.irq_count = 0
-        self.observers = []  # fn(level) on every change of the level on the wire
-
-    def level(self):
-        if self.mode == MODE_OUT:
-            return self.out
-        if self.mode == MODE_OPEN_DRAIN and self.out == 0:
-            return 0
-        if self.ext is not None:
-            return self.ext
-        return 1 if (self.pull == PULL_UP or self.mode == MODE_OPEN_DRAIN) else 0
-
-
-class I2CWires:
-    """An I2C bus as wires (SCL, SDA) with the parts that listen on it."""
-
-    def __init__(self, scl, sda):
-        self.scl = scl
-        self.sda = sda
-        self.parts = {}  # addr -> part
-        self.transfers = 0
-
-    def attach(self, part):
-        if part.addr in self.parts:
-            raise ValueError("two parts at I2C address 0x%02X" % part.addr)
-        self.parts[part.addr] = part
-
-
 class FirmwareClock:
     """The clock the firmware sees in the simulator: the world's clock, except that
     sleep_ms() does not wait. It records the 'idle' power state and returns; the
@@ -124,7 +76,7 @@ class FirmwareClock:
         self._power.set_state("idle")
 
 
-class World:
+class World(Wiring):
     def __init__(self, board, seed=0, virtual=True, flash_dir=None, loop=None, clock=None,
                  keep_log=False, log_sink=None, verbose=False):
         self.data = board_data(board)
@@ -146,13 +98,7 @@ class World:
             self._tmp = None
             os.makedirs(flash_dir, exist_ok=True)
         self.flash_dir = flash_dir
-        self.pins = {}
-        self.i2c = {}  # (scl, sda) -> I2CWires
-        self.i2s_parts = {}  # (sck, ws, sd) -> part
-        self.touch_parts = {}  # gpio -> electrode part
-        self.pwm = {}  # gpio -> (freq, duty_u16) while a PWM drives it
-        self._pwm_observers = {}
-        self.analog = {}  # gpio -> volts
+        self._init_wiring()
         self.open_peripherals = []  # I2S/PWM objects to stop on reset
         self.parts = {}
         self.battery = None
@@ -235,94 +181,6 @@ class World:
             self.lines.append(line)
         if self.log_sink is not None:
             self.log_sink(line)
-
-    # ---- pins ----------------------------------------------------------------------------
-    def resolve_pin(self, pin_id):
-        """A GPIO number for a Pin id (an int or one of the board's pin names)."""
-        gpios = self.data.get("gpios", ())
-        if isinstance(pin_id, str):
-            named = self.data.get("pin_names", {})
-            if pin_id in named:
-                return named[pin_id]
-            raise ValueError("unknown named pin \"%s\"" % pin_id)
-        if isinstance(pin_id, bool) or not isinstance(pin_id, int):
-            raise TypeError("can't convert %s to int" % type(pin_id).__name__)
-        if pin_id not in gpios:
-            raise ValueError("invalid pin")
-        return pin_id
-
-    def pin(self, gpio):
-        st = self.pins.get(gpio)
-        if st is None:
-            st = self.pins[gpio] = PinState(gpio)
-        return st
-
-    def _changed(self, st, before, mode_changed=False):
-        after = st.level()
-        if after == before:
-            if mode_changed:  # same level, but now driven (or released): tell the parts
-                for fn in list(st.observers):
-                    fn(after)
-            return
-        for fn in list(st.observers):
-            fn(after)
-        trig = st.irq_trigger
-        if st.irq_handler is not None and (
-                (after and trig & IRQ_RISING) or (not after and trig & IRQ_FALLING)):
-            st.irq_count += 1
-            st.irq_handler(st.irq_pin)
-            self.kick()
-
-    def drive_pin(self, gpio, level):
-        """A part drives the wire (None: lets it float). Edges run the pin's IRQ."""
-        st = self.pin(gpio)
-        before = st.level()
-        st.ext = None if level is None else (1 if level else 0)
-        self._changed(st, before)
-
-    def set_pin(self, gpio, mode=-1, pull=-1, out=None):
-        """The MCU side (machine.Pin): mode, pull, output latch."""
-        st = self.pin(gpio)
-        before = st.level()
-        old_mode = st.mode
-        if mode != -1:
-            st.mode = mode
-        if pull != -1:
-            st.pull = pull
-        if out is not None:
-            st.out = 1 if out else 0
-        self._changed(st, before, st.mode != old_mode)
-
-    def observe_pin(self, gpio, fn):
-        self.pin(gpio).observers.append(fn)
-
-    # ---- buses and outputs ----------------------------------------------------------------
-    def wires(self, scl, sda, create=False):
-        w = self.i2c.get((scl, sda))
-        if w is None and create:
-            w = self.i2c[(scl, sda)] = I2CWires(scl, sda)
-        return w
-
-    def attach_i2c(self, scl, sda, part):
-        self.wires(scl, sda, create=True).attach(part)
-
-    def attach_i2s(self, sck, ws, sd, part):
-        self.i2s_parts[(sck, ws, sd)] = part
-
-    def attach_touch(self, gpio, part):
-        self.touch_parts[gpio] = part
-
-    def set_pwm(self, gpio, freq, duty_u16):
-        """A PWM output changed (duty_u16 None: the PWM was released)."""
-        if duty_u16 is None:
-            self.pwm.pop(gpio, None)
-        else:
-            self.pwm[gpio] = (freq, duty_u16)
-        for fn in self._pwm_observers.get(gpio, ()):
-            fn(freq, duty_u16)
-
-    def observe_pwm(self, gpio, fn):
-        self._pwm_observers.setdefault(gpio, []).append(fn)
 
     # ---- firmware driver, watchdog, resets ------------------------------------------------
     def kick(self):

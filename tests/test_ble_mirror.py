@@ -1,103 +1,18 @@
 """The `bluetooth` mirror: MicroPython's BLE API and its errors, on bumble, with a bleak
-host on the same simulated radio (virtual time)."""
+host on the same simulated radio (virtual time): the BLE object, its configuration and IRQs,
+and the GATT server (GAP, pairing and bonding: test_ble_mirror_gap.py)."""
 import asyncio
 import errno
-import types
 
 import pytest
-from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakGATTProtocolError
 
+from ble_mirror_util import (CTL, CTL_S, IND_S, NAME, RX, RX_S, SERVICES, SVC, TX_S,
+                             connect as _client, last_conn as _conn, run)
 from ble_util import run_loop, until
-from firmware.ble import adv
-from host_tools.errors import PairingRefused
-from host_tools.radio import open_radio
 from sim.kernel import new_loop
 from sim.mirror import bluetooth
 from sim.radio import Radio
-
-RX_S = "6e400002-b5a3-f393-e0a9-e50e24dcca9e"
-TX_S = "6e400003-b5a3-f393-e0a9-e50e24dcca9e"
-CTL_S = "6e400004-b5a3-f393-e0a9-e50e24dcca9e"
-SVC = bluetooth.UUID("6e400001-b5a3-f393-e0a9-e50e24dcca9e")
-RX = bluetooth.UUID(RX_S)
-TX = bluetooth.UUID(TX_S)
-CTL = bluetooth.UUID(CTL_S)
-IND_S = "6e400011-b5a3-f393-e0a9-e50e24dcca9e"
-SERVICES = ((SVC, ((RX, bluetooth.FLAG_WRITE | bluetooth.FLAG_WRITE_NO_RESPONSE),
-                   (TX, bluetooth.FLAG_READ | bluetooth.FLAG_NOTIFY),
-                   (CTL, bluetooth.FLAG_READ | bluetooth.FLAG_WRITE,
-                    ((bluetooth.UUID(0x2901), bluetooth.FLAG_READ),)))),
-            (bluetooth.UUID("6e400010-b5a3-f393-e0a9-e50e24dcca9e"),
-             ((bluetooth.UUID(IND_S), bluetooth.FLAG_READ | bluetooth.FLAG_INDICATE),)))
-NAME = "Mirror-1"
-
-
-def run(tmp_path, body, seed=2, secrets=True):
-    """body(env): env.ble (active, services registered, advertising), env.events (IRQs
-    as (event, data) with views copied), env.handles, env.host (bleak backends)."""
-    loop, _ = new_loop(True, seed)
-
-    async def main():
-        radio = Radio(seed=seed)
-        ble = radio.glasses_ble()
-        env = types.SimpleNamespace(loop=loop, radio=radio, ble=ble, events=[], store={},
-                                    answers={}, kept=[])
-
-        def handler(event, data):
-            if event == 29 and secrets:  # _IRQ_GET_SECRET
-                sec_type, index, key = data
-                items = [v for (t, k), v in env.store.items() if t == sec_type]
-                if key is None:
-                    return items[index] if index < len(items) else None
-                return env.store.get((sec_type, bytes(key)))
-            if event == 30 and secrets:  # _IRQ_SET_SECRET
-                sec_type, key, value = data
-                if value is None:
-                    env.store.pop((sec_type, bytes(key)), None)
-                else:
-                    env.store[(sec_type, bytes(key))] = bytes(value)
-                return True
-            env.kept.append(data)
-            env.events.append((event, tuple(bytes(x) if isinstance(x, memoryview) else x
-                                            for x in data)))
-            answer = env.answers.get(event)
-            if isinstance(answer, Exception):
-                raise answer
-            return answer
-
-        ble.irq(handler)
-        ble.active(True)
-        ble.config(gap_name=NAME, mtu=247, bond=True, le_secure=True)
-        env.handles = ble.gatts_register_services(SERVICES)
-        ble.gap_advertise(20000, adv.advertising_data(),
-                          resp_data=adv.scan_response(NAME))
-        env.host = open_radio(radio=radio, config_dir_path=str(tmp_path / "host"))
-        try:
-            return await body(env)
-        finally:
-            await env.host.close()
-
-    return run_loop(loop, main())
-
-
-async def _client(env, **kw):
-    dev = await BleakScanner.find_device_by_name(NAME, timeout=5, backend=env.host.scanner)
-    assert dev is not None, "not advertising"
-    c = BleakClient(dev, backend=env.host.client, **kw)
-    await c.connect()
-    return c
-
-
-async def _readvertise(env, client):
-    """Disconnect; like NimBLE, the stack does not advertise again by itself."""
-    await client.disconnect()
-    await until(env, lambda: any(e == 2 for e, _ in env.events))
-    env.ble.gap_advertise(20000)
-
-
-def _conn(env):
-    return [d for e, d in env.events if e == 1][-1][0]
 
 
 def test_ble_without_a_radio_raises_enodev():
@@ -282,112 +197,6 @@ def test_read_request_irq_can_deny(tmp_path):
     assert code == 0x05 and len(requests) == 1
 
 
-def test_bond_keys_go_through_the_secret_irqs(tmp_path):
-    async def body(env):
-        c = await _client(env)
-        await c.pair()
-        await until(env, lambda: any(e == 28 for e, _ in env.events))
-        enc = [d for e, d in env.events if e == 28]
-        await _readvertise(env, c)
-        c2 = await _client(env)  # re-encrypts with the keys the application kept
-        await until(env, lambda: len([1 for e, _ in env.events if e == 28]) == 2)
-        enc2 = [d for e, d in env.events if e == 28][-1]
-        await c2.disconnect()
-        return enc, enc2, dict(env.store)
-
-    enc, enc2, store = run(tmp_path, body)
-    (conn, encrypted, authenticated, bonded, key_size), = enc
-    assert encrypted and bonded and not authenticated and key_size == 16
-    assert enc2[1:4] == (True, False, True)
-    assert len(store) == 1 and list(store)[0][0] == 2  # one peer record (NimBLE type 2)
-
-
-def test_without_secret_storage_nothing_is_bonded(tmp_path):
-    async def body(env):
-        c = await _client(env)
-        await c.pair()
-        await until(env, lambda: any(e == 28 for e, _ in env.events))
-        await _readvertise(env, c)
-        c2 = await _client(env)  # the host has keys, the glasses kept none
-        await until(env, lambda: len([1 for e, _ in env.events if e == 28]) == 2)
-        await c2.disconnect()
-        return [d for e, d in env.events if e == 28], c2._backend.bond_lost
-
-    (first, second), bond_lost = run(tmp_path, body, secrets=False)
-    assert first[1:4] == (True, False, False)  # encrypted, but not bonded
-    assert second[1:4] == (False, False, False) and bond_lost  # no key: not encrypted
-
-
-def test_le_secure_refuses_legacy_pairing(tmp_path):
-    async def body(env):
-        c = await _client(env)
-        with pytest.raises(PairingRefused) as e:
-            await c.pair(secure=False)
-        await c.disconnect()
-        return str(e.value)
-
-    assert "AUTHENTICATION_REQUIREMENTS" in run(tmp_path, body)
-
-
-def test_numeric_comparison_goes_to_the_application(tmp_path):
-    def body_for(answer):
-        async def body(env):
-            env.ble.config(io=1, mitm=True)  # display + yes/no
-            c = await _client(env)
-            pairing = asyncio.ensure_future(c.pair())
-            await until(env, lambda: any(e == 31 for e, _ in env.events))
-            (conn, action, number), = [d for e, d in env.events if e == 31]
-            env.ble.gap_passkey(conn, action, answer)
-            with pytest.raises(OSError) as again:  # answered already
-                env.ble.gap_passkey(conn, action, answer)
-            try:
-                await pairing
-                result = "paired"
-            except PairingRefused:
-                result = "refused"
-            enc = [d for e, d in env.events if e == 28]
-            await c.disconnect()
-            return action, number, result, enc, again.value.errno
-        return body
-
-    action, number, result, enc, err = run(tmp_path / "yes", body_for(1))
-    assert action == 4 and 0 <= number <= 999999 and result == "paired"
-    assert enc[-1][1:4] == (True, True, True)  # MITM-protected this time
-    assert err == errno.EINVAL
-    assert run(tmp_path / "no", body_for(0))[2] == "refused"
-
-
-def test_advertising_payload_limits(tmp_path):
-    async def body(env):
-        errs = []
-        for call in (lambda: env.ble.gap_advertise(100000, bytes(32)),
-                     lambda: env.ble.gap_advertise(10000),  # below 20 ms
-                     lambda: env.ble.gap_advertise(100000, resp_data=bytes(40))):
-            with pytest.raises(OSError) as e:
-                call()
-            errs.append(e.value.errno)
-        return errs
-
-    assert run(tmp_path, body) == [errno.EINVAL] * 3
-
-
-def test_gap_disconnect_and_mtu_exchange(tmp_path):
-    async def body(env):
-        c = await _client(env)
-        conn = _conn(env)
-        env.ble.gattc_exchange_mtu(conn)
-        await until(env, lambda: any(e == 21 for e, _ in env.events))
-        assert env.ble.gap_disconnect(conn) is True
-        await until(env, lambda: not c.is_connected)
-        with pytest.raises(OSError) as e:
-            env.ble.gattc_exchange_mtu(conn)
-        return env.ble.gap_disconnect(conn), e.value.errno, \
-            [d for ev, d in env.events if ev == 21]
-
-    again, err, mtus = run(tmp_path, body)
-    assert again is False and err == errno.ENOTCONN and mtus[0][1] == 247
-
-
 def test_indications_are_confirmed_with_an_irq(tmp_path):
     async def body(env):
         (_, (ind,)) = env.handles
@@ -406,21 +215,6 @@ def test_indications_are_confirmed_with_an_irq(tmp_path):
     got, done, conn, ind = run(tmp_path, body)
     assert got == [b"first", b"second"]
     assert done == [(conn, ind, 0), (conn, ind, 0)]
-
-
-def test_deactivating_drops_connections_and_advertising(tmp_path):
-    async def body(env):
-        lost = []
-        c = await _client(env, disconnected_callback=lambda cl: lost.append(1))
-        assert env.ble.active(False) is False
-        await until(env, lambda: lost)
-        seen = await BleakScanner.discover(timeout=1, backend=env.host.scanner)
-        with pytest.raises(OSError) as e:
-            env.ble.gap_advertise(100000)
-        return lost, seen, c.is_connected, e.value.errno
-
-    lost, seen, connected, err = run(tmp_path, body)
-    assert lost == [1] and seen == [] and not connected and err == errno.ENODEV
 
 
 def test_an_exception_in_the_irq_handler_is_printed_and_the_stack_goes_on(tmp_path, capsys):

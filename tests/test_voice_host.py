@@ -1,13 +1,10 @@
 """The phone host's speech side, with the real engines (CPython only): queries spoken by
 the project's own TTS are recognised by its own ASR into the right intent after the
-firmware's ADPCM round trip; the assistant answers; every handler error path is clear."""
+firmware's ADPCM round trip; the assistant answers; every handler error path is clear.
+(The assistant's text side and its chat backend: test_voice_host_assistant.py.)"""
 import array
 import asyncio
-import datetime
-import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,10 +12,9 @@ from firmware.voice import adpcm
 from host_tools.voice import handlers
 from host_tools.voice.asr import Asr, AsrError
 from host_tools.voice.assist import Assistant, Context, Intent, Registry, Reply, default_registry
-from host_tools.voice.backend import BackendError, ChatBackend
 from host_tools.voice.tts import Tts, TtsError
+from voice_host_util import NOW, ChatServer as _ChatServer
 
-NOW = datetime.datetime(2026, 3, 4, 15, 7)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SILENCE = bytes(16000)  # 0.5 s
 
@@ -97,40 +93,6 @@ def test_asr_refuses_bad_audio_clearly(asr):
     with pytest.raises(AsrError, match="more than 30 s"):
         asr.recognize(bytes(31 * 32000))
     assert asr.recognize(bytes(100))["text"] == ""  # too short to say anything
-
-
-def test_intents_numbers_repeat_stop_and_notifications():
-    ctx = Context(now=lambda: NOW)
-    a = Assistant(context=ctx)
-    assert a.answer("What day is it?")["answer"] == "Today is Wednesday, March 4."
-    assert a.answer("set a timer for twenty five minutes")["actions"] == [
-        {"type": "timer", "seconds": 1500}]
-    assert a.answer("set a timer for 500 minutes")["answer"].startswith("I can set timers")
-    assert a.answer("repeat that")["answer"] == "I can set timers from 1 to 180 minutes."
-    assert a.answer("what is my battery level")["answer"].startswith("I don't know")
-    assert a.answer("read my notifications")["answer"] == "You have no notifications."
-    ctx.update({"notifications": [{"app": "Messages", "title": "Ana", "text": "Running late"}]})
-    assert a.answer("read my notifications")["answer"] == (
-        "You have 1 notification. From Ana: Running late")
-    assert a.answer("stop") == {"answer": "", "actions": [{"type": "stop"}], "intent": "stop"}
-    with pytest.raises(ValueError, match="battery_pct must be 0..100"):
-        ctx.update({"battery_pct": 140})
-    with pytest.raises(ValueError, match="unknown context field"):
-        ctx.update({"mood": "fine"})
-
-
-def test_the_time_is_the_phone_clock_the_host_passes_on():
-    ctx = Context(now=lambda: NOW)
-    a = Assistant(context=ctx)
-    assert a.answer("what time is it")["answer"] == "It's 3:07 PM."
-    # 2026-01-01 09:00 UTC, the phone one hour east of UTC
-    ctx.update({"local_time": [1767258000, 60]})
-    assert a.answer("what time is it")["answer"] == "It's 10:00 AM."
-    assert a.answer("what day is it")["answer"] == "Today is Thursday, January 1."
-    for bad in (1767258000, [1767258000], ["9", 0], [True, 0]):
-        with pytest.raises(ValueError, match="local_time must be"):
-            ctx.update({"local_time": bad})
-    assert a.answer("what time is it")["answer"] == "It's 10:00 AM."  # kept
 
 
 def test_a_plugin_intent_joins_the_grammar_and_the_matcher(tts):
@@ -294,90 +256,6 @@ def test_plugins_load_through_the_handlers(fresh_handlers, tts):
     res = run(handlers.asr(SILENCE + tts.synthesize("turn on the flashlight") + SILENCE,
                            16000))
     assert res["text"] == "turn on the flashlight"
-
-
-# ---- the optional answer backend, against a stand-in for a third-party service -------
-class _ChatServer:
-    """A tiny HTTP server speaking the OpenAI chat-completions format: a test double of
-    a third-party service (not of our own code)."""
-
-    def __init__(self, mode="ok"):
-        self.mode = mode
-        self.requests = []
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append((self.path, dict(self.headers), body))
-                if outer.mode == "500":
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                if outer.mode == "garbage":
-                    data = b"<html>not json</html>"
-                else:
-                    q = body["messages"][-1]["content"]
-                    data = json.dumps({"id": "c1", "object": "chat.completion",
-                                       "model": body["model"],
-                                       "choices": [{"index": 0, "finish_reason": "stop",
-                                                    "message": {"role": "assistant",
-                                                                "content": "You asked: " + q}}]
-                                       }).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-
-        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = "http://127.0.0.1:%d/v1" % self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.srv.shutdown()
-        self.srv.server_close()
-
-
-def test_open_questions_go_to_the_configured_chat_endpoint():
-    srv = _ChatServer()
-    try:
-        a = Assistant(backend=ChatBackend(srv.url, "tiny-llama", key="sk-test"))
-        r = a.answer("How tall is the Eiffel tower?")
-        assert r == {"answer": "You asked: How tall is the Eiffel tower?", "actions": [],
-                     "intent": "backend"}
-        path, headers, body = srv.requests[0]
-        assert path == "/v1/chat/completions" and body["model"] == "tiny-llama"
-        assert headers["Authorization"] == "Bearer sk-test"
-        assert body["messages"][0]["role"] == "system"
-        assert a.answer("what time is it")["intent"] == "time"  # intents stay local
-        assert len(srv.requests) == 1
-        srv.mode = "garbage"
-        r = a.answer("why is the sky blue")
-        assert "not a chat completion" in r["answer"]
-        srv.mode = "500"
-        r = a.answer("why is the sky blue")
-        assert "answered HTTP 500" in r["answer"] and r["actions"][0]["type"] == "backend_error"
-    finally:
-        srv.close()
-
-
-def test_backend_unreachable_or_not_configured_says_so():
-    srv = _ChatServer()
-    url = srv.url
-    srv.close()  # nothing listens there any more
-    r = Assistant(backend=ChatBackend(url, "m", timeout_s=2)).answer("who wrote hamlet")
-    assert "is not reachable" in r["answer"] and url in r["answer"]
-    assert ChatBackend.from_env({}) is None  # off by default
-    b = ChatBackend.from_env({"GLASSES_LLM_URL": url, "GLASSES_LLM_MODEL": "m"})
-    assert b.url == url + "/chat/completions"
-    with pytest.raises(BackendError, match="GLASSES_LLM_MODEL is not"):
-        ChatBackend.from_env({"GLASSES_LLM_URL": url})
-    with pytest.raises(BackendError, match="must start with http"):
-        ChatBackend("ftp://x", "m")
 
 
 def test_handler_uses_the_backend_from_configuration(fresh_handlers):

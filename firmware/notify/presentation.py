@@ -74,9 +74,6 @@ class Presenter:
         if text and self.speak is not None:
             self.speak(text)
 
-    def style(self, note):
-        return BY_PRIORITY[note.prio]
-
     def chime_for(self, note):
         c = BY_PRIORITY[note.prio][2]
         if c is None or note.prio == URGENT:

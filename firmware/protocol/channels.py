@@ -70,19 +70,6 @@ def seq_add(a, n):
     return (a + n) & SEQ_MASK
 
 
-def reliable_index(ch):
-    """Position of a reliable channel in RELIABLE (and in the hello lists), else -1."""
-    if ch == CONTROL:
-        return 0
-    if ch == EVENTS:
-        return 1
-    if ch == FILE:
-        return 2
-    if ch == LOG:
-        return 3
-    return -1
-
-
 def name(ch):
     if 0 <= ch < N_DATA:
         return NAMES[ch]

@@ -3,7 +3,7 @@
 # Waits take timeout_ms (-1: forever, 0: poll) and finish with True (got it) or False
 # (timed out). Waiting allocates nothing: the task is linked into the primitive's own
 # wait list and the scheduler's shared awaitable is returned.
-from firmware.runtime import sched as _s
+from firmware.runtime import switch as _s
 
 
 def _scheduler():

@@ -16,7 +16,6 @@
 #   off what it can) and OTA is refused; shed(False) when charging or above
 #   critical_pct + critical_hyst_pct.
 # - a board whose config says ota_needs_charging refuses OTA unless charging.
-from firmware.runtime.clock import ticks_diff
 from firmware.sense.emit import safe_emit
 
 BATTERY = {
@@ -156,7 +155,3 @@ class Battery:
 
     def ota_allowed(self):
         return self.ota_refusal() is None
-
-    def age_ms(self, now_ms):
-        """ms since the last reading (for a staleness check by the app)."""
-        return ticks_diff(now_ms, self.last_t)

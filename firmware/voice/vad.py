@@ -132,6 +132,3 @@ class Vad:
         self.speaking = False
         self.loud = 0
         self.quiet = 0
-
-    def length_ms(self):
-        return self.length * self.frame_ms

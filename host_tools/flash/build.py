@@ -45,10 +45,11 @@ def firmware_version(root=None):
 
 
 def read_version(path):
+    """VERSION from a version.py, or None (also used by the simulator's boot, sim/ota_boot.py)."""
     try:
         with open(path) as f:
             tree = ast.parse(f.read())
-    except (OSError, SyntaxError):
+    except (OSError, SyntaxError, ValueError):
         return None
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(

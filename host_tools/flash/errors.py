@@ -1,5 +1,10 @@
 """Errors of `glasses flash`: one base class, one subclass per thing that can go wrong,
-each message saying what happened and what to do about it."""
+each message saying what happened and what to do about it; device_exception() turns a
+traceback the device printed into one of them."""
+import errno as _errno
+import re
+
+_ERRNO_RE = re.compile(r"(?:\[Errno (\d+)\]|^(\d+)$|^\((\d+),?)")
 
 
 class FlashError(Exception):
@@ -132,3 +137,27 @@ class BoardNotFound(FlashError):
     def __init__(self, name, known):
         super().__init__("unknown board %r: no boards/%s/board.py. Known boards: %s"
                          % (name, name, ", ".join(known) or "(none)"))
+
+
+def device_exception(stderr_text):
+    """A typed host exception for a device traceback."""
+    lines = [ln.strip() for ln in stderr_text.strip().splitlines() if ln.strip()]
+    last = lines[-1] if lines else "unknown error"
+    kind, _, message = last.partition(":")
+    kind = kind.strip()
+    message = message.strip()
+    if kind == "MemoryError":
+        return DeviceOutOfMemory(kind, message or "out of memory", stderr_text)
+    err = None
+    if kind == "OSError":
+        m = _ERRNO_RE.search(message)
+        if m:
+            err = int(next(g for g in m.groups() if g))
+        elif "ENOSPC" in message:
+            err = _errno.ENOSPC
+        elif "ENOENT" in message or "not found" in message:
+            err = _errno.ENOENT
+    cls = DeviceFileMissing if err == _errno.ENOENT else DeviceError
+    exc = cls(kind, message, stderr_text)
+    exc.errno = err
+    return exc

@@ -18,15 +18,15 @@ Protocol facts (MicroPython's shared/runtime/pyexec.c; mpremote speaks the same)
 - In the friendly REPL (Ctrl-B), Ctrl-D soft-resets and runs boot.py/main.py.
 """
 import ast
-import errno as _errno
 import os
-import re
 import sys
 import time
 
 import serial
 
 from host_tools.flash import errors as E
+from host_tools.flash.errors import device_exception
+from host_tools.flash.port import open_port  # noqa: F401  (callers open it as transport.open_port)
 
 BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 # Classic raw REPL has no flow control, and small ports drop what does not fit their UART
@@ -55,86 +55,6 @@ CLASSIC_BURST = 32
 CLASSIC_RETRIES = 4
 SLOWEST = 8  # classic pace: at most 8 times slower than the baud rate
 OK_TIMEOUT_S = 2.0
-_ERRNO_RE = re.compile(r"(?:\[Errno (\d+)\]|^(\d+)$|^\((\d+),?)")
-
-
-def port_holders(port):
-    """Other processes that hold `port` open ("pid name"), by scanning /proc (Linux)."""
-    try:
-        rdev = os.stat(port).st_rdev
-    except OSError:
-        return []
-    out = []
-    me = str(os.getpid())
-    try:
-        pids = [p for p in os.listdir("/proc") if p.isdigit() and p != me]
-    except OSError:
-        return []
-    for pid in pids:
-        fd_dir = "/proc/%s/fd" % pid
-        try:
-            fds = os.listdir(fd_dir)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                st = os.stat(os.path.join(fd_dir, fd))
-            except OSError:
-                continue
-            if st.st_rdev == rdev and (st.st_mode & 0o170000) == 0o020000:
-                try:
-                    with open("/proc/%s/comm" % pid) as f:
-                        name = f.read().strip()
-                except OSError:
-                    name = "?"
-                out.append("pid %s %s" % (pid, name))
-                break
-    return out
-
-
-def open_port(port, baudrate=115200):
-    """An exclusive pyserial port, or PortMissing / PortBusy / PortError."""
-    if "://" not in port and not os.path.exists(port):
-        raise E.PortMissing(port)
-    holders = port_holders(port) if "://" not in port else []
-    if holders:
-        raise E.PortBusy(port, ", ".join(holders))
-    try:
-        ser = serial.serial_for_url(port, baudrate=baudrate, timeout=0.05, exclusive=True,
-                                    do_not_open=True)
-        ser.open()
-    except serial.SerialException as e:
-        text = str(e)
-        if "exclusively lock" in text or "Resource temporarily unavailable" in text:
-            raise E.PortBusy(port, "a process holding its lock") from e
-        if "No such file" in text:
-            raise E.PortMissing(port) from e
-        raise E.PortError("cannot open %s: %s" % (port, text)) from e
-    return ser
-
-
-def device_exception(stderr_text):
-    """A typed host exception for a device traceback."""
-    lines = [ln.strip() for ln in stderr_text.strip().splitlines() if ln.strip()]
-    last = lines[-1] if lines else "unknown error"
-    kind, _, message = last.partition(":")
-    kind = kind.strip()
-    message = message.strip()
-    if kind == "MemoryError":
-        return E.DeviceOutOfMemory(kind, message or "out of memory", stderr_text)
-    err = None
-    if kind == "OSError":
-        m = _ERRNO_RE.search(message)
-        if m:
-            err = int(next(g for g in m.groups() if g))
-        elif "ENOSPC" in message:
-            err = _errno.ENOSPC
-        elif "ENOENT" in message or "not found" in message:
-            err = _errno.ENOENT
-    cls = E.DeviceFileMissing if err == _errno.ENOENT else E.DeviceError
-    exc = cls(kind, message, stderr_text)
-    exc.errno = err
-    return exc
 
 
 class Repl:

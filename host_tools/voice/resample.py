@@ -61,9 +61,3 @@ class Resampler:
             self._base += drop
         return out
 
-
-def resample(pcm, rate_in, rate_out):
-    """Resample a whole int16 sequence."""
-    if rate_in == rate_out:
-        return array.array("h", pcm)
-    return Resampler(rate_in, rate_out).process(pcm)

@@ -3,7 +3,7 @@
 # The pipe stands in for the transport below the session (the BLE link): it is ordered
 # and lossless while connected; a disconnect loses every frame still in it. `room`
 # bounds the frames queued per direction (send_frame returns False past it).
-from firmware.protocol.session import Session
+from firmware.protocol.session import OPEN, Session
 from firmware.runtime.clock import VirtualClock
 
 GLASSES = 0
@@ -127,3 +127,12 @@ class Pipe:
             if dt <= 0:
                 dt = 1
             clock.advance_ms(dt if dt < left else left)
+
+
+def open_pipe(**kw):
+    """A Pipe (kw as Pipe's) whose two sessions have said hello and are open."""
+    p = Pipe(**kw)
+    p.connect()
+    p.run(5)
+    assert p.s[0].state == OPEN and p.s[1].state == OPEN
+    return p
