@@ -1,2 +1,4 @@
-# Audio on the glasses: capture ring, VAD, IMA ADPCM codec, chimes, jitter buffer,
-# capture/playback tasks. See docs/voice.md.
+# The voice feature on the glasses: microphone capture (capture.py, ring.py, vad.py), IMA
+# ADPCM (adpcm.py, its viper twin, codec.py), the query kept while the phone is away
+# (offline.py), playback, chimes and the answer stream, timers; service.py wires it into the
+# app. See docs/voice.md.
