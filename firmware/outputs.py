@@ -26,6 +26,7 @@ LED = {
     "waiting_urgent": (0xFF3000, 150, 850, 0),  # orange, every second: an urgent one
     "waiting_low": (0x001830, 60, 5940, 0),  # dim blip every 6 s: only low ones
     "battery_low": (0xFF0000, 200, 4800, 0),
+    "pairing": (0x00FF00, 100, 400, 0),  # fast blink: the pairing window is open
 }
 
 # Haptic patterns: alternating on/off durations in ms, starting with on.
@@ -68,7 +69,8 @@ class SharedLed:
 class LedPlayer:
     def __init__(self, sched, led):
         self.led = led
-        self.name = "off"
+        self.name = "off"  # what show() asked for
+        self.over = None  # a pattern shown over it (override)
         self.pattern = None  # (rgb, on_ms, off_ms, repeat) while one shows
         self.flag = Flag(sched)
         self.shared = SharedLed(self)
@@ -80,8 +82,19 @@ class LedPlayer:
         if pat is None:
             raise ValueError("no LED pattern %r (patterns: %s)" % (name, ", ".join(LED)))
         self.name = name
-        self.pattern = pat if pat[1] > 0 else None
         self.shows += 1
+        if self.over is None:
+            self.pattern = pat if pat[1] > 0 else None
+            self.flag.set()
+
+    def override(self, name=None):
+        """Show this pattern over whatever show() asked for, until override(None) gives
+        the LED back (the pairing window: the wearer must see it)."""
+        if name is not None and name not in LED:
+            raise ValueError("no LED pattern %r" % (name,))
+        self.over = name
+        pat = LED[name if name is not None else self.name]
+        self.pattern = pat if pat[1] > 0 else None
         self.flag.set()
 
     async def run(self):

@@ -139,6 +139,10 @@ class RolledBack(OtaFailed):
     """The new firmware did not get healthy and the glasses went back to the old one."""
 
 
+class PrivateDirError(HostError, OSError):
+    """The config folder for keys is not this user's (host_tools/config.py)."""
+
+
 class OutboxFull(HostError, OSError):
     """The phone's events outbox stayed full for the whole timeout."""
 

@@ -15,6 +15,8 @@ import json
 import os
 import random
 
+from host_tools.config import write_private
+
 
 def seed_identity(config_dir, seed):
     """Give the simulated host a random static address and IRK drawn from the seed (its
@@ -22,12 +24,11 @@ def seed_identity(config_dir, seed):
     rng = random.Random("host-%d" % seed)
     b = bytearray(rng.getrandbits(8) for _ in range(6))
     b[0] |= 0xC0
-    os.makedirs(config_dir, mode=0o700, exist_ok=True)
     path = os.path.join(config_dir, "host.json")
     if not os.path.exists(path):
-        with open(path, "w") as f:
-            json.dump({"address": ":".join("%02X" % x for x in b),
-                       "irk": bytes(rng.getrandbits(8) for _ in range(16)).hex()}, f)
+        write_private(path, json.dumps({"address": ":".join("%02X" % x for x in b),
+                                        "irk": bytes(rng.getrandbits(8)
+                                                     for _ in range(16)).hex()}))
 
 
 async def serve_tcp(radio, port, announce):

@@ -27,7 +27,7 @@ class Service:
     async def notify(self, fields, timeout_s):
         raise RuntimeError("plugin crashed")
 
-    async def forget(self, timeout_s):
+    async def forget(self, timeout_s, every=False):
         return True, "bonds forgotten", True
 
     def subscribe_logs(self, level):

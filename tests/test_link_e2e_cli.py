@@ -58,7 +58,7 @@ def test_commands_go_through_the_running_host(tmp_path, cfg, capsys, notify_plug
         assert st["link"]["state"] == "open" and st["host_link"]["state"] == "open"
         assert 0 <= st["battery"] <= 100
 
-        code, out = run(capsys, "logs", "-n", "2")
+        code, out = run(capsys, "logs", "-n", "4")
         assert code == 0, out
         assert "boot: reset cause 1 xiao_esp32s3_sense" in out and "INFO link up" in out
 
@@ -187,18 +187,18 @@ def test_not_found(tmp_path, cfg, capsys):
     assert code == exits.NOT_FOUND and "Glasses-NONE not found" in out
 
 
-def _speaks_v2(g):
-    g.app.link.session.protocol = 2  # newer firmware: another link protocol
+def _speaks_v1(g):
+    g.app.link.session.protocol = 1  # older firmware: the link protocol before this one
 
 
 def test_version_mismatch_names_both_versions(tmp_path, cfg, capsys):
-    with RigThread(tmp_path, host=False, on_boot=_speaks_v2) as rig:
+    with RigThread(tmp_path, host=False, on_boot=_speaks_v1) as rig:
         code, out = run(capsys, "status", "--radio", rig.radio_spec)
         glasses_log = rig.call(lambda: rig.rig.glasses.log_text())
     assert code == exits.VERSION_MISMATCH
     assert "link protocol version mismatch" in out
     assert "speaks version 1" in out and "speaks version 2" in out
-    assert "this glasses (0.1.0) speaks version 2, the peer host (0.1.0) speaks version 1" \
+    assert "this glasses (0.1.0) speaks version 1, the peer host (0.1.0) speaks version 2" \
         in glasses_log
 
 
@@ -219,7 +219,7 @@ def test_glasses_host_stops_on_a_version_mismatch(tmp_path, cfg, capsys):
         def flush(self):
             pass
 
-    with RigThread(tmp_path, host=False, on_boot=_speaks_v2) as rig:
+    with RigThread(tmp_path, host=False, on_boot=_speaks_v1) as rig:
         loop = asyncio.new_event_loop()
         code = loop.run_until_complete(asyncio.wait_for(host_main(
             open_radio(rig.radio_spec), Console(file=Out(), width=300), every_s=60), 30))

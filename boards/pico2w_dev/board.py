@@ -60,6 +60,10 @@ DATA = {
     "battery": "2 x 250 mAh 1S LiPo in parallel, on a LiPo charger add-on",
     "charge_ma": 200,
     "wdt_max_ms": 8388,  # the RP2350 watchdog's limit
+    # settings the firmware reads (board.options): no touch pads, so no pairing gesture:
+    # the pairing window is open while no phone is bonded (docs/security.md)
+    "options": {"pairing_gesture": "none on this board: make the glasses forget every "
+                                   "phone with `glasses forget --all` from the bonded one"},
 }
 
 

@@ -66,6 +66,9 @@ DATA = {
     "battery": "2 x 250 mAh 1S LiPo in parallel",
     "charge_ma": 100,  # the XIAO's charger
     "wdt_max_ms": 0,
+    # settings the firmware reads (board.options): the wearer's pairing gesture opens the
+    # pairing window (docs/security.md) after both pads are held pairing_hold_ms
+    "options": {"pairing_gesture": "hold both touch pads for 2 s", "pairing_hold_ms": 2000},
 }
 
 

@@ -1,7 +1,10 @@
 # Advertising payloads (Core spec Supplement, Part A: AD types). A legacy advertising
 # packet and its scan response hold 31 bytes each: the flags and the 128-bit service
 # UUID go in the advertising packet (so a passive scan can filter on the service), the
-# name, appearance and preferred connection interval in the scan response.
+# name, appearance, preferred connection interval and the glasses' state byte in the scan
+# response. The state byte is manufacturer-specific data under company id 0xFFFF (the
+# id the Assigned Numbers reserve for internal use and tests): bit 0 set while the
+# pairing window is open, so a phone can say "open the window first" before it tries.
 from micropython import const
 
 from firmware.protocol import uuids
@@ -11,6 +14,9 @@ AD_UUID128_COMPLETE = const(0x07)
 AD_NAME_COMPLETE = const(0x09)
 AD_CONN_INTERVAL_RANGE = const(0x12)  # "Peripheral Connection Interval Range"
 AD_APPEARANCE = const(0x19)
+AD_MANUFACTURER = const(0xFF)
+COMPANY_ID = const(0xFFFF)
+STATE_PAIRING = const(0x01)
 FLAGS_LE_GENERAL_NO_BREDR = const(0x06)
 MAX_AD_LEN = const(31)
 
@@ -42,9 +48,10 @@ def advertising_data(service_uuid=uuids.SERVICE):
     return _checked(out)
 
 
-def scan_response(name, appearance=uuids.APPEARANCE_EYEGLASSES, interval_ms=(15, 30)):
-    """Name, appearance and the connection interval range the glasses prefer (in ms;
-    sent in 1.25 ms units)."""
+def scan_response(name, appearance=uuids.APPEARANCE_EYEGLASSES, interval_ms=(15, 30),
+                  pairing=False):
+    """Name, appearance, the connection interval range the glasses prefer (in ms; sent in
+    1.25 ms units) and the state byte (pairing: the window is open)."""
     out = bytearray()
     field(out, AD_NAME_COMPLETE, name.encode() if isinstance(name, str) else name)
     field(out, AD_APPEARANCE, bytes((appearance & 0xFF, appearance >> 8)))
@@ -53,6 +60,8 @@ def scan_response(name, appearance=uuids.APPEARANCE_EYEGLASSES, interval_ms=(15,
     if not 6 <= lo <= hi <= 3200:
         raise AdvError("connection interval range %r ms is outside 7.5..4000" % (interval_ms,))
     field(out, AD_CONN_INTERVAL_RANGE, bytes((lo & 0xFF, lo >> 8, hi & 0xFF, hi >> 8)))
+    field(out, AD_MANUFACTURER, bytes((COMPANY_ID & 0xFF, COMPANY_ID >> 8,
+                                       STATE_PAIRING if pairing else 0)))
     return _checked(out)
 
 

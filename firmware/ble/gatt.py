@@ -4,12 +4,14 @@
 # encrypted), and the link service with RX (write / write without response) and TX
 # (notify).
 #
-# Security: LE Secure Connections with bonding; Just Works, because the glasses have no
-# display or keypad to compare or enter a passkey (see docs/radio.md for what MITM
-# protection would take). The link service is for bonded, encrypted peers only: its
-# characteristics carry the *_ENCRYPTED flags, RX writes from any other peer are dropped
-# and counted, and nothing is notified before the link is encrypted. Bonds live on the
-# glasses' flash (firmware/ble/bonds.py) through _IRQ_GET_SECRET / _IRQ_SET_SECRET.
+# Security (docs/security.md): LE Secure Connections; Just Works, because the glasses have
+# no display or keypad to compare or enter a passkey. Who may get in is access.py's
+# decision: bonds only with the wearer's consent (the pairing window), squatters dropped.
+# The link service is for authorised peers only: its characteristics carry the
+# *_ENCRYPTED flags, RX writes from any other peer are dropped and counted, and nothing is
+# notified before. Bonds live on the glasses' flash (bonds.py) through the secret IRQs.
+# Events (firmware/runtime/observe.py): "connection" (up) here; "pairing" and "refused"
+# on gatt.access.
 #
 # Interrupts: the IRQ handler copies what it needs into a bounded ring (ring.py) and sets
 # a Flag; `run()` (a scheduler task) does the work. Only the secret IRQs answer at once (the
@@ -21,17 +23,22 @@
 # while full, run() sets `writable` every TX_RETRY_MS to say "try again".
 #
 # MicroPython 1.27 has no call for a peripheral to request connection parameters; the
-# glasses state the interval they prefer in the scan response (AD type 0x12) and report
-# what the central chose (_IRQ_CONNECTION_UPDATE). They ask for an ATT MTU of `mtu`
+# glasses state the interval they prefer in the scan response (AD type 0x12, advertiser.py)
+# and report what the central chose (_IRQ_CONNECTION_UPDATE). They ask for an ATT MTU of `mtu`
 # (247: one 251-byte LL packet per notification) right after connecting.
 import errno
 
 from micropython import const
 
-from firmware.ble import adv, db
+from firmware.ble import db
+from firmware.ble.access import (A_ADVERTISE, A_BOND_OFF, A_BOND_ON, A_DISCONNECT, A_LINK,
+                                 A_PAYLOAD, Access)
+from firmware.ble.advertiser import ADV_PHASES, Advertiser
 from firmware.ble.bonds import BondStore
+from firmware.ble.consent import Consent
 from firmware.ble.ring import (E_CONN_UPDATE, E_CONNECT, E_DISCONNECT, E_ENCRYPTION, E_MTU,
                                E_PASSKEY, E_WRITE, EventRing)
+from firmware.runtime.observe import Emitter
 from firmware.runtime.sync import Event, Flag
 
 _IRQ_CENTRAL_CONNECT = const(1)
@@ -50,19 +57,17 @@ _IO_NO_INPUT_OUTPUT = const(3)
 _PASSKEY_ACTION_NUMERIC_COMPARISON = const(4)
 _ADDR_MODE_RANDOM = const(1)
 
-# Advertising: (interval_us, duration_ms); duration 0 means until a central connects.
-# Fast right after boot or a disconnect, so a phone finds the glasses at once, then slow
-# to save power (intervals from Apple's accessory design guidelines).
-ADV_PHASES = ((20000, 30000), (1022500, 0))
-PREFERRED_INTERVAL_MS = (15, 30)
 TX_RETRY_MS = const(5)
 BOND_SAVE_RETRY_MS = const(1000)
 
 
-class GattPeripheral:
+class GattPeripheral(Emitter):
+    EVENTS = ("connection",)
+
     def __init__(self, ble, sched, store, name, model, firmware_version, serial,
                  manufacturer="Open Glasses", on_frame=None, max_bonds=4,
-                 adv_phases=ADV_PHASES, mtu=247, ring_size=32, log=None):
+                 adv_phases=ADV_PHASES, mtu=247, ring_size=32, log=None, consent=None):
+        Emitter.__init__(self)
         self._ble = ble
         self._clock = sched.clock
         self.name = name
@@ -73,27 +78,18 @@ class GattPeripheral:
         self.on_frame = on_frame  # on_frame(bytes) for every RX write of a bonded peer
         self.on_link = None  # on_link(up): a bonded peer on an encrypted link came / went
         self.on_writable = None  # on_writable(): send() may succeed again
-        self.on_connection = None  # on_connection(up): a central connected / went away
-        self.adv_phases = adv_phases
+        self.adv = Advertiser(ble, sched.clock, name, adv_phases)
         self.want_mtu = mtu
         self.log = log
         self.bonds = BondStore(store, max_bonds)
+        self.access = Access(consent or Consent(sched.clock), self.bonds, log)
         self.flag = Flag(sched)
         self.writable = Event()  # set: send() may succeed now
-        # link state
-        self.conn = -1
-        self.connected = False
-        self.encrypted = False
-        self.authenticated = False
-        self.bonded = False
+        # link state (who the central is and how it is secured: self.access)
         self.mtu = 23
-        self.peer = None  # (addr_type, address bytes) of the central
         self.conn_interval_us = 0
         self.supervision_timeout_ms = 0
         self.battery = -1
-        self.adv_phase = -1  # index in adv_phases, -1 while not advertising
-        self.adv_interval_us = 0
-        self._adv_deadline = None
         self._tx_blocked = False
         self._tx_retry_at = 0
         self._started = False
@@ -109,15 +105,20 @@ class GattPeripheral:
         self.tx_bytes = 0
         self.tx_full = 0
         self.tx_refused = 0
-        self.adv_starts = 0
         self.encryption_failures = 0
         self._ring = EventRing(ring_size)  # preallocated: the IRQ handler writes here
 
     # ---- state -------------------------------------------------------------------------
-    @property
-    def authorised(self):
-        """A bonded peer on an encrypted link: the link service is open."""
-        return self.connected and self.encrypted and self.bonded
+    # the central and how it is secured, as access.py decided (read-only views)
+    authorised = property(lambda self: self.access.authorised)  # the link service is open
+    connected = property(lambda self: self.access.connected)
+    encrypted = property(lambda self: self.access.encrypted)
+    authenticated = property(lambda self: self.access.authenticated)
+    bonded = property(lambda self: self.access.bonded)
+    peer_key = property(lambda self: self.access.key if self.access.authorised else None)
+    adv_phase = property(lambda self: self.adv.phase)
+    adv_interval_us = property(lambda self: self.adv.interval_us)
+    irq_dropped = property(lambda self: self._ring.dropped)  # radio events lost: ring full
 
     def stats(self):
         return {
@@ -126,15 +127,11 @@ class GattPeripheral:
             "rx_refused": self.rx_refused, "rx_errors": self.rx_errors,
             "tx_frames": self.tx_frames, "tx_bytes": self.tx_bytes,
             "tx_full": self.tx_full, "tx_refused": self.tx_refused,
-            "irq_dropped": self._ring.dropped, "adv_starts": self.adv_starts,
+            "irq_dropped": self._ring.dropped, "adv_starts": self.adv.starts,
             "encryption_failures": self.encryption_failures,
             "bonds": self.bonds.count(), "bonds_evicted": self.bonds.evicted,
+            "refused": self.access.consent.counts,
         }
-
-    @property
-    def irq_dropped(self):
-        """Radio events lost because the ring was full."""
-        return self._ring.dropped
 
     # ---- interrupt side: record and wake -------------------------------------------------
     def _irq(self, event, data):
@@ -178,16 +175,15 @@ class GattPeripheral:
             return
         ble = self._ble
         ble.irq(self._irq)
-        ble.config(gap_name=self.name, mtu=self.want_mtu, bond=True, le_secure=True,
-                   mitm=False, io=_IO_NO_INPUT_OUTPUT)
+        ble.config(gap_name=self.name, mtu=self.want_mtu, bond=self.access.bonding_wanted(),
+                   le_secure=True, mitm=False, io=_IO_NO_INPUT_OUTPUT)
         ble.active(True)
         ble.config(addr_mode=_ADDR_MODE_RANDOM)
         self._handles = db.register(ble, self.manufacturer, self.model, self.serial,
                                     self.firmware_version, self.battery, self.want_mtu - 3)
-        self._adv_data = adv.advertising_data()
-        self._resp_data = adv.scan_response(self.name, interval_ms=PREFERRED_INTERVAL_MS)
+        self.adv.payloads(self.access.window_open())
         self._started = True
-        self._advertise(0)
+        self.adv.advertise(0)
 
     async def run(self):
         self.start()
@@ -197,42 +193,30 @@ class GattPeripheral:
             self._housekeeping()
 
     def _wait_ms(self):
-        w = -1
         c = self._clock
+        w = self.access.wait_ms(c.ticks_ms())
         if self._tx_blocked and self.authorised:
-            w = c.ticks_diff(self._tx_retry_at, c.ticks_ms())
-            w = w if w > 0 else 0
-        if self._adv_deadline is not None:
-            d = c.ticks_diff(self._adv_deadline, c.ticks_ms())
+            d = c.ticks_diff(self._tx_retry_at, c.ticks_ms())
             d = d if d > 0 else 0
+            w = d if w < 0 or d < w else w
+        d = self.adv.wait_ms(c.ticks_ms())
+        if d >= 0:
             w = d if w < 0 or d < w else w
         if self.bonds.dirty and (w < 0 or w > BOND_SAVE_RETRY_MS):
             w = BOND_SAVE_RETRY_MS
         return w
 
     def _housekeeping(self):
+        self._act(self.access.tick(self._clock.ticks_ms()))
         if self.bonds.dirty and not self.bonds.save() and self.log is not None:
             self.log.error("bonds: flash refused the write", self.bonds.save_errors)
-        if self._adv_deadline is not None and not self.connected:
-            c = self._clock
-            if c.ticks_diff(c.ticks_ms(), self._adv_deadline) >= 0:
-                self._advertise(self.adv_phase + 1)
+        if not self.connected:
+            self.adv.tick(self._clock.ticks_ms())
         if self._tx_blocked and self.authorised:
             c = self._clock
             if c.ticks_diff(c.ticks_ms(), self._tx_retry_at) >= 0:
                 self._tx_blocked = False
                 self._set_writable()  # room may have returned: the caller tries again
-
-    def _advertise(self, phase):
-        if phase >= len(self.adv_phases):
-            phase = len(self.adv_phases) - 1
-        interval_us, duration_ms = self.adv_phases[phase]
-        self._ble.gap_advertise(interval_us, self._adv_data, resp_data=self._resp_data)
-        self.adv_phase = phase
-        self.adv_interval_us = interval_us
-        self.adv_starts += 1
-        c = self._clock
-        self._adv_deadline = c.ticks_add(c.ticks_ms(), duration_ms) if duration_ms else None
 
     def _drain(self):
         ring = self._ring
@@ -244,7 +228,7 @@ class GattPeripheral:
                 self._on_connect(conn, a, d)
             elif ev == E_DISCONNECT:
                 self._on_disconnect(conn)
-            elif conn != self.conn:
+            elif conn != self.access.conn:
                 continue  # about a connection that is gone
             elif ev == E_MTU:
                 self.mtu = a
@@ -259,67 +243,72 @@ class GattPeripheral:
                     self._ble.gap_passkey(conn, a, 0)
 
     def _on_connect(self, conn, addr_type, addr):
-        if self.connected:
-            self._ble.gap_disconnect(conn)  # one central at a time
+        acts = self.access.connect(conn, addr_type, addr)
+        if self.access.conn != conn:  # a second central: one at a time
+            self._ble.gap_disconnect(conn)
             return
-        self.conn = conn
-        self.connected = True
-        self.encrypted = self.authenticated = self.bonded = False
         self.mtu = 23
-        self.peer = (addr_type, addr)
-        self.adv_phase = -1  # the stack stops advertising on a connection
-        self.adv_interval_us = 0
-        self._adv_deadline = None
+        self.adv.stopped()
         self.connects += 1
         self.writable.clear()
-        if self.on_connection is not None:
-            self.on_connection(True)
+        self.emit("connection", True)
+        if acts & A_DISCONNECT:  # a central whose back-off runs: not even the MTU
+            self._ble.gap_disconnect(conn)
+            return
         self._ble.gattc_exchange_mtu(conn)
 
     def _on_disconnect(self, conn):
-        if conn != self.conn:
+        acts = self.access.disconnect(conn)
+        if not acts:
             return
-        was = self.authorised
-        self.conn = -1
-        self.connected = self.encrypted = self.authenticated = self.bonded = False
-        self.peer = None
         self.mtu = 23
         self.conn_interval_us = 0
         self._tx_blocked = False
         self.disconnects += 1
         self.writable.clear()
-        if self.on_connection is not None:
-            self.on_connection(False)
-        self._advertise(0)
-        self._link_changed(was)
+        self.emit("connection", False)
+        self._act(acts)
 
     def _on_encryption(self, bits):
-        was = self.authorised
-        self.encrypted = bool(bits & 1)
-        self.authenticated = bool(bits & 2)
-        self.bonded = bool(bits & 4)
-        if not self.encrypted:
+        enc = bool(bits & 1)
+        if not enc:
             self.encryption_failures += 1
-        if self.authorised:
-            self._set_writable()
-        else:
-            self.writable.clear()
-        self._link_changed(was)
+        self._act(self.access.encryption(enc, bool(bits & 2), bool(bits & 4)))
+
+    def _act(self, acts):
+        """Carry out what access.py decided."""
+        if not acts:
+            return
+        ble = self._ble
+        if acts & A_BOND_ON:
+            ble.config(bond=True)
+        elif acts & A_BOND_OFF:
+            ble.config(bond=False)
+        if acts & A_PAYLOAD and self._started:
+            self.adv.payloads(self.access.window_open())
+            if not self.connected:
+                self.adv.advertise(0)  # the new state on air now, fast
+        if acts & A_DISCONNECT and self.connected:
+            ble.gap_disconnect(self.access.conn)
+        if acts & A_ADVERTISE and self._started:
+            self.adv.advertise(0)
+        if acts & A_LINK:
+            if self.authorised:
+                self._set_writable()
+            else:
+                self.writable.clear()
+            if self.on_link is not None:
+                self.on_link(self.authorised)
 
     def _set_writable(self):
         self.writable.set()
         if self.on_writable is not None:
             self.on_writable()
 
-    def _link_changed(self, was):
-        now = self.authorised
-        if now != was and self.on_link is not None:
-            self.on_link(now)
-
     def _on_write(self, conn, handle, data):
         if self._handles is None or handle != self._handles[0]:
             return
-        if conn != self.conn or not self.authorised:
+        if conn != self.access.conn or not self.authorised:
             self.rx_refused += 1
             return
         self.rx_frames += 1
@@ -343,7 +332,7 @@ class GattPeripheral:
         if len(frame) > self.mtu - 3:
             raise ValueError("frame of %d bytes exceeds ATT MTU %d - 3" % (len(frame), self.mtu))
         try:
-            self._ble.gatts_notify(self.conn, self._handles[1], frame)
+            self._ble.gatts_notify(self.access.conn, self._handles[1], frame)
         except OSError as e:
             if e.args[0] == errno.ENOMEM:
                 self.tx_full += 1
@@ -374,19 +363,18 @@ class GattPeripheral:
                                   self.connected and self.encrypted)
         return True
 
-    def forget_bonds(self):
-        """Forget every bonded phone (the `forget` command, a button gesture). A bonded
-        phone that is connected now is disconnected."""
-        was = self.authorised
-        self.bonds.clear()
-        self.bonds.save()
-        if self.connected and self.bonded:
-            self._ble.gap_disconnect(self.conn)
-        self.bonded = False
-        self.writable.clear()
-        self._link_changed(was)
+    def forget_bonds(self, key=None):
+        """Forget one phone (its bond key) or, with None, every bonded phone (the
+        `forget` command, the wearer's gesture). A forgotten phone that is connected is
+        disconnected."""
+        self._act(self.access.forget(key))
+
+    def open_pairing(self):
+        """The wearer's gesture: take a new phone for the next consent.window_ms."""
+        self._act(self.access.open_window())
+        self.flag.set()  # run() times the window
 
     def disconnect(self):
         if self.connected:
-            return self._ble.gap_disconnect(self.conn)
+            return self._ble.gap_disconnect(self.access.conn)
         return False

@@ -1,13 +1,19 @@
 # The link to the phone, as a feature of the app: the GATT peripheral (gatt.py), the
-# glasses' endpoint on it (link.py), and the commands every phone may send: status,
-# forget, log streaming. start(app) returns the LinkService (app.link); other features
-# add their own routes on it.
+# glasses' endpoint on it (link.py), the commands every phone may send (status, forget
+# this phone or all, log streaming), and the pairing window as the wearer sees it: a
+# chime and a fast-blinking LED while it is open (docs/security.md). start(app) returns
+# the LinkService (app.link); other features add their own routes on it.
+#
+# Settings (app config): ble_secure_ms (a central must be authorised this soon after
+# connecting, default 5000), ble_pairing_window_s (how long the gesture opens the window,
+# default 60).
 import machine
 from micropython import const
 
 from firmware import version
 from firmware.protocol import kinds
 from firmware.protocol.channels import CONTROL, EVENTS, LOG
+from firmware.ble.consent import Consent
 from firmware.ble.gatt import GattPeripheral
 from firmware.ble.link import LinkService
 from firmware.runtime import sched as _s
@@ -51,10 +57,16 @@ class LinkCommands:
                 st[name] = "error: %s" % e
         ls = self.link.session.stats()
         g = self.gatt
-        st["link"] = {k: ls[k] for k in _LINK_STATS if k in ls}
-        st["link"]["mtu"] = g.mtu
-        st["link"]["bonds"] = g.bonds.count()
-        st["link"]["tx_full"] = g.tx_full
+        lk = st["link"] = {k: ls[k] for k in _LINK_STATS if k in ls}
+        lk["mtu"] = g.mtu
+        lk["bonds"] = len(g.bonds.peers())
+        lk["tx_full"] = g.tx_full
+        lk["phones"] = [{"name": n, "seen_s": None if ms is None else ms // 1000,
+                         "linked": on} for n, ms, on in self.link.phone_list()]
+        c = g.access.consent
+        lk["pairing"] = {"open": g.access.window_open(), "left_s": c.left_ms() // 1000}
+        lk["refused"] = dict(c.counts)
+        lk["refused"]["writes"] = g.rx_refused
         return st
 
     def on_status(self, msg):
@@ -62,15 +74,23 @@ class LinkCommands:
         self.link.send(EVENTS, {kinds.K: kinds.STATUS, 1: self.status()})
 
     def on_forget(self, msg):
+        every = msg.get(1) == kinds.FORGET_ALL
+        key = None if every else self.link.owner
+        if not every and key is None:
+            self.link.send(CONTROL, {kinds.K: kinds.RESULT, 1: kinds.FORGET, 2: False,
+                                     3: "this phone has no bond the glasses know"})
+            return
         self.link.send(CONTROL, {kinds.K: kinds.RESULT, 1: kinds.FORGET, 2: True,
-                                 3: "bonds forgotten; pair again to reconnect"})
-        self.app.log.warn("bonds forgotten at the phone's request")
+                                 3: "bonds forgotten for %s; pair again to reconnect"
+                                 % ("every phone" if every else "this phone")})
+        self.app.log.warn("bonds forgotten for every phone at a phone's request" if every
+                          else "bonds forgotten for the phone that asked")
         # Let the answer go out first: forgetting disconnects the phone.
-        self.app.sched.spawn(self._forget_soon, name="forget", prio=_s.PRIO_LINK)
+        self.app.sched.spawn(self._forget_soon, key, name="forget", prio=_s.PRIO_LINK)
 
-    async def _forget_soon(self):
+    async def _forget_soon(self, key):
         await _s.sleep_ms(100)
-        self.gatt.forget_bonds()
+        self.gatt.forget_bonds(key)
 
     def on_logs(self, msg):
         self.log_on = bool(msg.get(1))
@@ -101,19 +121,41 @@ class LinkCommands:
                     break
 
 
+def _pairing(app, open_, why):
+    """The wearer sees and hears the window: a chime, the LED blinking fast while open."""
+    v = app.voice
+    if app.leds is not None:
+        app.leds.override("pairing" if open_ else None)
+    if open_:
+        app.log.warn("pairing window open: a new phone may pair", why)
+        if v is not None:
+            v.chime("pairing")
+    else:
+        app.log.info("pairing window closed", why)
+        if v is not None and why == "bonded":
+            v.chime("paired")
+
+
 def start(app):
     """GATT + session + the phone's commands (the board has a radio and a flash store:
     firmware/app.py checks). Returns the LinkService."""
     b = app.board
+    c = app.config
     uid = machine.unique_id()
+    consent = Consent(app.sched.clock, window_ms=c.get("ble_pairing_window_s", 60) * 1000,
+                      secure_ms=c.get("ble_secure_ms", 5000))
     gatt = GattPeripheral(b.ble, app.sched, b.store, device_name(uid), b.name,
-                          version.VERSION, uid, log=app.log)
+                          version.VERSION, uid, log=app.log, consent=consent)
     link = LinkService(app.sched, gatt, version.VERSION, b.name, CAPS, log=app.log)
     app.gatt = gatt
     if not b.has("lightsleep_connected"):
         # Stock MicroPython loses a BLE connection in lightsleep (micropython#6396): the
         # board idles awake (modem sleep) while a central is connected. docs/power.md
-        gatt.on_connection = lambda up: b.stay_awake("ble", up)
+        gatt.on("connection", lambda up: b.stay_awake("ble", up))
+    gatt.access.on("forgotten", link.forget_phone)
+    gatt.access.on("pairing", lambda open_, why: _pairing(app, open_, why))
+    if gatt.access.window_open():  # out of the box: no phone yet
+        _pairing(app, True, "no phones")
     cmds = LinkCommands(app, link, gatt)
     sched = app.sched
     sched.spawn(gatt.run, name="gatt", prio=_s.PRIO_LINK, restart=_s.RESTART_ON_ERROR)

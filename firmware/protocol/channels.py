@@ -14,7 +14,7 @@
 # message is always accepted into an empty outbox).
 from micropython import const
 
-PROTOCOL_VERSION = const(1)
+PROTOCOL_VERSION = const(2)  # 2: per-phone sessions, forget this phone or all, the phone's name
 
 CONTROL = const(0)
 EVENTS = const(1)

@@ -35,8 +35,8 @@ class Endpoint(Emitter):
     def __init__(self, role, clock, version, caps, send_frame, wake, board="", rpc=None,
                  claim=None, log=None, **session_kw):
         Emitter.__init__(self)
-        self.session = Session(role, clock, version, caps, send_frame, self._on_message,
-                               self._on_event, board=board, **session_kw)
+        self._session_args = (role, clock, version, caps, send_frame, board, session_kw)
+        self.session = self.new_session()
         self._kick = wake
         self.rpc = rpc  # handle(msg) -> bool, room(), peer_reset(): Offload / RpcHost
         self.claim = claim  # claim(kind, msg) -> bool: taken before the routes
@@ -47,6 +47,16 @@ class Endpoint(Emitter):
         self.unrouted = 0
         self.route_errors = 0
         self._routes = {}
+
+    def new_session(self, session_id=None):
+        """A fresh Session on this endpoint's transport and router (the glasses keep one
+        per bonded phone: firmware/ble/link.py)."""
+        role, clock, version, caps, send_frame, board, kw = self._session_args
+        if session_id is not None:
+            kw = dict(kw)
+            kw["session_id"] = session_id
+        return Session(role, clock, version, caps, send_frame, self._on_message,
+                       self._on_event, board=board, **kw)
 
     # ---- wiring -------------------------------------------------------------------------
     def route(self, kind, fn):

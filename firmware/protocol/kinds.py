@@ -29,7 +29,8 @@ VOICE_ENDPOINT = const(24)
 
 STATUS_REQ = const(32)  # {0:32}                                  host -> glasses
 STATUS = const(33)  # {0:33, 1: {name: value}}                     glasses -> host
-FORGET = const(34)  # {0:34}: forget every bonded phone            host -> glasses
+FORGET = const(34)  # {0:34, 1: "all" | absent}: forget this phone (or every phone)
+FORGET_ALL = "all"
 RESULT = const(35)  # {0:35, 1: request kind, 2: ok, 3: detail}    glasses -> host
 LOGS = const(36)  # {0:36, 1: on, 2: min level}: stream the log    host -> glasses
 

@@ -25,9 +25,10 @@ class Offload:
     def room(self):
         self.core.flush()
 
-    def peer_reset(self):
-        """The host restarted: answers to calls it had taken are gone."""
-        self.core.fail_all(RpcUnavailable("the host restarted; the call's answer is lost"))
+    def peer_reset(self, why="the host restarted"):
+        """The host restarted (or another phone took the link): answers to the calls it
+        had taken are gone."""
+        self.core.fail_all(RpcUnavailable("%s; the call's answer is lost" % why))
 
     async def _wait(self, call, ev, ready):
         core = self.core

@@ -21,7 +21,9 @@
 #   long press     dismiss all
 #   nod / shake    yes / no where the current notification asks
 #   swipe          next / previous notification
-#   both pads held FORGET_HOLD_MS   forget every bonded phone (app.gatt.forget_bonds())
+#   both pads held PAIR_HOLD_MS     open the pairing window (app.gatt.open_pairing(); the
+#                                   board's option pairing_hold_ms, docs/security.md)
+#   ... still held FORGET_HOLD_MS   forget every bonded phone (app.gatt.forget_bonds())
 #
 # The gyro is off unless something needs nod / shake (want_head(reason, ms): a
 # notification that asks, for a while); then it runs at HEAD_HZ. While the glasses are off
@@ -38,6 +40,7 @@ from firmware.sense.wear import OFF, STATE_NAMES, PowerPolicy, Wear
 HEAD_HZ = const(52)  # gyro rate for nod / shake: >= 4 samples in the shortest swing (60 ms)
 IMU_DOUBLE_MS = const(600)  # the tap engine's double-tap window (DUR=7 at 416 Hz: 538 ms)
 FORGET_HOLD_MS = const(5000)  # both pads held this long: forget bonds
+PAIR_HOLD_MS = const(2000)  # ... this long: the pairing window (the board may say otherwise)
 TICK_MS = const(50)  # the sense task's period while a gesture is being resolved
 IDLE_MS = const(2000)  # ... and while nothing is (wear debounce, head window expiry)
 RELAXED_KEEPALIVE_MS = const(2000)  # below the phone's 3 s dead-peer window
@@ -96,6 +99,8 @@ class Senses:
         self._both_t = 0  # when every pad became held
         self._both = False
         self._forget_fired = False
+        self._pair_fired = False
+        self.pair_hold_ms = b.options.get("pairing_hold_ms", PAIR_HOLD_MS)
         # counters
         self.events = 0
         self.events_dropped = 0  # the events outbox was full
@@ -134,6 +139,7 @@ class Senses:
             if both and not self._both:
                 self._both_t = t_ms
                 self._forget_fired = False
+                self._pair_fired = False
             self._both = both
         self.flag.set()  # the sense task resolves taps and holds
 
@@ -223,6 +229,14 @@ class Senses:
                 self._talk()
         elif n is not None:
             n.on_gesture(kind, src)  # double tap, long press, nod, shake, swipes
+
+    def _pair(self):
+        gatt = self.app.gatt
+        if gatt is None:
+            self.log.info("both pads held: no radio, no pairing window")
+            return
+        self.log.warn("both pads held: opening the pairing window")
+        gatt.open_pairing()
 
     def _forget(self):
         self.forgets += 1
@@ -339,6 +353,10 @@ class Senses:
             if self._imu_single and c.ticks_diff(now, self._imu_t) > IMU_DOUBLE_MS:
                 self._imu_single = False
                 self.gest.on_tap("single")
+            if self._both and not self._pair_fired and \
+                    c.ticks_diff(now, self._both_t) >= self.pair_hold_ms:
+                self._pair_fired = True
+                self._pair()
             if self._both and not self._forget_fired and \
                     c.ticks_diff(now, self._both_t) >= FORGET_HOLD_MS:
                 self._forget_fired = True

@@ -21,7 +21,7 @@ NAMES = ("start", "end", "error", "notification", "low_battery")
 # CHIMES, firmware/sense/battery.py), by the chime each plays.
 ALIASES = {"message": NOTIFICATION, "call": NOTIFICATION, "reminder": NOTIFICATION,
            "urgent": START, "confirm": END, "dismiss": END, "battery_low": LOW_BATTERY,
-           "battery_critical": LOW_BATTERY}
+           "battery_critical": LOW_BATTERY, "pairing": START, "paired": END}
 
 SINE = const(0)
 SQUARE = const(1)

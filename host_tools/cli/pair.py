@@ -1,9 +1,18 @@
 """`glasses pair [NAME]`: find the glasses (by name, or the first found), connect, bond
 with them (LE Secure Connections) and show who they are: model, serial, firmware,
 battery. --radio as for `glasses scan`.
+
+The glasses take a new phone only while their pairing window is open (docs/security.md):
+they say in their scan response whether it is, and drop a pairing outside it. Then this
+says how to open it on that board (its board data's `pairing_gesture`) and exits 5.
 """
+import asyncio
+import importlib
+import re
+
 from rich.console import Console
 
+from firmware.ble import adv
 from firmware.protocol import uuids
 from host_tools import errors as exits
 from host_tools.cli import linking, options
@@ -40,13 +49,25 @@ async def pair(radio, name, timeout, console):
         return exits.NOT_FOUND
     device, ad = found[0]
     label = ad.local_name or device.address
+    window = pairing_open(ad)
+    known = radio.virtual and await radio.adapter.keys_for(device.address) is not None
     try:
         with console.status("Connecting to %s..." % label):
             client = BleakClient(device, backend=radio.client, timeout=timeout)
             await client.connect()
         try:
+            model = bytes(await client.read_gatt_char(uuids.uuid16_full(
+                uuids.MODEL_NUMBER))).decode("utf-8", "replace")
+            if window is False and radio.virtual and not known:
+                linking.error(console, "%s %s" % (label, closed_hint(model)))
+                return exits.PAIRING_REFUSED
             with console.status("Pairing with %s (LE Secure Connections)..." % label):
                 await client.pair()
+            await asyncio.sleep(0.3)  # glasses that refuse the bond drop the link at once
+            if not client.is_connected:
+                linking.error(console, "%s dropped the pairing: %s" % (label,
+                                                                     closed_hint(model)))
+                return exits.PAIRING_REFUSED
             info = {}
             for key, n in (("model", uuids.MODEL_NUMBER), ("serial", uuids.SERIAL_NUMBER),
                            ("firmware", uuids.FIRMWARE_REVISION)):
@@ -60,7 +81,7 @@ async def pair(radio, name, timeout, console):
         return exits.NOT_FOUND
     except exits.PairingRefused as e:
         linking.error(console, "%s. If the glasses were paired with this computer before, "
-                      "make them forget their bonds and try again." % e)
+                      "make them forget it and try again; %s" % (e, closed_hint(None)))
         return exits.PAIRING_REFUSED
     except BleakError as e:
         linking.error(console, e)
@@ -69,3 +90,24 @@ async def pair(radio, name, timeout, console):
                   "battery %d%%" % (label, device.address, info["model"], info["serial"],
                                     info["firmware"], battery))
     return exits.OK
+
+
+def pairing_open(ad):
+    """The glasses' pairing window from their scan response: True open, False closed,
+    None if they do not say (firmware/ble/adv.py's state byte)."""
+    b = (getattr(ad, "manufacturer_data", None) or {}).get(adv.COMPANY_ID)
+    return None if not b else bool(b[0] & adv.STATE_PAIRING)
+
+
+def closed_hint(model):
+    """What to do when the glasses' pairing window is closed, for their board."""
+    how = None
+    if model and re.fullmatch(r"[a-z0-9_]{1,40}", model):
+        try:
+            data = importlib.import_module("boards.%s.board" % model).DATA
+            how = (data.get("options") or {}).get("pairing_gesture")
+        except ImportError:
+            pass
+    return ("is not taking new phones: open its pairing window (%s; it chimes and its "
+            "LED blinks fast for 60 s), then run `glasses pair` again" %
+            (how or "see its board's pairing gesture in boards/README.md"))

@@ -11,6 +11,7 @@ from host_tools.cli import linking, options
 
 STATS = ("state", "connects", "mtu", "rtt_ms", "retransmits", "duplicates", "bad_frames",
          "goodput_in", "goodput_out", "audio_lost", "audio_dropped", "bonds", "tx_full")
+REFUSED = ("pairing", "squatter", "ignored", "writes")
 
 
 def register(sub):
@@ -56,4 +57,32 @@ def status_tables(st, via):
     for k in STATS:
         if k in g or k in h:
             lt.add_row(k, str(g.get(k, "")), str(h.get(k, "")))
-    return Group(t, lt)
+    return Group(t, lt, phones_table(g))
+
+
+def _ago(s):
+    if s is None:
+        return "not since the glasses started"
+    return "now" if s < 5 else ("%d s ago" % s if s < 120 else "%d min ago" % (s // 60))
+
+
+def phones_table(g):
+    """The bonded phones, who is linked, the pairing window and what was refused."""
+    pt = Table(title="phones", title_justify="left")
+    pt.add_column("name", style="cyan")
+    pt.add_column("last linked")
+    pt.add_column("")
+    for p in g.get("phones") or []:
+        pt.add_row(p.get("name") or "(no name yet)", _ago(p.get("seen_s")),
+                   "linked" if p.get("linked") else "")
+    pairing = g.get("pairing") or {}
+    if pairing:
+        pt.caption = "pairing window: %s" % (
+            "open (%d s left)" % pairing.get("left_s", 0) if pairing.get("open") and
+            pairing.get("left_s") else "open (no phone bonded)" if pairing.get("open")
+            else "closed")
+    refused = g.get("refused") or {}
+    if refused:
+        pt.caption = (pt.caption or "") + "; refused: " + ", ".join(
+            "%d %s" % (refused.get(k, 0), k) for k in REFUSED)
+    return pt

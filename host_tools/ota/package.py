@@ -17,14 +17,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
 from firmware.ota import manifest
+from host_tools.config import config_dir, private_dir  # noqa: F401  (config_dir: cli/ota.py)
 from host_tools.errors import PackageError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def config_dir():
-    return os.environ.get("GLASSES_CONFIG_DIR") or os.path.join(
-        os.path.expanduser("~"), ".config", "glasses")
 
 
 def firmware_version(root=ROOT):
@@ -67,7 +65,7 @@ def keygen(path=None):
     path = path or os.path.join(config_dir(), "ota_signing_key.pem")
     if os.path.exists(path):
         raise PackageError("%s exists; remove it first if you really want a new key" % path)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    private_dir(os.path.dirname(os.path.abspath(path)))
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())

@@ -34,8 +34,8 @@ class RemoteLink:
     async def notify(self, fields, timeout_s):
         return await control.request(self.path, "notify", timeout_s, fields=fields)
 
-    async def forget(self, timeout_s):
-        r = await control.request(self.path, "forget", timeout_s)
+    async def forget(self, timeout_s, every=False):
+        r = await control.request(self.path, "forget", timeout_s, every=bool(every))
         return r["ok"], r["detail"], r["host_keys_removed"]
 
     async def logs(self, level):

@@ -17,7 +17,8 @@ a connection, sends one request, reads the answer, and closes:
     status    timeout_s                 the glasses' status (with "host_link": this side's)
     connect   timeout_s                 the peer's hello (after `forget`, pairs again)
     notify    fields, timeout_s         what notify_host.send_notification returned
-    forget    timeout_s                 {"ok", "detail", "host_keys_removed"}
+    forget    timeout_s, every          {"ok", "detail", "host_keys_removed"}: this phone
+                                        (every: true: every phone the glasses bonded)
     logs      level                     a stream: {"log": {"seq", "tick_ms", "level", "text"}}
                                         lines until the client closes the connection
     ota       package, wait_s, timeout_s an update (host_tools/ota/host.py): {"progress":
@@ -34,7 +35,7 @@ import json
 import os
 
 from host_tools import errors as exits
-from host_tools.radio import config_dir
+from host_tools.config import config_dir, private_dir
 
 SOCKET_NAME = "control.sock"
 MAX_LINE = 64 * 1024
@@ -150,8 +151,7 @@ class ControlServer:
 
     async def start(self):
         """Listen; EndpointBusy if another host answers there."""
-        d = os.path.dirname(self.path)
-        os.makedirs(d, mode=0o700, exist_ok=True)
+        d = private_dir(os.path.dirname(self.path))
         if os.path.exists(self.path):
             other = await find(d)
             if other is not None:
@@ -222,7 +222,7 @@ class ControlServer:
         if op == "ota":  # progress lines go out before the result
             from host_tools.ota import host as ota_host
             return await ota_host.control_op(s, req, lambda item: writer.write(_line(item)))
-        ok, detail, removed = await s.forget(t)
+        ok, detail, removed = await s.forget(t, bool(req.get("every")))
         return {"ok": ok, "detail": detail, "host_keys_removed": removed}
 
     def _world(self, text):

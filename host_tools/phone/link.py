@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 
 import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
@@ -62,7 +63,7 @@ class _Log:
 class Phone(Endpoint):
     def __init__(self, radio, name=None, address=None, clock=None, version=HOST_VERSION,
                  scan_timeout_s=5.0, backoff_s=(0.5, 30.0), max_frames=8, announce=None,
-                 local_time=None):
+                 local_time=None, phone_name=None):
         self.radio = radio
         # () -> (unix s, UTC offset min): the wearer's wall clock, for the features that
         # tell the time (notify's quiet hours, voice's "what time is it")
@@ -76,9 +77,11 @@ class Phone(Endpoint):
         self.announce = announce or (lambda text: log.info("%s", text))
         self.driver = SessionDriver(self._write, max_frames=max_frames)
         self.rpc = RpcHost(lambda m: self.send(EVENTS, m))
+        # the glasses list their phones by the name a phone's hello gives (K_BOARD)
+        self.phone_name = (phone_name or socket.gethostname() or "phone")[:32]
         Endpoint.__init__(self, "host", self.clock, version, list(CAPS),
-                          self.driver.send_frame, self.driver.kick, rpc=self.rpc,
-                          claim=self._claim, log=_Log())
+                          self.driver.send_frame, self.driver.kick, board=self.phone_name,
+                          rpc=self.rpc, claim=self._claim, log=_Log())
         self.client = None
         self.connects = 0
         self.last_error = None
@@ -121,9 +124,12 @@ class Phone(Endpoint):
         st["host_link"] = self.session.stats()
         return st
 
-    async def forget(self, timeout_s=5.0):
-        """Ask the glasses to forget every bonded phone (this one included)."""
-        msg = await self.request(CONTROL, {kinds.K: kinds.FORGET}, kinds.RESULT, timeout_s)
+    async def forget(self, timeout_s=5.0, every=False):
+        """Ask the glasses to forget this phone (every=True: every bonded phone)."""
+        msg = {kinds.K: kinds.FORGET}
+        if every:
+            msg[1] = kinds.FORGET_ALL
+        msg = await self.request(CONTROL, msg, kinds.RESULT, timeout_s)
         return bool(msg.get(2)), msg.get(3)
 
     def stop(self, grace_s=1.0):

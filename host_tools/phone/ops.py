@@ -71,15 +71,16 @@ def log_record(msg):
             "text": msg.get(4)}
 
 
-async def forget(phone, timeout_s=5.0, dropped=None):
-    """The glasses forget every bond (and drop the link); then this host forgets its keys
-    for them. dropped() runs once the link is gone after an ok (a host stops reconnecting
-    there, or it would pair again). Returns (ok, detail, host_keys_removed)."""
+async def forget(phone, timeout_s=5.0, dropped=None, every=False):
+    """The glasses forget this phone (every=True: every phone) and drop the link; then this
+    host forgets its keys for them. dropped() runs once the link is gone after an ok (a
+    host stops reconnecting there, or it would pair again). Returns (ok, detail,
+    host_keys_removed)."""
     client = phone.client
     if client is None:
         raise exits.GlassesError("link_timeout", "not connected to the glasses")
     try:
-        ok, detail = await phone.forget(timeout_s)
+        ok, detail = await phone.forget(timeout_s, every)
     except asyncio.TimeoutError:
         raise exits.GlassesError("link_timeout", "the glasses did not answer the forget "
                                  "request within %.0f s" % timeout_s) from None
@@ -177,8 +178,8 @@ class DirectLink:
     async def notify(self, fields, timeout_s):
         return await notify(self.phone, fields)
 
-    async def forget(self, timeout_s):
-        return await forget(self.phone, timeout_s)
+    async def forget(self, timeout_s, every=False):
+        return await forget(self.phone, timeout_s, every=every)
 
     async def logs(self, level):
         q = asyncio.Queue(LOG_QUEUE)

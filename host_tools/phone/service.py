@@ -180,14 +180,15 @@ class HostService:
         phone = await self.wait_open(timeout_s)
         return await link_ops.notify(phone, fields)
 
-    async def forget(self, timeout_s):
+    async def forget(self, timeout_s, every=False):
         phone = await self.wait_open(timeout_s)
 
         def pause():
             self.paused = "the glasses forgot their bonds; `glasses connect` pairs again"
             phone.stop()
 
-        ok, detail, removed = await link_ops.forget(phone, timeout_s, dropped=pause)
+        ok, detail, removed = await link_ops.forget(phone, timeout_s, dropped=pause,
+                                                    every=every)
         self._note("forget: %s%s" % (detail, "; host keys removed" if removed else ""))
         return ok, detail, removed
 

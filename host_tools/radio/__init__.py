@@ -21,7 +21,8 @@ from __future__ import annotations
 import os
 
 from host_tools.errors import PairingRefused, RadioSpecError
-from host_tools.radio.adapter import BumbleAdapter, config_dir
+from host_tools.config import config_dir
+from host_tools.radio.adapter import BumbleAdapter
 from host_tools.radio.client import BleakClientBumble
 from host_tools.radio.scanner import BleakScannerBumble
 

@@ -4,7 +4,8 @@ bleak scanners and clients of this backend share, as an OS adapter is shared.
 Its controller is either in-process (a virtual controller on the simulator's link, same
 asyncio loop) or reached over TCP (`tcp-client:HOST:PORT`, the simulator's exposed
 controllers). Bond keys are kept as bumble's JSON key store in the host's config dir,
-with the host's own random static address and IRK, so a bond survives restarts.
+with the host's own random static address and IRK, so a bond survives restarts; both
+files are private (host_tools/config.py).
 """
 from __future__ import annotations
 
@@ -19,19 +20,23 @@ from bumble.host import Host
 from bumble.keys import JsonKeyStore
 from bumble.pairing import PairingConfig, PairingDelegate
 
-DEFAULT_CONFIG_DIR = "~/.config/glasses"
+from host_tools.config import config_dir, private_dir, private_file, write_private
+
 KEYSTORE_NAMESPACE = "glasses-host"
 
 
-def config_dir(path=None):
-    """$GLASSES_CONFIG_DIR, or ~/.config/glasses."""
-    return os.path.expanduser(path or os.environ.get("GLASSES_CONFIG_DIR")
-                              or DEFAULT_CONFIG_DIR)
+class PrivateKeyStore(JsonKeyStore):
+    """bumble's JSON key store, written 0600 in a 0700 folder."""
+
+    async def save(self, db):
+        write_private(str(self.filename), json.dumps(db, sort_keys=True, indent=4))
 
 
 def _identity(directory):
     """The host's stable random static address and IRK (created on first use)."""
     path = os.path.join(directory, "host.json")
+    private_dir(directory)
+    private_file(path)
     try:
         with open(path) as f:
             d = json.load(f)
@@ -43,11 +48,7 @@ def _identity(directory):
     b[0] |= 0xC0  # random static
     address = ":".join("%02X" % x for x in b)
     irk = secrets.token_bytes(16)
-    os.makedirs(directory, mode=0o700, exist_ok=True)  # bond keys live here too
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({"address": address, "irk": irk.hex()}, f)
-    os.replace(tmp, path)
+    write_private(path, json.dumps({"address": address, "irk": irk.hex()}))
     return hci.Address(address, hci.Address.RANDOM_DEVICE_ADDRESS), irk
 
 
@@ -99,8 +100,9 @@ class BumbleAdapter:
             from bumble.transport import open_transport
             self._transport = await open_transport(self.transport_spec)
             dev.host = Host(self._transport.source, self._transport.sink)
-        dev.keystore = JsonKeyStore(KEYSTORE_NAMESPACE,
-                                    os.path.join(self.config_dir, "bonds.json"))
+        bonds = os.path.join(self.config_dir, "bonds.json")
+        private_file(bonds)  # a file an older version wrote with the umask's rights
+        dev.keystore = PrivateKeyStore(KEYSTORE_NAMESPACE, bonds)
         dev.pairing_config_factory = self._pairing_config
         await dev.power_on()
         self.device = dev

@@ -184,7 +184,7 @@ class GapMixin:
                    (c.handle, addr_type, v), (b,))
 
     def _stored_keys(self, address):
-        v = self._secret_get(_stack.SEC_TYPE_PEER, 0, str(address).encode())
+        v = self._secret_get(_stack.SEC_TYPE_PEER, 0, _stack.record_key(address))
         if v is None:
             return None
         got = self._device.keystore._decode(v)

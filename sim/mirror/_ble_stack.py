@@ -3,7 +3,8 @@
 
 - Bond keys never stay in bumble: `IrqKeyStore` asks the application through
   _IRQ_GET_SECRET / _IRQ_SET_SECRET, as MicroPython's NimBLE port does, so the firmware
-  keeps bonds on its own flash. Keys are opaque bytes to the application.
+  keeps bonds on its own flash. A record's key is what NimBLE passes: the peer's identity
+  address as a ble_addr_t (type byte, 6 bytes little-endian); its value is opaque.
 - SMP as NimBLE configures it: bonding only when both sides ask for it (bumble would store
   keys anyway); with le_secure set, legacy pairing is refused; passkey steps go to the
   application as _IRQ_PASSKEY_ACTION and come back through gap_passkey().
@@ -17,7 +18,7 @@ import json
 import logging
 from collections import deque
 
-from bumble import pairing, smp
+from bumble import hci, pairing, smp
 from bumble.keys import KeyStore, PairingKeys
 
 log = logging.getLogger("sim.bluetooth")
@@ -30,6 +31,12 @@ PASSKEY_ACTION_INPUT = 2
 PASSKEY_ACTION_DISPLAY = 3
 PASSKEY_ACTION_NUMERIC_COMPARISON = 4
 _MAX_BONDS_LISTED = 64  # bound on the index walk of get_all()
+
+
+def record_key(address):
+    """NimBLE's ble_addr_t of an address: the type byte (0 public, 1 random), then the 6
+    bytes little-endian (bumble keeps them so)."""
+    return bytes((address.address_type & 1,)) + bytes(address)
 
 
 class OpQueue:
@@ -66,7 +73,7 @@ class IrqKeyStore(KeyStore):
 
     @staticmethod
     def _key(name):
-        return name.encode()
+        return record_key(hci.Address(name))
 
     def _decode(self, value):
         try:

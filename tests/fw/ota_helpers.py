@@ -45,6 +45,7 @@ class PipeGatt:
     def __init__(self):
         self.want_mtu = 247
         self.mtu = 247
+        self.peer_key = None  # one phone, the boot session's
         self.on_frame = None
         self.on_link = None
         self.on_writable = None

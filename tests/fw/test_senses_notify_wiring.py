@@ -93,6 +93,7 @@ def App(sched, board):
 
 class Board:
     name = "stand-in"
+    options = {}  # the board data's options (none)
 
     def __init__(self, clock):
         self.touch = (0, 1)  # two pads; the sense service only counts them

@@ -3,6 +3,7 @@
 # and MicroPython (tests/mpy/run.py). Two Sessions talk through the in-memory pipe of
 # linkpipe.py (it models the transport).
 from linkpipe import Pipe, open_pipe as _open_pipe
+from firmware.protocol.channels import PROTOCOL_VERSION
 from firmware.protocol import frame as F
 from firmware.protocol.channels import CONTROL, EVENTS, FILE, LOG, RELIABLE
 from firmware.protocol.session import CLOSED, OPEN
@@ -32,7 +33,7 @@ def test_hello_opens_both_sides_and_describes_the_peer():
 
 def test_version_mismatch_is_refused_on_both_sides_naming_both_versions():
     p = Pipe()
-    p.s[1].protocol = 2  # a host speaking a future protocol
+    p.s[1].protocol = 1  # a host speaking the protocol before this one
     p.connect()
     p.run(5)
     for side in (0, 1):
@@ -58,7 +59,7 @@ def test_bad_hello_closes_with_the_reason_and_the_peer_hears_it():
     # a peer claiming to be glasses too
     from firmware.protocol import hello as H
     from firmware.runtime.cbor import dumps
-    bad = H.build(1, "glasses", "x", "b", [], 5, None, [0, 0, 0, 0], [0, 0, 0, 0],
+    bad = H.build(PROTOCOL_VERSION, "glasses", "x", "b", [], 5, None, [0, 0, 0, 0], [0, 0, 0, 0],
                   [4, 4, 4, 4], False)
     for fr in F.split(15, 0, dumps(bad), 247):
         p.s[0].feed(fr)

@@ -2,6 +2,7 @@
 # counted, one by one, with a reason; the session keeps working. Runs under CPython and
 # MicroPython.
 from linkpipe import Pipe
+from firmware.protocol.channels import PROTOCOL_VERSION
 from firmware.protocol import frame as F
 from firmware.runtime.cbor import dumps
 from firmware.protocol.channels import AUDIO, CONTROL, EVENTS, LINK, RELIABLE, WINDOW
@@ -130,7 +131,7 @@ def test_random_garbage_between_real_frames_loses_and_repeats_nothing():
 
 def _hello_frames(sid, peer, rx, tx, credit, role="host"):
     from firmware.protocol import hello as H
-    msg = H.build(1, role, "host-1.0", "pc", [], sid, peer, rx, tx, credit, False)
+    msg = H.build(PROTOCOL_VERSION, role, "host-1.0", "pc", [], sid, peer, rx, tx, credit, False)
     return F.split(LINK, 0, dumps(msg), 247)
 
 

@@ -5,6 +5,7 @@
 import gc
 
 import fwtest
+from firmware.protocol.channels import PROTOCOL_VERSION
 from firmware.protocol import frame as F
 from firmware.protocol import hello as H
 from firmware.runtime.cbor import dumps
@@ -24,7 +25,7 @@ def test_glasses_session_worst_case_fits_its_budget():
     s = Session("glasses", VirtualClock(3), "fw-1.0", ["rpc"], lambda fr: False,
                 lambda ch, m: got.append(m), lambda k, d: None, session_id=7)
     s.link_up(247)
-    hello = H.build(1, "host", "host-1.0", "pc", ["rpc"], 9, None, [0, 0, 0, 0],
+    hello = H.build(PROTOCOL_VERSION, "host", "host-1.0", "pc", ["rpc"], 9, None, [0, 0, 0, 0],
                     [0, 0, 0, 0], [8, 8, 8, 8], False)
     for fr in F.split(LINK, 0, dumps(hello), 247):
         s.feed(fr)
