@@ -286,7 +286,8 @@ class Radio:
         return self.link.settings
 
     # ---- the glasses -----------------------------------------------------------------
-    def glasses_ble(self, kick=None, address=None, tx_buffers=24, transport=None):
+    def glasses_ble(self, kick=None, address=None, tx_buffers=24, transport=None,
+                    gap_appearance=0):
         """Create the glasses' `bluetooth.BLE` (the mirror) on this radio and make it what
         `bluetooth.BLE()` returns. `kick` is called after every IRQ (the firmware driver's
         kick). `address`: the random static address (default: derived from the seed).
@@ -297,7 +298,8 @@ class Radio:
             address = _static_address(random.Random("glasses-%d" % self.seed))
         sink_source = None if transport is not None else self.glasses_controller
         self.ble = bluetooth.attach(self.loop, sink_source, address, kick=kick,
-                                    tx_buffers=tx_buffers, transport=transport)
+                                    tx_buffers=tx_buffers, transport=transport,
+                                    gap_appearance=gap_appearance)
         return self.ble
 
     # ---- hosts -----------------------------------------------------------------------

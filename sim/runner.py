@@ -117,7 +117,8 @@ class SimGlasses:
         settings = self.radio_settings if isinstance(self.radio_settings, LinkSettings) \
             else DEFAULT
         r = Radio(settings, self.seed)
-        r.glasses_ble(kick=lambda: self.driver.kick() if self.driver is not None else None)
+        r.glasses_ble(kick=lambda: self.driver.kick() if self.driver is not None else None,
+                      gap_appearance=self.board_module.DATA.get("gap_appearance", 0))
         self.world.radio = r
         self.radio_ready.set()
         return r

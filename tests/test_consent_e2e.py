@@ -138,3 +138,116 @@ def test_a_stranger_reconnecting_in_a_loop_does_not_starve_the_owner(rig):
 
     assert t_owner <= 10.0, t_owner
     assert tries >= 1 and counts["pairing"] + counts["ignored"] >= 1 and phones == 1
+
+
+def test_two_bonded_phones_take_turns_and_each_gets_exactly_its_own(rig, tmp_path):
+    """Messages in flight both ways as each phone walks out of range: nothing queued for
+    one phone reaches the other, each side gets the other's numbers in order, once."""
+    from phones import Turns
+
+    async def scenario():
+        await rig.start()
+        await rig.phone.wait_open(30)
+        t = Turns(rig, tmp_path, seed=7)
+        t.add_phone("phone-a", rig.phone)
+        t.wire_glasses()
+        rig.glasses.app.gatt.open_pairing()  # the wearer lets the second phone in
+        t.away("phone-a", 6)
+        b = t.add_phone("phone-b")
+        await b.wait_open(30)
+        order = ["phone-b", "phone-a"] * 3
+        for i, name in enumerate(order):
+            await t.phones[name].wait_open(40)
+            t.burst(name, 6)
+            await asyncio.sleep(0.03 * (i + 1))  # some of it in flight, some not yet
+            t.away(name, 12)
+        done = await t.settle(150)
+        return done, t.leaks(), t, len(rig.glasses.app.gatt.bonds.peers())
+
+    done, (bad, total), t, phones = rig.run(scenario())
+    assert phones == 2 and bad == 0 and total > 0
+    assert done, (t.sent_to, t.got_phone, t.sent_from, t.got_glasses)
+    for name in ("phone-a", "phone-b"):
+        assert t.sent_to[name] and t.sent_from[name]
+
+
+def test_forget_this_phone_or_every_phone(rig, tmp_path):
+    from phones import Turns
+
+    async def scenario():
+        await rig.start()
+        await rig.phone.wait_open(30)
+        gatt = rig.glasses.app.gatt
+        t = Turns(rig, tmp_path, seed=8)
+        a = t.add_phone("phone-a", rig.phone)
+        gatt.open_pairing()
+        t.away("phone-a", 6)
+        b = t.add_phone("phone-b")
+        await b.wait_open(30)
+        ok, detail = await b.forget()  # this phone only
+        t_end = rig.loop.time() + 5
+        while gatt.connected and rig.loop.time() < t_end:
+            await asyncio.sleep(0.05)
+        b.stop()
+        names = [gatt.bonds.name_of(k) for k in gatt.bonds.peers()]
+        one = (ok, detail, names == [a.phone_name], gatt.access.window_open(),
+               len(rig.glasses.app.link.phones))
+        await a.wait_open(30)  # phone-a is still bonded: it links again by itself
+        ok2, detail2 = await a.forget(every=True)
+        t_end = rig.loop.time() + 5
+        while gatt.connected and rig.loop.time() < t_end:
+            await asyncio.sleep(0.05)
+        return one, (ok2, detail2, gatt.bonds.peers(), gatt.access.window_open())
+
+    (ok, detail, names, open1, sessions), (ok2, detail2, left, open2) = rig.run(scenario())
+    assert ok and "this phone" in detail and names and not open1  # phone-a's name is left
+    assert sessions == 1  # phone-b's session went with its bond
+    assert ok2 and "every phone" in detail2 and left == [] and open2
+
+
+def test_500_unencrypted_writes_are_refused_quietly(tmp_path, caplog):
+    """A stranger hammering RX without encryption: the stack drops each write (counted),
+    and neither the glasses' log nor the host's has a traceback for it."""
+    import logging
+    caplog.set_level(logging.DEBUG)
+    rig = Linked(seed=32, flash_dir=str(tmp_path / "flash"), notify=False, voice=False,
+                 config={"ble_secure_ms": 120000})
+
+    async def scenario():
+        await rig.start(phone=False)
+        s = await Stranger(rig.world.radio, seed=6).start()
+        conn = await s.connect(await s.find())
+        subscribed, sent = await s.try_link(conn, writes=500)
+        await asyncio.sleep(1)
+        up = await still_connected(conn, 0.1)
+        await s.close()
+        return subscribed, sent, up, rig.world.radio.ble._device.gatt_server.refused_writes
+
+    try:
+        subscribed, sent, up, refused = rig.run(scenario())
+        log = rig.glasses.log_text()
+    finally:
+        rig.close()
+    assert not subscribed and sent == 500 and up and refused == 500
+    assert "Traceback" not in log and "Traceback" not in caplog.text
+    assert "ignoring exception" not in caplog.text
+    assert rig.glasses.app.gatt.rx_frames == 0
+
+
+def test_the_gap_appearance_matches_the_advertising(rig):
+    """GAP Appearance (0x2A01) as the board's build serves it: eye-glasses, like the scan
+    response (docs/security.md: stock MicroPython builds serve 0; boards/README.md)."""
+    from bumble.device import Peer
+
+    async def scenario():
+        await rig.start(phone=False)
+        s = await Stranger(rig.world.radio, seed=9).start()
+        conn = await s.connect(await s.find())
+        peer = Peer(conn)
+        values = await peer.read_characteristics_by_uuid(UUID(0x2A01))
+        await s.close()
+        return values
+
+    from bumble.core import UUID
+    values = rig.run(scenario())
+    assert [int.from_bytes(v, "little") for v in values] == [0x01C0]

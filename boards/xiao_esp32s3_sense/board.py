@@ -66,6 +66,10 @@ DATA = {
     "battery": "2 x 250 mAh 1S LiPo in parallel",
     "charge_ma": 100,  # the XIAO's charger
     "wdt_max_ms": 0,
+    # GAP Appearance (0x2A01) as this board's recommended MicroPython build serves it:
+    # eye-glasses, with sdkconfig.board (CONFIG_BT_NIMBLE_SVC_GAP_APPEARANCE); a stock
+    # ESP32_GENERIC_S3 build serves 0 (boards/README.md). The scan response says 0x01C0.
+    "gap_appearance": 0x01C0,
     # settings the firmware reads (board.options): the wearer's pairing gesture opens the
     # pairing window (docs/security.md) after both pads are held pairing_hold_ms
     "options": {"pairing_gesture": "hold both touch pads for 2 s", "pairing_hold_ms": 2000},

@@ -31,6 +31,26 @@ _ENC_FLAGS = FLAG_READ_ENCRYPTED | FLAG_WRITE_ENCRYPTED
 _P = att.Attribute.Permissions
 
 
+class QuietServer(gatt_server.Server):
+    """bumble's GATT server, but a write command (no response) that the link's security
+    does not allow is dropped without a word, as NimBLE drops it (bumble would log a
+    traceback for each). Counted in `refused_writes`."""
+
+    refused_writes = 0
+
+    def on_att_write_command(self, bearer, request):
+        # bumble's handler runs itself in a task (AsyncRunner); this check runs first
+        a = self.get_attribute(request.attribute_handle)
+        conn = bearer.connection if att.is_enhanced_bearer(bearer) else bearer
+        if a is not None and conn is not None and (
+                (a.permissions & _P.WRITE_REQUIRES_ENCRYPTION and not conn.encryption) or
+                (a.permissions & _P.WRITE_REQUIRES_AUTHENTICATION and
+                 not conn.authenticated)):
+            self.refused_writes += 1
+            return None
+        return super().on_att_write_command(bearer, request)
+
+
 class UUID:
     """bluetooth.UUID: a 16-bit int, a 128-bit string, or 2/4/16 little-endian bytes."""
 
@@ -97,8 +117,12 @@ class GattsMixin:
     # ---- GATT server -------------------------------------------------------------------
     def _new_gatt_server(self):
         d = self._device
-        d.gatt_server = gatt_server.Server(d)
+        d.gatt_server = QuietServer(d)
         d.add_default_services()
+        gap = d.gatt_server.get_characteristic_attributes(
+            gatt.GATT_GENERIC_ACCESS_SERVICE, gatt.GATT_APPEARANCE_CHARACTERISTIC)
+        if gap is not None:  # a build setting on the board, not an API (attach())
+            gap[1].value = self.gap_appearance.to_bytes(2, "little")
         d.gatt_server.max_mtu = self._mtu
         self._install_ltk_hook()
 

@@ -52,11 +52,16 @@ _DEFAULT_MTU = 256  # MicroPython's NimBLE preferred ATT MTU
 _instance = None
 
 
-def attach(loop, controller, address, kick=None, tx_buffers=24, transport=None):
+def attach(loop, controller, address, kick=None, tx_buffers=24, transport=None,
+           gap_appearance=0):
     """Create the board's BLE object on `controller` (a virtual controller on the
-    simulator's link) and make it what BLE() returns. Called by sim.radio."""
+    simulator's link) and make it what BLE() returns. Called by sim.radio.
+    gap_appearance: what the board's MicroPython build serves as GAP Appearance (a NimBLE
+    build setting, CONFIG_BT_NIMBLE_SVC_GAP_APPEARANCE: 0 in the stock builds)."""
     global _instance
     _instance = BLE._create(loop, controller, address, kick, tx_buffers, transport)
+    _instance.gap_appearance = gap_appearance
+    _instance._new_gatt_server()
     return _instance
 
 
@@ -82,6 +87,7 @@ class BLE(GapMixin, GattsMixin):
         self.tx_buffers = tx_buffers
         self._ops = _stack.OpQueue(loop)
         self._handler = None
+        self.gap_appearance = 0  # a build setting of the board (attach())
         self._active = False
         self._name = _DEFAULT_NAME
         self._mtu = _DEFAULT_MTU
