@@ -40,6 +40,9 @@ TARGETS = {
     "flash_noop_ratio_vs_ampy": ("<=", 0.2),
     "flash_full_ratio_vs_ampy": ("<=", 1.0),
     "ota_goodput_ratio": (">=", 0.8),
+    "owner_connect_ms_with_squatter_max": ("<=", 10000),
+    "stranger_bonds": ("<=", 0),
+    "cross_phone_leaks": ("<=", 0),
 }
 
 

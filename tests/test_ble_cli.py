@@ -127,3 +127,62 @@ def test_pair_in_process_and_pairing_refused(tmp_path, secure):
         assert code == exits.PAIRING_REFUSED and bonds == 0
         assert "refused" in out and "AUTHENTICATION_REQUIREMENTS" in out
 
+
+
+def test_pair_with_closed_glasses_says_how_to_open_the_window(tmp_path, monkeypatch):
+    """Once a phone is bonded the glasses take no new one until the wearer opens the
+    pairing window: `glasses pair` from another computer says so (exit 5), before it
+    tries, or when the glasses drop its pairing; in the window it pairs."""
+    from host_tools.radio import open_radio
+
+    async def body(env):
+        g = env.glasses.gatt
+        out = io.StringIO()
+        first = await cmd_pair.pair(env.host, NAME, 5, Console(file=out, width=200))
+        other = open_radio(radio=env.radio, config_dir_path=str(tmp_path / "other"))
+        closed = io.StringIO()
+        before = await cmd_pair.pair(other, NAME, 5, Console(file=closed, width=200))
+        monkeypatch.setattr(cmd_pair, "pairing_open", lambda ad: None)  # no state byte
+        dropped = io.StringIO()
+        tried = await cmd_pair.pair(other, NAME, 5, Console(file=dropped, width=200))
+        monkeypatch.undo()
+        g.open_pairing()
+        opened = io.StringIO()
+        after = await cmd_pair.pair(other, NAME, 5, Console(file=opened, width=200))
+        await other.close()
+        return (first, before, tried, after, " ".join(closed.getvalue().split()),
+                " ".join(dropped.getvalue().split()), len(g.bonds.peers()))
+
+    first, before, tried, after, closed, dropped, phones = run_sim(tmp_path, body)
+    assert first == 0 and after == 0 and phones == 2
+    assert before == exits.PAIRING_REFUSED and tried == exits.PAIRING_REFUSED
+    assert "is not taking new phones: open its pairing window" in closed
+    assert "dropped the pairing" in dropped and "pairing window" in dropped
+
+
+def test_host_keys_are_private_files(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from host_tools import config
+
+    def mode(p):
+        return stat.S_IMODE(os.stat(p).st_mode)
+
+    async def body(env):
+        out = io.StringIO()
+        return await cmd_pair.pair(env.host, NAME, 5, Console(file=out, width=200))
+
+    assert run_sim(tmp_path, body) == 0
+    host = tmp_path / "host"
+    assert mode(host) == 0o700
+    assert mode(host / "bonds.json") == 0o600 and mode(host / "host.json") == 0o600
+    os.chmod(host, 0o755)  # as an older version (or a careless copy) left them
+    os.chmod(host / "bonds.json", 0o644)
+    os.chmod(host / "host.json", 0o644)
+    assert run_sim(tmp_path, body) == 0  # opening the adapter again tightens them
+    assert mode(host) == 0o700 and mode(host / "bonds.json") == 0o600
+    assert mode(host / "host.json") == 0o600
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(host).st_uid + 1)
+    with pytest.raises(exits.PrivateDirError, match="belongs to another user"):
+        config.private_dir(str(host))

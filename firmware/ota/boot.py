@@ -10,7 +10,9 @@
 # copy (restored by a rollback), 2 on trial, 3 trial boots counted, 4 active version,
 # 5 previous version, 6 last event (text: what the bootloader or the updater did last),
 # 7 the bootloader's version (manifest.BOOT_VERSION of the copy that ran select(): the
-# factory copy, whose boot code an update never replaces).
+# factory copy, whose boot code an update never replaces), 8 the highest security counter
+# a copy ran healthy with (never lowered: not by a rollback, not by a reset), 9 the
+# active copy's counter (what 8 becomes once it is healthy).
 import os
 
 from firmware.ota.manifest import BOOT_VERSION
@@ -64,6 +66,7 @@ def select(root, max_boots=MAX_TRIAL_BOOTS):
         st[1] = None
         st[2] = False
         st[3] = 0
+        st[9] = None
         write_state(root, st)
     elif st[2]:
         st[3] += 1
@@ -75,6 +78,7 @@ def select(root, max_boots=MAX_TRIAL_BOOTS):
             st[1] = None
             st[2] = False
             st[3] = 0
+            st[9] = None  # its counter was never confirmed: st[8] stays as it was
         write_state(root, st)
     elif dirty:
         write_state(root, st)
@@ -96,6 +100,7 @@ def failed(root, copy, reason):
     st[5] = None
     st[2] = False
     st[3] = 0
+    st[9] = None
     write_state(root, st)
     return slot_dir(root, back), st
 
@@ -107,13 +112,23 @@ def mark_healthy(root):
         st[2] = False
         st[3] = 0
         st[6] = "update to %s confirmed healthy" % st[4]
+        if (st.get(9) or 0) > (st.get(8) or 0):
+            st[8] = st[9]
         write_state(root, st)
     return st
 
 
-def switch(root, slot, version):
+def security_floor(st, running):
+    """The lowest security counter an update may carry: the highest a copy ran healthy
+    with (st: the boot state), or the running copy's (its firmware.version.SECURITY)."""
+    floor = st.get(8) or 0
+    return running if running > floor else floor
+
+
+def switch(root, slot, version, security=0):
     """Make a verified slot the active one, on trial. One atomic state write."""
     st = read_state(root)
+    st[9] = security
     st[1] = st[0]
     st[5] = st[4]
     st[0] = slot

@@ -1,7 +1,8 @@
 # Update packages. A package is a CBOR envelope {0: manifest_bytes, 1: signature|None};
 # the manifest (CBOR, canonical) is {0: version, 1: min_boot, 2: [[path, size, sha256],
-# ...], 3: board|None}. The signature (Ed25519 over manifest_bytes) is optional; the
-# glasses check it when they are given a public key.
+# ...], 3: board|None, 4: security counter (firmware/version.py SECURITY; absent: 0)}.
+# The signature (Ed25519 over manifest_bytes) is optional; the glasses check it when they
+# are given a public key.
 import hashlib
 
 from firmware.runtime import cbor
@@ -19,10 +20,15 @@ def sha256(data):
     return hashlib.sha256(data).digest()
 
 
-def build(version, files, min_boot=BOOT_VERSION, board=None):
+def build(version, files, min_boot=BOOT_VERSION, board=None, security=0):
     """files: [(path, bytes)] -> manifest bytes."""
     entries = [[p, len(d), sha256(d)] for p, d in files]
-    return cbor.dumps({0: version, 1: min_boot, 2: entries, 3: board})
+    return cbor.dumps({0: version, 1: min_boot, 2: entries, 3: board, 4: security})
+
+
+def security(m):
+    """A parsed manifest's security counter."""
+    return m.get(4) or 0
 
 
 def envelope(manifest_bytes, signature=None):
@@ -63,6 +69,9 @@ def parse(envelope_bytes):
         if f[0] in seen:
             raise ManifestError("file %s listed twice" % f[0])
         seen.add(f[0])
+    sec = m.get(4)
+    if sec is not None and (not isinstance(sec, int) or isinstance(sec, bool) or sec < 0):
+        raise ManifestError("manifest security counter must be a whole number >= 0")
     if sig is not None and (not isinstance(sig, bytes) or len(sig) != 64):
         raise ManifestError("signature must be 64 bytes")
     return m, bytes(mbytes), sig

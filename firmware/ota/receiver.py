@@ -12,16 +12,13 @@
 # blocks, so a scheduler task can drive it without holding the CPU for a whole file:
 #     for _ in rx.chunk_steps(i, off, data, out): await sleep_ms(0)
 # The plain forms (begin, chunk, finish) run the same generators to the end.
-import hashlib
 import os
 
-from micropython import const
-
 from firmware.ota import boot, manifest
+from firmware.ota.files import (file_sha256, file_sha256_steps, makedirs,  # noqa: F401
+                                manifest_digest, rmtree, size_of, tree_bytes)
 from firmware.ota.manifest import ManifestError
 
-_BLOCK = const(512)
-_BLOCKS_PER_STEP = const(8)  # 4 KB hashed per step
 MANIFEST_NAME = "manifest.cbor"  # the slot's copy of its manifest (what boot proves against)
 _RESERVED = (MANIFEST_NAME, boot.OK_MARK)
 
@@ -34,83 +31,14 @@ class OtaRefused(OtaError):
     pass
 
 
+class Downgrade(OtaRefused):
+    """The package's security counter is below what these glasses ran healthy with
+    (.digest: the manifest's SHA-256, what the wearer may allow)."""
+    digest = None
+
+
 class AlreadyInstalled(OtaError):
     """The package is the one the device runs now: nothing to send."""
-
-
-def _size(path):
-    try:
-        return os.stat(path)[6]
-    except OSError:
-        return -1
-
-
-def _makedirs(path):
-    cur = "/" if path.startswith("/") else ""
-    for part in path.split("/"):
-        if not part:
-            continue
-        cur = cur + part if cur in ("", "/") else cur + "/" + part
-        if _size(cur) < 0:
-            os.mkdir(cur)
-
-
-def _is_dir(path):
-    try:
-        return os.stat(path)[0] & 0x4000 != 0
-    except OSError:
-        return False
-
-
-def _rmtree(path, depth=0):
-    if depth > 8:
-        raise OtaError("folder tree too deep to clear: %s" % path)
-    if _size(path) < 0:
-        return
-    for name in os.listdir(path):
-        p = path + "/" + name
-        if _is_dir(p):
-            _rmtree(p, depth + 1)
-        else:
-            os.remove(p)
-    os.rmdir(path)
-
-
-def tree_bytes(path, depth=0):
-    """Bytes in the files under a folder (0 if it does not exist)."""
-    if depth > 8 or _size(path) < 0:
-        return 0
-    if not _is_dir(path):
-        return _size(path)
-    total = 0
-    for name in os.listdir(path):
-        total += tree_bytes(path + "/" + name, depth + 1)
-    return total
-
-
-def file_sha256_steps(path, out, blocks_per_step=_BLOCKS_PER_STEP):
-    """Generator: out[0] = SHA-256 of the file, yielding every blocks_per_step blocks."""
-    h = hashlib.sha256()
-    buf = bytearray(_BLOCK)
-    mv = memoryview(buf)
-    n_blocks = 0
-    with open(path, "rb") as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            h.update(mv[:n])
-            n_blocks += 1
-            if n_blocks % blocks_per_step == 0:
-                yield
-    out[0] = h.digest()
-
-
-def file_sha256(path):
-    out = [None]
-    for _ in file_sha256_steps(path, out):
-        pass
-    return out[0]
 
 
 def _run(gen):
@@ -118,17 +46,12 @@ def _run(gen):
         pass
 
 
-def manifest_digest(path):
-    """SHA-256 of a copy's manifest file, or None if it has none."""
-    if _size(path) < 0:
-        return None
-    return file_sha256(path)
-
-
 class Receiver:
     def __init__(self, root, can_update=None, public_key=None, free_bytes=None, hook=None,
-                 board=None):
+                 board=None, security=0, downgrade_ok=None):
         self.root = root
+        self.security = security  # the running copy's counter (firmware.version.SECURITY)
+        self.downgrade_ok = downgrade_ok  # (manifest digest) -> the wearer allowed it
         self.store = boot.state_store(root)
         self.can_update = can_update  # () -> (ok, reason): battery, charging, ...
         self.public_key = public_key  # 32-byte Ed25519 key: signatures required
@@ -180,25 +103,25 @@ class Receiver:
         res = []
         for i, (_, size, _) in enumerate(self.m[2]):
             p = self._path(i)
-            if size == 0 and _size(p) < 0:  # an empty file: nothing will be sent for it
+            if size == 0 and size_of(p) < 0:  # an empty file: nothing will be sent for it
                 slash = p.rfind("/")
                 if slash > 0:
-                    _makedirs(p[:slash])
+                    makedirs(p[:slash])
                 open(p + ".part", "wb").close()
-            if _size(p) != size and _size(p + ".part") == size:
+            if size_of(p) != size and size_of(p + ".part") == size:
                 try:
                     for _ in self._settle_steps(i):  # a reset hit between the last
                         yield  # chunk and its check
                 except OtaError:
                     pass  # discarded: it is sent again from 0
-            res.append(size if _size(p) == size else max(0, _size(p + ".part")))
+            res.append(size if size_of(p) == size else max(0, size_of(p + ".part")))
         out[0] = res
 
     def held(self, i):
         """Bytes of file i held (its resume offset)."""
         size = self.m[2][i][1]
         p = self._path(i)
-        return size if _size(p) == size else max(0, _size(p + ".part"))
+        return size if size_of(p) == size else max(0, size_of(p + ".part"))
 
     def held_bytes(self):
         """(bytes held, bytes in the package) of the update being staged (cheap: sizes
@@ -264,6 +187,15 @@ class Receiver:
                 raise OtaRefused("bad signature: %s" % e)
             if not good[0]:
                 raise OtaRefused("signature does not match the manifest")
+        floor = boot.security_floor(st, self.security)
+        sec = manifest.security(m)
+        if sec < floor and not (self.downgrade_ok is not None and self.downgrade_ok(digest)):
+            refusal = Downgrade("package %s has security counter %d, below the %d these "
+                                "glasses run: an older, less safe firmware. Refused unless "
+                                "the wearer allows it: double-tap the glasses within 30 s of "
+                                "the question, then send it again" % (m[0], sec, floor))
+            refusal.digest = digest
+            raise refusal
         if self.can_update is not None:
             ok, reason = self.can_update()
             if not ok:
@@ -288,8 +220,8 @@ class Receiver:
         slot = boot.SLOTS[0] if st[0] != boot.SLOTS[0] else boot.SLOTS[1]
         self.abort()
         self.store.write("pkg", envelope_bytes)
-        _rmtree(boot.slot_dir(self.root, slot))
-        _makedirs(boot.slot_dir(self.root, slot))
+        rmtree(boot.slot_dir(self.root, slot))
+        makedirs(boot.slot_dir(self.root, slot))
         self.store.write_cbor("staging", [digest, slot])
         self.m = m
         self.mbytes = mbytes
@@ -314,11 +246,11 @@ class Receiver:
             raise OtaError("file index %d out of range" % index)
         path, size, _ = self.m[2][index]
         final = self._path(index)
-        if _size(final) == size:
+        if size_of(final) == size:
             out[0] = size
             return
         part = final + ".part"
-        have = max(0, _size(part))
+        have = max(0, size_of(part))
         if have == size:
             for _ in self._settle_steps(index):  # complete but not checked (a reset came
                 yield  # between)
@@ -333,7 +265,7 @@ class Receiver:
             raise OtaError("%s: data runs past its size %d" % (path, size))
         slash = final.rfind("/")
         if have == 0 and slash > 0:
-            _makedirs(final[:slash])
+            makedirs(final[:slash])
         with open(part, "ab") as f:
             f.write(data)
         have += len(data)
@@ -355,9 +287,9 @@ class Receiver:
             raise OtaError("no update in progress")
         for i, (path, size, _) in enumerate(self.m[2]):
             p = self._path(i)
-            if _size(p) != size:
+            if size_of(p) != size:
                 raise OtaError("%s is incomplete: %d of %d bytes" % (path, max(
-                    0, _size(p + ".part")), size))
+                    0, size_of(p + ".part")), size))
         got = [None]
         for i, (path, _, digest) in enumerate(self.m[2]):
             p = self._path(i)
@@ -373,7 +305,7 @@ class Receiver:
         with open(d + "/" + boot.OK_MARK, "w") as f:
             f.write(self.version)
         self.hook("marked")
-        st = boot.switch(self.root, self.slot, self.version)
+        st = boot.switch(self.root, self.slot, self.version, manifest.security(self.m))
         self.hook("switched")
         self.store.remove("staging")
         self.store.remove("pkg")

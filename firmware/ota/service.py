@@ -14,20 +14,22 @@
 #   has not brought the link up within ota_trial_s resets, so the bootloader counts the
 #   boot and rolls back after MAX_TRIAL_BOOTS. A board without a radio is confirmed after
 #   ota_healthy_s running.
+# - A package whose security counter is below what the glasses ran healthy with (a
+#   downgrade: boot.security_floor) is refused, and the wearer is asked: a double tap
+#   within DOWNGRADE_ASK_MS allows that one package, which the phone then sends again.
 # - Board options (board DATA["options"]): ota_public_key (32 bytes or 64 hex digits:
 #   packages must carry a good Ed25519 signature), ota_needs_charging (refuse unless on
 #   the charger; also a board capability of that name), ota_bytes (flash set aside for
 #   the update slots).
-import os
 
 from micropython import const
 
 from firmware import version
 from firmware.protocol import kinds
 from firmware.protocol.channels import CONTROL, FILE, WINDOW, LinkError
-from firmware.ota import boot
+from firmware.ota import boot, policy
 from firmware.ota.manifest import ManifestError
-from firmware.ota.receiver import AlreadyInstalled, OtaError, OtaRefused, Receiver, tree_bytes
+from firmware.ota.receiver import AlreadyInstalled, Downgrade, OtaError, OtaRefused, Receiver
 from firmware.runtime import sched as _s
 from firmware.runtime.sync import Flag, Queue
 
@@ -38,6 +40,7 @@ DEFAULTS = {
     "ota_reboot_ms": 2000,  # most time to wait for OTA_DONE to be acknowledged
 }
 MAX_PACKAGE_BYTES = const(32768)  # the envelope (manifest + signature), held in RAM
+DOWNGRADE_ASK_MS = const(30000)  # how long a double tap allows an older package
 _HEALTH_POLL_MS = const(500)
 _K = kinds.K
 
@@ -77,7 +80,11 @@ class OtaService:
             self.cfg[k] = c.get(k, v)
         key, self.key_error = parse_key(b.options.get("ota_public_key"))
         self.rx = Receiver(self.root, can_update=self.can_update, public_key=key,
-                           free_bytes=self.free_bytes, board=b.name)
+                           free_bytes=self.free_bytes, board=b.name,
+                           security=version.SECURITY, downgrade_ok=self._downgrade_ok)
+        self._asked = None  # the digest of a downgrade the wearer is asked about
+        self._ask_until = 0
+        self._allowed = None  # ... and of the one the wearer allowed
         self.q = Queue(WINDOW[FILE])
         self.room = Flag(app.sched)
         self.env = None  # the package envelope being received
@@ -94,65 +101,45 @@ class OtaService:
             self.link.on("up", self._on_link)
             self.link.on("room", self._on_room)
 
-    # ---- policy ------------------------------------------------------------------------
+    # ---- policy (policy.py) ---------------------------------------------------------------
     def can_update(self):
-        """(ok, reason): a usable public key, the battery policy (app.ota_refusal() or
-        app.ota_allowed() when the app has one; else the gauge's level here), the board's
-        charging rule."""
-        if self.key_error is not None:
-            return False, "board misconfigured: %s" % self.key_error
-        latest = self.app.latest.get("battery")
-        charging = bool(latest[2]) if latest else False
-        refusal = self.app.ota_refusal  # the battery policy, when the app has one
-        fn = self.app.ota_allowed  # (firmware/sense/service.py sets them)
-        if refusal is not None:
-            reason = refusal()
-            if reason:
-                return False, reason
-        elif fn is not None:
-            r = fn()
-            if isinstance(r, tuple):
-                ok, reason = r[0], r[1]
-            else:
-                ok, reason = bool(r), None
-            if not ok:
-                return False, reason or "refused by the battery policy"
-        elif self.board.has("fuel_gauge"):
-            if latest is None:
-                why = self.board.missing.get("gauge")
-                if why is not None:
-                    return False, "battery level unknown: the fuel gauge did not start " \
-                                  "(%s)" % why
-                return False, "battery level not measured yet: try again in a few seconds"
-            pct = int(latest[0])
-            low = self.cfg["ota_min_battery_pct"]
-            if pct < low and not charging:
-                return False, "battery at %d%%, below the %d%% an update needs: charge the " \
-                              "glasses first" % (pct, low)
-        needs = self.board.options.get("ota_needs_charging") or \
-            self.board.has("ota_needs_charging")
-        if needs and not charging:
-            return False, "this board updates only while charging: put the glasses on " \
-                          "the charger"
-        return True, None
+        return policy.can_update(self)
 
     def free_bytes(self):
-        """Flash an update may use: the filesystem's free space plus the inactive slot
-        (cleared before staging), capped by the board's ota_bytes budget."""
-        st = boot.read_state(self.root)
-        inactive = boot.SLOTS[0] if st[0] != boot.SLOTS[0] else boot.SLOTS[1]
-        free = -1
-        try:
-            v = os.statvfs(self.root or "/")
-            free = v[0] * v[3] + tree_bytes(boot.slot_dir(self.root, inactive))
-        except (OSError, AttributeError):
-            pass
-        budget = self.board.options.get("ota_bytes", 0)
-        if budget:
-            used = tree_bytes(boot.slot_dir(self.root, st[0])) if st[0] != boot.FACTORY else 0
-            room = budget - used
-            free = room if free < 0 else min(free, room)
-        return free if free >= 0 else None
+        return policy.free_bytes(self)
+
+    # ---- a downgrade, with the wearer's consent ----------------------------------------------
+    def _ask_downgrade(self, digest):
+        """A package below the security counter came: ask the wearer, who may allow this
+        package with a double tap within DOWNGRADE_ASK_MS (then the phone sends it again)."""
+        self._asked = digest
+        self._ask_until = self.clock.ticks_add(self.clock.ticks_ms(), DOWNGRADE_ASK_MS)
+        v = self.app.voice
+        if v is not None:
+            v.say("An older firmware wants to install. Double tap to allow it.")
+
+    def asking(self):
+        """Is the wearer being asked about a downgrade now (a double tap answers)?"""
+        c = self.clock
+        return self._asked is not None and c.ticks_diff(self._ask_until, c.ticks_ms()) > 0
+
+    def allow_downgrade(self):
+        """The wearer's double tap: the package asked about may install (once)."""
+        if not self.asking():
+            return False
+        self._allowed = self._asked
+        self._asked = None
+        self.log.warn("ota: the wearer allowed a downgrade")
+        v = self.app.voice
+        if v is not None:
+            v.chime("confirm")
+        return True
+
+    def _downgrade_ok(self, digest):
+        if self._allowed is not None and self._allowed == digest:
+            self._allowed = None
+            return True
+        return False
 
     # ---- from the link ------------------------------------------------------------------
     def _on_message(self, msg):
@@ -271,6 +258,10 @@ class OtaService:
         except AlreadyInstalled as e:
             self.phase = "idle"
             return await self._state("installed", reason=str(e))
+        except Downgrade as e:
+            self.phase = "staged" if self.rx.m is not None else "idle"
+            self._ask_downgrade(e.digest)
+            return await self._state("refused", reason=str(e))
         except OtaRefused as e:
             self.phase = "staged" if self.rx.m is not None else "idle"
             return await self._state("refused", reason=str(e))

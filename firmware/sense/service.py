@@ -221,6 +221,10 @@ class Senses:
     def _route(self, kind, src):
         """A recognised gesture's local action."""
         self.routed += 1
+        ota = self.app.ota
+        if kind == G.DOUBLE_TAP and ota is not None and ota.asking():
+            ota.allow_downgrade()  # the wearer's yes to an older firmware
+            return
         n = self.app.notify
         if kind == G.TAP:
             if src != G.SRC_IMU and n is not None and n.waiting():

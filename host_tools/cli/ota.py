@@ -40,6 +40,10 @@ def register(sub):
                    help="sign with this key (default key if no path is given)")
     b.add_argument("--version", default=None,
                    help="version to stamp (default: firmware/version.py's)")
+    b.add_argument("--security", type=int, default=None, metavar="N",
+                   help="security counter to stamp (default: firmware/version.py's SECURITY;"
+                        " glasses refuse a package below the one they run unless the wearer "
+                        "allows it)")
     b.add_argument("-o", "--output", required=True, metavar="FILE")
     b.set_defaults(fn=run_build)
     d = osub.add_parser("send", help="send a package to the glasses and see it installed")
@@ -81,7 +85,9 @@ def run_build(args, console=None):
         version = args.version or P.firmware_version()
         if args.version:
             files = P.with_version(files, version)
-        data = P.build_file(files, version, key, board=args.board)
+        if args.security is not None and args.security < 0:
+            raise ValueError("--security must be >= 0")
+        data = P.build_file(files, version, key, board=args.board, security=args.security)
         with open(args.output, "wb") as f:
             f.write(data)
     except (exits.PackageError, OSError, ValueError) as e:

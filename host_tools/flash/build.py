@@ -44,8 +44,9 @@ def firmware_version(root=None):
     return read_version(path) or "0.0.0"
 
 
-def read_version(path):
-    """VERSION from a version.py, or None (also used by the simulator's boot, sim/ota_boot.py)."""
+def read_version(path, name="VERSION", kind=str):
+    """VERSION (or another constant `name` of type `kind`) from a version.py, or None (also
+    used by the simulator's boot, sim/ota_boot.py, and the update packager)."""
     try:
         with open(path) as f:
             tree = ast.parse(f.read())
@@ -53,9 +54,11 @@ def read_version(path):
         return None
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
-                getattr(t, "id", None) == "VERSION" for t in node.targets):
-            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                return node.value.value
+                getattr(t, "id", None) == name for t in node.targets):
+            v = node.value
+            if isinstance(v, ast.Constant) and isinstance(v.value, kind) and \
+                    not isinstance(v.value, bool):
+                return v.value
     return None
 
 

@@ -25,16 +25,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 
-def firmware_version(root=ROOT):
+def firmware_version(root=ROOT, name="VERSION", kind=str):
+    """The tree's firmware/version.py VERSION (or its SECURITY counter: name, kind=int)."""
+    from host_tools.flash.build import read_version
     path = os.path.join(root, "firmware", "version.py")
-    try:
-        with open(path) as f:
-            for line in f:
-                if line.startswith("VERSION"):
-                    return line.split("=", 1)[1].strip().strip("\"'")
-    except OSError:
-        pass
-    raise PackageError("no VERSION in %s" % path)
+    v = read_version(path, name, kind)
+    if v is None:
+        raise PackageError("no %s in %s" % (name, path))
+    return v
+
+
+def security_counter(root=ROOT):
+    return firmware_version(root, "SECURITY", int)
 
 
 def collect(root=ROOT, board=None):
@@ -91,16 +93,19 @@ def public_key(path):
                                                  serialization.PublicFormat.Raw)
 
 
-def build(files, version, key_path=None, board=None):
-    """The package bytes (envelope) for [(path, bytes)]."""
-    mbytes = manifest.build(version, files, board=board)
+def build(files, version, key_path=None, board=None, security=None):
+    """The package bytes (envelope) for [(path, bytes)]. security: its counter (default:
+    the tree's firmware/version.py SECURITY)."""
+    mbytes = manifest.build(version, files, board=board, security=security_counter()
+                            if security is None else security)
     sig = _load(key_path).sign(mbytes) if key_path else None
     return manifest.envelope(mbytes, sig)
 
 
-def build_file(files, version, key_path=None, board=None):
+def build_file(files, version, key_path=None, board=None, security=None):
     """The package file bytes: the envelope plus every file's contents."""
-    mbytes = manifest.build(version, files, board=board)
+    mbytes = manifest.build(version, files, board=board, security=security_counter()
+                            if security is None else security)
     sig = _load(key_path).sign(mbytes) if key_path else None
     return cbor.dumps({0: mbytes, 1: sig, 2: [d for _, d in files]})
 

@@ -19,6 +19,7 @@ from firmware.protocol import kinds  # noqa: E402
 from firmware.protocol.channels import FILE  # noqa: E402
 from firmware.ble.link import LinkService  # noqa: E402
 from firmware.protocol.session import Session  # noqa: E402
+from firmware.version import SECURITY  # noqa: E402
 from firmware.ota import manifest  # noqa: E402
 from firmware.runtime import sched as _s  # noqa: E402
 from firmware.runtime.log import Log  # noqa: E402
@@ -35,8 +36,10 @@ FILES = [
 ]
 
 
-def package(files=FILES, version="0.2.0", board=None, sig=None):
-    return manifest.envelope(manifest.build(version, files, board=board), sig)
+def package(files=FILES, version="0.2.0", board=None, sig=None, security=SECURITY):
+    """A package at the running firmware's security counter (security= for another)."""
+    return manifest.envelope(manifest.build(version, files, board=board,
+                                            security=security), sig)
 
 
 class PipeGatt:
