@@ -130,7 +130,7 @@ def start_sensors(app):
     app.sensors = svc.start()
     log = app.log
     app.on("tap", lambda kind: log.info("tap", kind))
-    app.on("touch", lambda pad, on, t: log.info("touch pad", pad, "down" if on else "up"))
+    app.on("touch", lambda pad, on, t: log.info("touch pad %d %s", pad, "down" if on else "up"))
 
 
 def start_outputs(app):
@@ -202,9 +202,9 @@ def start(sched, board, log=None, config=None):
     """Start everything this board has; returns the App."""
     import machine
     app = App(sched, board, log, config)
-    app.log.info("boot: reset cause", machine.reset_cause(), board.name)
+    app.log.info("boot: %s, reset cause %s", board.name, machine.reset_cause())
     for name, why in board.missing.items():
-        app.log.warn("part missing", name, why)
+        app.log.warn("%s missing: %s", name, why)
     start_watchdog(app)
     start_sensors(app)
     start_outputs(app)

@@ -55,7 +55,7 @@ class Board:
         """Record a part that could not be brought up (build() calls this)."""
         self.missing[name] = reason
         if self.log is not None:
-            self.log.warn("part unavailable", name, reason)
+            self.log.warn("%s unavailable: %s", name, reason)
 
     def arm_watchdog(self, timeout_ms):
         """Start the hardware watchdog (it cannot be stopped again); returns it."""

@@ -209,7 +209,7 @@ class GattPeripheral(Emitter):
     def _housekeeping(self):
         self._act(self.access.tick(self._clock.ticks_ms()))
         if self.bonds.dirty and not self.bonds.save() and self.log is not None:
-            self.log.error("bonds: flash refused the write", self.bonds.save_errors)
+            self.log.error("bonds: flash refused the write (%d times)", self.bonds.save_errors)
         if not self.connected:
             self.adv.tick(self._clock.ticks_ms())
         if self._tx_blocked and self.authorised:
@@ -319,7 +319,7 @@ class GattPeripheral(Emitter):
             except Exception as e:  # a bad frame must not stop the link
                 self.rx_errors += 1
                 if self.log is not None:
-                    self.log.error("on_frame failed", type(e).__name__, e)
+                    self.log.error("a frame from the phone failed: %s: %s", type(e).__name__, e)
 
     # ---- API for the session layer -----------------------------------------------------
     def send(self, frame):

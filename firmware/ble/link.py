@@ -80,7 +80,7 @@ class LinkService(Endpoint):
                 self.gatt.bonds.set_name(self.owner, name)
         if kind == EV_CLOSED or kind == EV_DEAD:
             if self.log is not None:
-                self.log.warn("link: session ended", kind, detail)
+                self.log.warn("link: session %s: %s", kind, detail)
             if kind == EV_DEAD:
                 self.gatt.disconnect()
 

@@ -127,11 +127,11 @@ def _pairing(app, open_, why):
     if app.leds is not None:
         app.leds.override("pairing" if open_ else None)
     if open_:
-        app.log.warn("pairing window open: a new phone may pair", why)
+        app.log.warn("pairing window open (%s): a new phone may pair", why)
         if v is not None:
             v.chime("pairing")
     else:
-        app.log.info("pairing window closed", why)
+        app.log.info("pairing window closed (%s)", why)
         if v is not None and why == "bonded":
             v.chime("paired")
 

@@ -117,7 +117,7 @@ class Actions:
             self.send(rec)
         except Exception as e:  # the link is down: the record stays pending
             if self.log is not None:
-                self.log.warn("action not sent, kept for resend", rec[W.A_AID], e)
+                self.log.warn("action %s not sent, kept for resend: %s", rec[W.A_AID], e)
 
     def _record(self, kind, nid, value):
         try:
@@ -125,7 +125,7 @@ class Actions:
         except (OutboxFull, StoreError) as e:
             self.refused += 1
             if self.log is not None:
-                self.log.warn("action refused", kind, e)
+                self.log.warn("action %s refused: %s", kind, e)
             return None
         self._send(rec)
         return rec

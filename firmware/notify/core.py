@@ -33,7 +33,7 @@ class NotifyService:
                 except Exception as e:  # the host resends what got no reply: a duplicate then
                     self.unsent += 1
                     if self.log is not None:
-                        self.log.warn("reply not sent", m.get(W.R_ID), e)
+                        self.log.warn("reply to %s not sent: %s", m.get(W.R_ID), e)
         return msgs
 
     def start(self):

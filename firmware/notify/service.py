@@ -115,7 +115,7 @@ class Notify:
     def on_time(self, msg):
         why = self.time.on_message(msg)
         if why is not None:
-            self.app.log.warn("time from the phone refused", why)
+            self.app.log.warn("time from the phone refused: %s", why)
             link = self.app.link
             if link is not None:
                 link.send(CONTROL, {kinds.K: kinds.RESULT, 1: kinds.TIME, 2: False, 3: why})

@@ -121,7 +121,7 @@ class Endpoint(Emitter):
                 return True
             self.unrouted += 1
             if self.log is not None:
-                self.log.warn("link: no route for message kind", k, ch)
+                self.log.warn("link: no route for message kind %s (channel %s)", k, ch)
             return True
         self.rx_ch = ch
         try:
@@ -129,7 +129,7 @@ class Endpoint(Emitter):
         except Exception as e:  # one bad handler must not stop the link
             self.route_errors += 1
             if self.log is not None:
-                self.log.error("link: handler failed", k, e)
+                self.log.error("link: the handler of kind %s failed: %s", k, e)
         return True
 
     def _on_event(self, kind, detail):

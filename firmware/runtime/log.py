@@ -1,6 +1,11 @@
 # A bounded ring-buffer logger. Logging stores references only (a constant message and up
 # to two arguments), so it allocates nothing and is safe on the scheduler's hot path.
 # Formatting happens when someone reads the log (the terminal view, the link's log channel).
+#
+# A message is a sentence: its arguments go where it says, with their units
+#     log.info("%s recovered after %s", "imu", seconds(ms))    # imu recovered after 7.8 s
+#     log.warn("%s ran %d us in one slice", name, us)
+# (a message without a % directive gets its arguments after it, as before).
 from micropython import const
 
 DEBUG = const(10)
@@ -80,10 +85,33 @@ class Log:
             self._msg[i] = self._a[i] = self._b[i] = None
 
 
-def format_record(tick, level, msg, a=None, b=None):
-    text = msg if isinstance(msg, str) else repr(msg)
+def seconds(ms):
+    """A duration for a message: '850 ms', '7.8 s', '12 min' (it allocates: not for the
+    hot path; pass the int there, with %d ms in the message)."""
+    if ms < 1000:
+        return "%d ms" % ms
+    if ms < 120000:
+        return "%.1f s" % (ms / 1000)
+    return "%d min" % (ms // 60000)
+
+
+def text_of(msg, a=None, b=None):
+    """The record's text: the message with its arguments where its % directives say."""
+    if not isinstance(msg, str):
+        return repr(msg)
+    n = msg.count("%") - 2 * msg.count("%%")
+    if n > 0:
+        try:
+            return msg % ((a, b)[:n] if n <= 2 else (a, b))
+        except (TypeError, ValueError):
+            pass  # a message that does not fit its arguments is still shown
+    text = msg
     if a is not None:
         text += " " + str(a)
     if b is not None:
         text += " " + str(b)
-    return "%8d %-5s %s" % (tick, _NAMES.get(level, str(level)), text)
+    return text
+
+
+def format_record(tick, level, msg, a=None, b=None):
+    return "%8d %-5s %s" % (tick, _NAMES.get(level, str(level)), text_of(msg, a, b))

@@ -37,10 +37,10 @@ def _finish(self, t, state, result):
 def _failed(self, t, e):
     t.error = e
     log = self.log
-    log.error("task failed", t.name, _describe(e))
+    log.error("task %s failed: %s", t.name, _describe(e))
     tb = _traceback_text(e)
     if tb:
-        log.error("traceback", t.name, tb)
+        log.error("traceback of %s: %s", t.name, tb)
     self._retire(t, True, None)
 
 
@@ -51,7 +51,7 @@ def _retire(self, t, failed, result):
         if self._tdiff(now, t.started_ms) > t.max_backoff_ms:
             t.restarts = 0  # it ran healthily for a while: start the backoff again
         if t.restarts >= t.max_restarts:
-            self.log.error("task gave up after restarts", t.name, t.restarts)
+            self.log.error("task %s gave up after %d restarts", t.name, t.restarts)
             self._finish(t, S_FAILED if failed else S_DONE, result)
             return
         delay = t.backoff_ms << t.restarts
@@ -60,7 +60,7 @@ def _retire(self, t, failed, result):
         t.restarts += 1
         t.coro = None
         t.state = S_BACKOFF
-        self.log.log(WARN if failed else INFO, "task restarting in ms", t.name, delay)
+        self.log.log(WARN if failed else INFO, "task %s restarts in %d ms", t.name, delay)
         self._sleep_until(t, self._tadd(now, delay))
         return
     self._finish(t, S_FAILED if failed else S_DONE, result)
@@ -83,7 +83,7 @@ def _check_watchdog(self, now):
     for t in self.tasks:
         if t.critical_ms and diff(now, t.checkin_ms) > t.critical_ms:
             self.wdt_starved += 1
-            self.log.error("watchdog not fed: critical task late", t.name)
+            self.log.error("watchdog not fed: critical task %s is late", t.name)
             return
     self.wdt_feeds += 1
     self._wdt_feed()

@@ -284,7 +284,7 @@ def _slices(self, deadline, until, max_slices):
                 t.worst_us = dt
             if dt > budget:
                 self.slices_over_budget += 1
-                self.log.warn("slice over budget us", t.name, dt)
+                self.log.warn("%s ran %d us in one slice, over its budget", t.name, dt)
         return STOP
     finally:
         _sched = prev

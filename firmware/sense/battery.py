@@ -68,7 +68,7 @@ class Battery:
         if not -0.5 <= soc_pct <= 100.5:  # also refuses NaN
             self.bad_samples += 1
             if self.log is not None:
-                self.log.warn("fuel gauge reading out of range", soc_pct)
+                self.log.warn("fuel gauge reading out of range: %s %%", soc_pct)
             return
         pct = int(soc_pct)  # whole percent, truncated (as phones show it); no float made
         if pct > 100:
@@ -135,7 +135,7 @@ class Battery:
         self.fault = reason
         self.level = -1
         if self.log is not None:
-            self.log.warn("fuel gauge failed: level unknown", reason)
+            self.log.warn("fuel gauge failed (%s): battery level unknown", reason)
         self._emit("battery_unknown", reason)
         return True
 

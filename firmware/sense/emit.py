@@ -9,4 +9,4 @@ def safe_emit(emit, log, kind, payload):
         emit(kind, payload)
     except Exception as e:  # the events channel is not worth a lost state change
         if log is not None:
-            log.warn("event not emitted", kind, e)
+            log.warn("event %s not emitted: %s", kind, e)

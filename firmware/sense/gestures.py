@@ -109,7 +109,7 @@ class Gestures:
         except Exception as e:
             self.emit_errors += 1
             if self.log is not None:
-                self.log.warn("gesture not emitted", kind, e)
+                self.log.warn("gesture %s not emitted: %s", kind, e)
         d = self.dispatch
         if d is not None:
             try:
@@ -117,7 +117,7 @@ class Gestures:
             except Exception as e:
                 self.dispatch_errors += 1
                 if self.log is not None:
-                    self.log.error("gesture dispatch failed", kind, e)
+                    self.log.error("gesture %s: its action failed: %s", kind, e)
 
     def _bad(self, msg, value):
         self.bad_samples += 1
@@ -303,5 +303,5 @@ class Gestures:
             self._yaw.reset()
             self._have_gyro = False
         if self.log is not None:
-            self.log.warn("gesture source failed", part, reason)
+            self.log.warn("gesture source %s failed: %s", part, reason)
         return True

@@ -24,6 +24,7 @@
 from micropython import const
 
 from firmware.runtime import sched as _s
+from firmware.runtime.log import seconds
 from firmware.runtime.sync import Event, Flag
 from firmware.drivers import DriverError, errno_name
 
@@ -143,7 +144,7 @@ class SensorService:
             self.faults += 1
             ev.clear()
             reason = _reason(err)
-            self.log.warn("part faulty", name, reason)
+            self.log.warn("%s is faulty: %s", name, reason)
             if self.on_fault is not None:
                 self.on_fault(name, reason)
             self.sched.spawn(self._recover, name, name="recover-" + name, prio=_s.PRIO_SENSOR)
@@ -158,13 +159,13 @@ class SensorService:
             try:
                 self._setup[name]()
             except (OSError, DriverError) as e:  # no answer, or a wrong chip id
-                self.log.info("part still faulty", name, _reason(e))
+                self.log.info("%s still faulty: %s", name, _reason(e))
                 delay = delay * 2 if delay < _BACKOFF_MAX_MS // 2 else _BACKOFF_MAX_MS
                 continue
             break
         self.status[name] = OK
         self.recoveries += 1
-        self.log.info("part recovered after ms", name, self._diff(self._ticks(), t0))
+        self.log.info("%s recovered after %s", name, seconds(self._diff(self._ticks(), t0)))
         if self.on_fault is not None:
             self.on_fault(name, None)
         self._ready[name].set()

@@ -172,7 +172,7 @@ class Senses:
             return  # recovered: the recognisers resume with the next samples
         if not (self.gest.on_fault(part, reason) or self.wear.on_fault(part, reason)
                 or self.bat.on_fault(part, reason)):
-            self.log.warn("fault in a part no recogniser owns", part, reason)
+            self.log.warn("%s failed (%s), and no recogniser owns it", part, reason)
         if part == "imu":
             self._imu_single = False
 

@@ -160,7 +160,7 @@ class Wear:
 
     def _fault(self, reason):
         if self.log is not None:
-            self.log.warn("wear sensor failed: assuming worn", reason)
+            self.log.warn("wear sensor failed (%s): assuming worn", reason)
         self.degraded = True
         self._have = False
         if self.state == WORN:
