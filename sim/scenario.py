@@ -29,10 +29,11 @@ import os
 import random
 from array import array
 
+from sim import events as _events
 from sim import world as _world
 
 
-class ScenarioError(ValueError):
+class ScenarioError(_events.EventError):
     pass
 
 
@@ -111,7 +112,12 @@ def parse_json(text, base_dir=".", source="scenario"):
         if not isinstance(it, dict) or "t" not in it or "event" not in it:
             raise ScenarioError("%s: needs \"t\" and \"event\"" % where)
         kw = {k: str(v) for k, v in it.items() if k not in ("t", "event", "args")}
-        args = [str(a) for a in it.get("args", [])]
+        raw = it.get("args", [])
+        if isinstance(raw, str):  # "args": "what time is it" is words, not characters
+            raw = raw.split()
+        if not isinstance(raw, list):
+            raise ScenarioError("%s: \"args\" is a list (or one string of words)" % where)
+        args = [str(a) for a in raw]
         events.append(Event(_num(str(it["t"]), where), it["event"], args, kw, where))
     return Scenario(events, base_dir)
 
@@ -128,7 +134,15 @@ def act_now(glasses, text, rng, base_dir="."):
                             "is it` (events: %s)" % ", ".join(sorted(EVENTS)))
     e = sc.events[0]
     _apply(glasses, e, rng.random(), rng.random(), base_dir)
-    return e.describe()
+    return _done(glasses.world, e)
+
+
+def _done(w, e):
+    """What `glasses world` prints: the event, and why nothing may come of it."""
+    text = e.describe()
+    if e.name == "say" and "prox" in w.parts and not w.part("prox").worn:
+        text += ": but the glasses are not worn, so their microphone is off (put_on first)"
+    return text
 
 
 def load(path):
@@ -144,57 +158,26 @@ def load(path):
     return parse_text(text, base, src)
 
 
-# ---- the events -------------------------------------------------------------------------------
-# name: (parts it needs, positional argument names)
-EVENTS = {
-    "put_on": (("prox",), ()),
-    "take_off": (("prox",), ()),
-    "tap": (("imu",), ()),
-    "double_tap": (("imu",), ()),
-    "nod": (("imu",), ()),
-    "shake": (("imu",), ()),
-    "tilt": (("imu",), ()),
-    "touch": (("touch0",), ("pad", "seconds")),
-    "swipe": (("touch0", "touch1"), ("direction",)),
-    "speak": (("mic",), ("what",)),
-    "say": (("mic",), ("words",)),
-    "battery": ((), ()),
-    "charge": ((), ("state",)),
-    "drain": ((), ()),
-    "lux": (("prox",), ("lux",)),
-    "fault": ((), ("part", "seconds")),
-    "bus_error": ((), ("part", "count")),
-    "recover": ((), ("part",)),
-    "reset": ((), ()),
-}
+# ---- the events (sim/events.py: what each takes) -------------------------------------------
+EVENTS = _events.EVENTS
 
 
 def _check(e, base_dir):
-    if e.name not in EVENTS:
-        raise ScenarioError("%s: unknown event %r (events: %s)"
-                            % (e.where, e.name, ", ".join(sorted(EVENTS))))
-    if e.t < 0:
-        raise ScenarioError("%s: time must be >= 0 s" % e.where)
-    if e.name == "speak" and e.args and e.args[0] != "tone":
-        path = os.path.join(base_dir, e.args[0])
-        if not os.path.isfile(path):
-            raise ScenarioError("%s: no such WAV file %s" % (e.where, path))
+    try:
+        _events.check(e, base_dir)
+    except _events.EventError as err:
+        raise ScenarioError(str(err)) from None
     if e.name == "say":
-        if not e.args:
-            raise ScenarioError("%s: say needs the words to speak" % e.where)
-        words = " ".join(e.args)
+        words = e.values["words"]
         try:  # made now: a TTS that is missing is a clear error before the run, not in it
             _speech(words)
         except Exception as err:
             raise ScenarioError("%s: cannot speak %r: %s" % (e.where, words, err)) from None
-    if e.name in ("fault", "bus_error", "recover") and not e.args:
-        raise ScenarioError("%s: %s needs a part name" % (e.where, e.name))
-    if e.name == "charge" and (not e.args or e.args[0] not in ("on", "off")):
-        raise ScenarioError("%s: charge needs on or off" % e.where)
 
 
 def _kwf(e, key, default):
-    return float(e.kw[key]) if key in e.kw else default
+    v = e.values.get(key)
+    return default if v is None else v
 
 
 def _apply(glasses, e, r1, r2, base_dir):
@@ -227,40 +210,45 @@ def _do(glasses, w, e, r1, r2, base_dir):
         getattr(w.part("imu"), n)(amp_deg=_kwf(e, "amp_deg", base * (0.7 + 0.6 * r1)),
                                   freq_hz=_kwf(e, "freq_hz", 1.6 + 0.8 * r2))
     elif n == "touch":
-        pad = _pad(w, e.args[0] if e.args else "front")
-        pad.touch(float(e.args[1]) if len(e.args) > 1 else _kwf(e, "seconds", 0.15 + 0.1 * r1))
+        pad = _pad(w, e.values.get("pad", "front"))
+        pad.touch(_kwf(e, "seconds", 0.15 + 0.1 * r1))
     elif n == "swipe":
-        order = ["front", "back"] if (e.args or ["forward"])[0] == "forward" else \
-            ["back", "front"]
+        order = ["front", "back"] if e.values["direction"] == "forward" else ["back", "front"]
         first, second = _pad(w, order[0]), _pad(w, order[1])
         first.touch(0.12)
         w.call_later_us(int((60 + 60 * r1) * 1000), second.touch, 0.12)
     elif n == "speak":
         mic = w.part("mic")
-        if not e.args or e.args[0] == "tone":
+        what = e.values.get("what", "tone")
+        if what == "tone":
             mic.play_tone(_kwf(e, "hz", 440.0), _kwf(e, "seconds", 1.0))
         else:
-            mic.play_wav(os.path.join(base_dir, e.args[0]))
+            mic.play_wav(os.path.join(base_dir, what))
     elif n == "say":
-        text = " ".join(e.args)
+        text = e.values["words"]
+        if "prox" in w.parts and not w.part("prox").worn:
+            w.note("scn", "said %r, but the glasses are not worn: their microphone is off "
+                          "(put_on first)" % text)
         w.part("mic").play(_speech(text), 16000, label="speech %r" % text)
+    elif n == "notify":
+        _notify(w, e.values)
     elif n == "battery":
-        w.battery.set_soc(_kwf(e, "soc", 50.0))
+        w.battery.set_soc(e.values["soc"])
     elif n == "charge":
-        w.battery.set_charging(e.args[0] == "on")
+        w.battery.set_charging(e.values["state"] == "on")
     elif n == "drain":
-        w.power.set_adder("drain", _kwf(e, "ma", 0.0))
+        w.power.set_adder("drain", e.values["ma"])
     elif n == "lux":
-        w.part("prox").set_lux(float(e.args[0]))
+        w.part("prox").set_lux(e.values["lux"])
     elif n == "fault":
-        part = w.part(e.args[0])
+        part = w.part(e.values["part"])
         part.disconnect()
-        if len(e.args) > 1:
-            w.call_later_us(int(float(e.args[1]) * 1e6), part.reconnect)
+        if "seconds" in e.values:
+            w.call_later_us(int(e.values["seconds"] * 1e6), part.reconnect)
     elif n == "bus_error":
-        w.part(e.args[0]).inject_bus_error(int(e.args[1]) if len(e.args) > 1 else 1)
+        w.part(e.values["part"]).inject_bus_error(e.values.get("count", 1))
     elif n == "recover":
-        w.part(e.args[0]).reconnect()
+        w.part(e.values["part"]).reconnect()
     elif n == "reset":
         w.request_reset(_world.HARD_RESET, "reset button")
 
@@ -279,6 +267,22 @@ def _speech(text):
     a = array("h", _tts().synthesize(text))
     nz = [i for i in range(len(a)) if abs(a[i]) >= 300]
     return a[nz[0]:nz[-1] + 1] if nz else a
+
+
+def _notify(w, v):
+    """A notification from the phone, if the run has one (world.phone_notify: set by the
+    simulator's host); else noted."""
+    send = w.phone_notify
+    if send is None:
+        w.note("scn", "skipped notify: no phone in this run (--no-host)")
+        return
+    fields = {"title": v["title"], "app": v.get("app", "Phone")}
+    for k in ("body", "priority", "category", "id"):
+        if k in v:
+            fields[k] = v[k]
+    if v.get("actions"):
+        fields["actions"] = [a.strip() for a in v["actions"].split(",") if a.strip()]
+    send(fields)
 
 
 def _pad(w, label):

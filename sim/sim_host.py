@@ -68,6 +68,7 @@ class SimHost:
         self.service = HostService(self.rig.make_phone, plugin_list=self.plugin_list,
                                    announce=lambda text: None)
         self.rig.phone = None
+        self.world.phone_notify = self._notify  # the scenario's `notify` event
         self.task = self.world.loop.create_task(self._run())
         if tcp_port is not None:
             await self._serve_tcp(tcp_port)
@@ -99,6 +100,22 @@ class SimHost:
             return
         self.server = server
         self.announce("control endpoint %s: try `glasses status` in another terminal" % path)
+
+    def _notify(self, fields):
+        """A notification from this host's phone (a scenario's or `glasses world`'s)."""
+        phone = self.phone
+        if phone is None or not phone.is_open():
+            self.world.note("scn", "notify: the phone is not linked now; not sent")
+            return
+        from host_tools.notify.host import send_notification
+
+        async def send():
+            try:
+                r = await send_notification(phone, **fields)
+                self.world.note("host", "notify %s: %s" % (r.id, r.outcome))
+            except Exception as e:
+                self.world.note("host", "notify failed: %s: %s" % (type(e).__name__, e))
+        self.world.loop.create_task(send())
 
     def act(self, text):
         """One scenario event on the simulated glasses now (the control op "world")."""

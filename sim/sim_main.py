@@ -21,6 +21,25 @@ import tempfile
 from sim import boards as _boards
 
 
+def _unbroken(out):
+    """out, but once its pipe is gone (`make sim | tee run.log`, Ctrl-C: the reader dies
+    with the run) on stderr: the run still ends with its summary, as on a terminal."""
+    state = {"broken": False}
+
+    def write(line):
+        if not state["broken"]:
+            try:
+                out(line)
+                return
+            except BrokenPipeError:
+                state["broken"] = True
+                if out is print:  # no second traceback when Python flushes stdout at exit
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(devnull, sys.stdout.fileno())
+        print(line, file=sys.stderr, flush=True)
+    return write
+
+
 def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=None,
          verbose=False, live=None, log_path=None, record_dir=None, out=print, host=True,
          port=None, control_dir=None, every_s=10.0):
@@ -32,6 +51,7 @@ def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=No
     from sim import scenario as _scenario
     from sim.radio import DEFAULT_TCP_PORT
 
+    out = _unbroken(out)
     if seed is None:
         seed = random.randrange(1 << 30)
     try:
@@ -86,20 +106,23 @@ def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=No
             loop.run_until_complete(asyncio.gather(view_task, return_exceptions=True))
         if log_file is not None:
             log_file.close()
+    spk = g.world.parts.get("speaker")
+    wav = None
+    if spk is not None and spk.frames_heard:  # written first: whatever printing does
+        d = record_dir or runner.default_out_dir()
+        os.makedirs(d, exist_ok=True)
+        wav = spk.record_to(os.path.join(d, "%s-speaker.wav" % board))
     out("")
-    sh = state["host"]
     if state.get("final") is not None:
         from host_tools.phone.view import one_line
         out("host: " + one_line(state["final"]))
-    spk = g.world.parts.get("speaker")
-    if spk is not None and spk.frames_heard:  # before the summary: its seed line comes last
-        d = record_dir or runner.default_out_dir()
-        os.makedirs(d, exist_ok=True)
-        out("speaker audio: %s" % spk.record_to(os.path.join(d, "%s-speaker.wav" % board)))
+    if wav is not None:  # before the summary: its seed line comes last
+        out("speaker audio: %s" % wav)
     out(g.summary())
     g.close()
     if host_dir is not None:
         host_dir.cleanup()
+    sh = state["host"]
     err = sh.error if sh is not None else None
     if err is not None:
         out("glasses sim: the host stopped: %s" % err.message)
@@ -125,9 +148,9 @@ async def _session(g, rig, sc, seconds, fast, port, control_dir, every_s, state)
                 ticker = asyncio.ensure_future(_ticker(g, sh, every_s))
         elif not fast:
             radio = await g.wait_radio()
-            await serve_tcp(radio, port, lambda text: g.world.note("radio", text))
-            g.world.note("radio", "no host: run `glasses host --radio virtual` in another "
-                         "terminal to be the glasses' phone")
+            h, p = await serve_tcp(radio, port, lambda text: g.world.note("radio", text))
+            g.world.note("radio", "no host: run `glasses host --radio virtual:%s:%d` in "
+                         "another terminal to be the glasses' phone" % (h, p))
         await g.run(seconds)
     finally:
         if ticker is not None:

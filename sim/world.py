@@ -110,6 +110,7 @@ class World(Wiring):
         self.fw_clock = FirmwareClock(self)
         self.driver = None  # the FirmwareDriver, once firmware runs
         self.radio = None  # the BLE radio seam (sim/radio*.py plugs in here)
+        self.phone_notify = None  # fn(fields): a notification from the run's phone, if any
         self.reset_cause = PWRON_RESET
         self.reset_request = None  # (cause, why, wake_after_ms) once asked for
         self.boot_count = 1

@@ -186,3 +186,31 @@ def test_host_keys_are_private_files(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "getuid", lambda: os.stat(host).st_uid + 1)
     with pytest.raises(exits.PrivateDirError, match="belongs to another user"):
         config.private_dir(str(host))
+
+
+def test_pair_stops_scanning_at_the_first_glasses_that_answer(tmp_path):
+    """Virtual time: how long `glasses pair --timeout 30` takes with the glasses right
+    there is the simulated time it needed, not the timeout."""
+    async def body(env):
+        t0 = env.loop.time()
+        out = io.StringIO()
+        code = await cmd_pair.pair(env.host, None, 30, Console(file=out, width=200))
+        return code, env.loop.time() - t0
+
+    code, took = run_sim(tmp_path, body)
+    assert code == 0 and took < 5, took
+
+
+def test_not_finding_the_glasses_says_so_in_words(tmp_path):
+    from host_tools.errors import GlassesNotFound
+    from host_tools.phone.link import Phone
+
+    async def body(env):
+        env.glasses.gatt.disconnect()  # (they advertise: make them unfindable)
+        await env.glasses.stop()
+        p = Phone(env.host, scan_timeout_s=0.5)
+        with pytest.raises(GlassesNotFound) as e:
+            await p.connect_once()
+        return str(e.value)
+
+    assert run_sim(tmp_path, body) == "no glasses found"

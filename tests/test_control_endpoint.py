@@ -145,3 +145,34 @@ def test_no_host_running(tmp_path):
 
     e = asyncio.run(main())
     assert e.kind == "failed" and "no host is running" in e.message
+
+
+def test_logs_are_a_tail_the_last_n_of_the_backlog_then_follow():
+    """`glasses logs` prints what the glasses hold (-n: its last N) and returns; with
+    --follow it goes on with the new records (host_tools/cli/logs.py tail)."""
+    import asyncio
+
+    from host_tools.cli.logs import tail
+
+    class Link:
+        def __init__(self):
+            self.seq = 100  # the glasses' next record: 95..99 are the backlog
+
+        async def status(self, timeout_s):
+            return {"log_seq": self.seq}
+
+        async def logs(self, level):
+            for s in range(95, 100):
+                yield {"seq": s, "text": "old %d" % s}
+            for s in range(100, 103):
+                await asyncio.sleep(0.1)
+                yield {"seq": s, "text": "new %d" % s}
+
+    async def go(lines, follow):
+        out = []
+        await tail(Link(), 20, lines, follow, out.append)
+        return out
+
+    assert asyncio.run(go(0, False)) == ["old %d" % s for s in range(95, 100)]
+    assert asyncio.run(go(2, False)) == ["old 98", "old 99"]  # not the first two
+    assert asyncio.run(go(2, True)) == ["old 98", "old 99", "new 100", "new 101", "new 102"]

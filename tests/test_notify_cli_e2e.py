@@ -26,8 +26,9 @@ def test_the_command_links_and_sends_a_notification(tmp_path, capsys, monkeypatc
         bonds = rig.call(lambda: rig.rig.glasses.app.gatt.bonds.count())
     assert first[0] == exits.OK, first[1]
     assert "sent c1 over BLE (virtual:127.0.0.1:%d radio)" % rig.port in first[1]
-    assert "id='c1', outcome='accepted'" in first[1]
-    assert again[0] == exits.OK and "id='c2', outcome='accepted'" in again[1], again[1]
+    assert "sent c1" in first[1] and ": the glasses took it" in first[1], first[1]
+    assert again[0] == exits.OK and "sent c2" in again[1], again[1]
+    assert "Reply(" not in first[1] + again[1] and "outcome=" not in first[1]
     assert ids == ["c1", "c2"] and bonds == 1
 
 

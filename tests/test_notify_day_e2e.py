@@ -41,7 +41,9 @@ def _soc(local_s):
 class Day:
     def __init__(self):
         self.base = (0.0, 0.0)  # (local seconds since 07:00, simulated seconds) at a jump
-        self.rig = Rig(seed=21, local_time=self.local_time, worn=False)
+        # the day's expected speech is the presenter's, without the first-boot tap hints
+        self.rig = Rig(seed=21, local_time=self.local_time, worn=False,
+                       config={"notify_tap_hints": 0})
         self.w = self.rig.world
         self.w.battery.set_soc(D.BATTERY[0])
         self.led = led_probe(self.rig)

@@ -49,7 +49,8 @@ class LinkCommands:
         app = self.app
         b = app.board
         st = {"firmware": version.VERSION, "board": b.name, "battery": self.gatt.battery,
-              "missing": sorted(b.missing), "uptime_ms": app.uptime_ms()}
+              "missing": sorted(b.missing), "uptime_ms": app.uptime_ms(),
+              "log_seq": app.log.seq}  # the next record's number: the backlog ends before
         for name, fn in app.status_sources.items():
             try:
                 st[name] = fn()

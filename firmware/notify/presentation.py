@@ -11,9 +11,13 @@ from firmware.outputs import HAPTIC, LED  # noqa: F401  (the patterns BY_PRIORIT
 CHIMES = ("notification", "urgent", "message", "call", "reminder", "confirm", "dismiss",
           "error", "battery_low", "battery_critical")
 
-# Spoken delivery modes.
+# Spoken delivery modes. The policy: a normal notification says who and what ("App:
+# Title"); a tap reads it out in full (title, then the body and the question it asks);
+# urgent ones are read in full at once; low ones wait silently for a tap. With hints
+# (the app gives TAP_HINTS: the first few times after a boot), "Tap to hear it." follows a
+# title whose notification has more to say.
 SPEAK_NONE = 0  # nothing said (read on tap)
-SPEAK_TITLE = 1  # "App: Title"
+SPEAK_TITLE = 1  # "App: Title" (the body on a tap)
 SPEAK_FULL = 2  # "App: Title", then the body (and the question it asks)
 
 # Per priority: (led while not worn, haptic, chime, speak) when presented.
@@ -56,13 +60,18 @@ def tts_request(text):
     return {"text": text}
 
 
+TAP_HINTS = 3
+TAP_HINT = "Tap to hear it."
+
+
 class Presenter:
-    def __init__(self, led=None, haptic=None, chime=None, speak=None):
+    def __init__(self, led=None, haptic=None, chime=None, speak=None, hints=0):
         self.led = led
         self.haptic = haptic
         self.chime = chime
         self.speak = speak
         self.led_now = "off"
+        self.hints_left = hints
 
     def _led(self, name):
         if name != self.led_now:
@@ -90,7 +99,10 @@ class Presenter:
             c = "notification"  # spoken by rule although its priority is silent: chime first
         if c is not None and self.chime is not None:
             self.chime(c)
-        if mode >= SPEAK_TITLE:
+        if mode == SPEAK_TITLE and self.hints_left > 0 and body_text(note):
+            self.hints_left -= 1  # the body is a tap away: say so, the first few times
+            self._say(header(note) + ". " + TAP_HINT)
+        elif mode >= SPEAK_TITLE:
             self._say(header(note))
         if mode == SPEAK_FULL:
             self._say(body_text(note))

@@ -22,7 +22,7 @@ from firmware.protocol.channels import CONTROL, EVENTS
 from firmware.notify import wire as W
 from firmware.notify.center import NEW, READ
 from firmware.notify.localtime import LocalTime
-from firmware.notify.presentation import Presenter
+from firmware.notify.presentation import TAP_HINTS, Presenter
 from firmware.notify.core import NotifyService
 from firmware.runtime import sched as _s
 
@@ -43,7 +43,8 @@ class Notify:
         self.leds = app.leds  # the app's players (firmware/outputs.py), or None
         self.motor = app.motor
         self.p = Presenter(led=self._led, haptic=self._haptic, chime=self._chime,
-                           speak=self._speak)
+                           speak=self._speak,
+                           hints=app.config.get("notify_tap_hints", TAP_HINTS))
         self.svc = NotifyService(store, self.p, send=self._send,
                                  local_minute=self.time.local_minute, log=app.log)
         self.shedding = False

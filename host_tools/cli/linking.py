@@ -81,6 +81,31 @@ async def _on_radio(radio, console, coro):
         await radio.close()
 
 
+async def find_first(radio, timeout, name=None):
+    """(BLEDevice, AdvertisementData) of the first glasses heard (named `name`, if given),
+    as soon as they are heard; None after `timeout` s. NoAdapter when the radio cannot
+    scan."""
+    from bleak import BleakScanner
+    seen = {}
+
+    def match(dev, ad):
+        if uuids.SERVICE not in (ad.service_uuids or []):
+            return False
+        if name is not None and ad.local_name != name:
+            return False
+        seen[dev.address] = ad
+        return True
+
+    try:
+        dev = await BleakScanner.find_device_by_filter(match, timeout=timeout,
+                                                       backend=radio.scanner)
+    except Exception as e:
+        if exits.no_adapter(e):
+            raise exits.NoAdapter(exits.adapter_hint(radio, e)) from None
+        raise
+    return None if dev is None else (dev, seen[dev.address])
+
+
 async def discover(radio, timeout, all_devices=False):
     """[(BLEDevice, AdvertisementData)] seen within `timeout` s, nearest first; glasses
     only unless all_devices. NoAdapter when the radio cannot scan."""

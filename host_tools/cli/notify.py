@@ -11,7 +11,7 @@ import sys
 from rich.console import Console
 
 from host_tools import errors as exits
-from host_tools.cli import linking, options
+from host_tools.cli import linking, options, render
 
 
 def register(sub):
@@ -74,6 +74,6 @@ def run(args):
         result = await link.notify(note.to_dict(), args.timeout)
         console.print("sent %s %s%s: %s" % (
             note.id, link.via, " (cut: %s)" % ", ".join(cuts) if cuts else "",
-            result if result is not None else "queued"), highlight=False)
+            render.reply(result)), highlight=False)
         return exits.OK
     return linking.run_linked(args, body, console)

@@ -40,14 +40,12 @@ async def pair(radio, name, timeout, console):
     from bleak.exc import BleakDeviceNotFoundError, BleakError
 
     with console.status("Looking for %s..." % (name or "glasses")):
-        found = await linking.discover(radio, timeout)
-    if name is not None:
-        found = [da for da in found if da[1].local_name == name]
-    if not found:
+        found = await linking.find_first(radio, timeout, name)  # as soon as one answers
+    if found is None:
         linking.error(console, "%s not found within %s s (are they on, near, and not "
-                      "connected to another phone?)" % (name or "no glasses", timeout))
+                      "connected to another phone?)" % (name or "no glasses were", timeout))
         return exits.NOT_FOUND
-    device, ad = found[0]
+    device, ad = found
     label = ad.local_name or device.address
     window = pairing_open(ad)
     known = radio.virtual and await radio.adapter.keys_for(device.address) is not None

@@ -7,7 +7,7 @@ from rich.console import Group
 from rich.table import Table
 
 from host_tools import errors as exits
-from host_tools.cli import linking, options
+from host_tools.cli import linking, options, render
 
 STATS = ("state", "connects", "mtu", "rtt_ms", "retransmits", "duplicates", "bad_frames",
          "goodput_in", "goodput_out", "audio_lost", "audio_dropped", "bonds", "tx_full")
@@ -47,7 +47,7 @@ def status_tables(st, via):
     for k, v in sorted(st.items()):
         if k not in ("battery", "firmware", "board", "uptime_ms", "missing", "link",
                      "host_link"):
-            t.add_row(k, str(v))
+            t.add_row(k, render.cell(v))
     g = st.get("link") or {}
     h = st.get("host_link") or {}
     lt = Table(title="link", title_justify="left")

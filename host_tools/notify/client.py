@@ -47,6 +47,10 @@ class Reply:
     detail: Any = None
     cuts: list = field(default_factory=list)  # what the phone cut before sending
 
+    def as_dict(self) -> dict:
+        return {"id": self.id, "outcome": self.outcome, "detail": self.detail,
+                "cuts": list(self.cuts)}
+
     @property
     def delivered(self) -> bool:
         """The notification is (or was) on the glasses."""

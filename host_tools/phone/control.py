@@ -216,7 +216,8 @@ class ControlServer:
             fields = req.get("fields")
             if not isinstance(fields, dict):
                 raise exits.GlassesError("bad_request", "notify needs 'fields' (a map)")
-            return await s.notify(fields, t)
+            r = await s.notify(fields, t)
+            return r.as_dict() if hasattr(r, "as_dict") else r  # a Reply travels as a map
         if op == "world":
             return {"done": self._world(req.get("event"))}
         if op == "ota":  # progress lines go out before the result

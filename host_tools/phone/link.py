@@ -237,7 +237,8 @@ class Phone(Endpoint):
         from bleak import BleakClient
         dev = await self._find()
         if dev is None:
-            raise GlassesNotFound("%s not found" % (self.name or self.address or "no glasses"))
+            raise GlassesNotFound("%s not found" % (self.name or self.address) if
+                                  self.name or self.address else "no glasses found")
         self._disconnected = asyncio.Event()
         client = BleakClient(dev, backend=self.radio.client,
                              disconnected_callback=lambda _c: self._disconnected.set())

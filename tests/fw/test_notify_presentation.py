@@ -56,3 +56,18 @@ def test_a_presenter_without_callables_does_nothing_and_the_led_changes_only_on_
 for _name in list(globals()):
     if _name.startswith("test_"):
         HEAP_BUDGET[_name] = 8192
+
+
+def test_the_first_titles_say_a_tap_reads_the_rest():
+    said = []
+    p = P.Presenter(speak=said.append, hints=2)
+    note = Notification("n1", "Chat", "Lunch?", body="12:30 at the usual place?")
+    bare = Notification("n2", "Chat", "Hi")  # nothing more to hear: no hint
+    p.present(note, P.SPEAK_TITLE)
+    p.present(bare, P.SPEAK_TITLE)
+    p.present(note, P.SPEAK_TITLE)
+    p.present(note, P.SPEAK_TITLE)  # two hints given: the title alone from now on
+    assert said == ["Chat: Lunch?. " + P.TAP_HINT, "Chat: Hi", "Chat: Lunch?. " + P.TAP_HINT,
+                    "Chat: Lunch?"]
+    p.read(note)
+    assert said[-2:] == ["Chat: Lunch?", "12:30 at the usual place?"]

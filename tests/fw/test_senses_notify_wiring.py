@@ -86,7 +86,8 @@ class FakeVoice:
 
 def App(sched, board):
     """The firmware's App on this board stand-in, with the shared outputs started."""
-    app = _app.App(sched, board, config={"prox_ms": 1000, "touch_ms": 100, "gauge_ms": 5000})
+    app = _app.App(sched, board, config={"prox_ms": 1000, "touch_ms": 100, "gauge_ms": 5000,
+                                         "notify_tap_hints": 0})
     _app.start_outputs(app)
     return app
 
