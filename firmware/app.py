@@ -30,6 +30,7 @@ DEFAULTS = {
     "heartbeat_ms": 5000,
     "wdt_ms": 8000,
     "tap_buzz_ms": 40,
+    "log_records": 64,  # the log ring (app.boot)
 }
 
 # (slot, module, the board parts it needs, what the log says without them). In start
@@ -214,14 +215,26 @@ def start(sched, board, log=None, config=None):
     return app
 
 
-def main(board, config=None):
-    """Entry point on a board: `board` is a built firmware.hw.Board or a board module
-    (then it is built here); start the services and run forever."""
-    log = Log(64)
+def boot(board, config=None):
+    """Build the board (`board` is a board module, or a built firmware.hw.Board) and
+    start the services on a new scheduler; returns the App (app.sched runs it). A board
+    module's DATA["config"] is the app config it chooses (buffer sizes, ...); `config`
+    goes over it."""
+    cfg = {}
+    data = getattr(board, "DATA", None)
+    if data is not None and data.get("config"):
+        cfg.update(data["config"])
+    if config:
+        cfg.update(config)
+    log = Log(cfg.get("log_records", DEFAULTS["log_records"]))
     if hasattr(board, "build"):
         board = board.build(log=log)
     elif board.log is not None:
         log = board.log
     sched = _s.Scheduler(log=log, idle=board.idle)
-    start(sched, board, log, config)
-    sched.run()
+    return start(sched, board, log, cfg)
+
+
+def main(board, config=None):
+    """Entry point on a board: boot() it, then run forever."""
+    boot(board, config).sched.run()

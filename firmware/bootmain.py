@@ -75,16 +75,21 @@ def _importer(root, package, board_module):
     return try_copy
 
 
-def main(root="", package="firmware", board_module="board", log=print, reset=None):
+def main(root="", package="firmware", board_module="board", log=print, reset=None,
+         run=None):
     """Boot: choose the copy, import it, run its app with its board. Does not return
-    while the app runs. (package, board_module, reset: for tests.)"""
+    while the app runs. (package, board_module, reset: for tests; run(app module, board
+    module) in place of app.main(board): a test's own loop, tests/mpy/standins/minute.py.)"""
     path, st, mods = choose(root, _importer(root, package, board_module), log)
     board, app = mods
     log("boot: %s%s from %s" % ("factory copy" if st[0] == boot.FACTORY else "slot " + st[0],
                                " (%s, trial boot %d)" % (st[4], st[3]) if st[2] else "",
                                path))
     try:
-        app.main(board)
+        if run is None:
+            app.main(board)
+        else:
+            run(app, board)
     except Exception as e:
         if not st[2]:
             raise
