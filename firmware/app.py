@@ -60,6 +60,7 @@ class App(Emitter):
         self.board = board
         self.log = log if log is not None else sched.log
         self.config = dict(DEFAULTS)
+        self.config.update(getattr(board, "config", None) or {})  # the board's choice
         if config:
             self.config.update(config)
         self.latest = {}  # topic -> the last args emitted
@@ -217,22 +218,21 @@ def start(sched, board, log=None, config=None):
 
 def boot(board, config=None):
     """Build the board (`board` is a board module, or a built firmware.hw.Board) and
-    start the services on a new scheduler; returns the App (app.sched runs it). A board
-    module's DATA["config"] is the app config it chooses (buffer sizes, ...); `config`
-    goes over it."""
-    cfg = {}
+    start the services on a new scheduler; returns the App (app.sched runs it). The
+    board's DATA["config"] is the app config it chooses (buffer sizes, ...; the App
+    merges it); `config` goes over it."""
     data = getattr(board, "DATA", None)
-    if data is not None and data.get("config"):
-        cfg.update(data["config"])
-    if config:
-        cfg.update(config)
-    log = Log(cfg.get("log_records", DEFAULTS["log_records"]))
+    n = DEFAULTS["log_records"]
+    for c in ((data or {}).get("config"), config):
+        if c and "log_records" in c:
+            n = c["log_records"]
+    log = Log(n)
     if hasattr(board, "build"):
         board = board.build(log=log)
     elif board.log is not None:
         log = board.log
     sched = _s.Scheduler(log=log, idle=board.idle)
-    return start(sched, board, log, cfg)
+    return start(sched, board, log, config)
 
 
 def main(board, config=None):

@@ -83,7 +83,7 @@ sys.path[:] = ['/standins', '', '.frozen', '/lib']
 import gc
 gc.collect()
 import minute
-minute.main()
+%(call)s
 """
 _ROM = """f = open('/firmware.romfs', 'rb')
 img = f.read()
@@ -143,7 +143,8 @@ def _parse(out, err, returncode):
             "(exit %s) before its report: %s" % (returncode, " | ".join(tail))]}
 
 
-def run_unix(board, heap_bytes=None, romfs=False, words=True, heap_arg=None):
+def run_unix(board, heap_bytes=None, romfs=False, words=True, heap_arg=None,
+             call="minute.main()"):
     """One minute on the unix port. heap_bytes: the 32-bit heap (default: the board's
     heap_bytes), run as -X heapsize=<heap_bytes>w (words=False: as plain bytes). Returns
     the report (tests/mpy/standins/minute.py) plus "heap_arg"."""
@@ -168,7 +169,7 @@ def run_unix(board, heap_bytes=None, romfs=False, words=True, heap_arg=None):
             f.truncate(_FLASH_BLOCKS * 4096)
         run = os.path.join(tmp, "..", os.path.basename(tmp) + ".run.py")
         with open(run, "w") as f:
-            f.write(_RUN_PY % {"root": tmp, "rom": rom, "img": img,
+            f.write(_RUN_PY % {"root": tmp, "rom": rom, "img": img, "call": call,
                                "blocks": _FLASH_BLOCKS})
         if heap_arg is None:
             heap_arg = ("%dw" % heap_bytes if words else "%d" % heap_bytes) if not extra \
@@ -177,19 +178,42 @@ def run_unix(board, heap_bytes=None, romfs=False, words=True, heap_arg=None):
                            capture_output=True, text=True, timeout=TIMEOUT_S, cwd=tmp)
         for p in (img, run):
             os.remove(p)
+    if call != "minute.main()":
+        if os.environ.get("FWBOOT_SHOW"):
+            print(r.stdout, r.stderr)
+        return _parse_profile(r.stdout, r.stderr)
     rep = _parse(r.stdout, r.stderr, r.returncode)
     rep["heap_arg"] = heap_arg
     return rep
 
 
-def run_wasm(board):
+def run_wasm(board, extra=()):
     """One minute under the WebAssembly build; the report has "peak" (bytes)."""
     fw, helpers = device_files(board, WASM_MPY)
     with tempfile.TemporaryDirectory(prefix="fwboot-wasm-") as tmp:
         write_files(fw + helpers, tmp)
-        r = subprocess.run(["node", BOOT_MJS, tmp], capture_output=True, text=True,
-                           timeout=TIMEOUT_S, cwd=ROOT)
+        r = subprocess.run(["node", BOOT_MJS, tmp] + list(extra), capture_output=True,
+                           text=True, timeout=TIMEOUT_S, cwd=ROOT)
+    if extra:
+        return _parse_profile(r.stdout, r.stderr)
     return _parse(r.stdout, r.stderr, r.returncode)
+
+
+def profile(board, modules, wasm=True, romfs=False):
+    """{phase: live heap after it} (tests/mpy/standins/minute.py profile_step): the
+    code of `modules` first, then the start part by part."""
+    if wasm:
+        return run_wasm(board, ("profile", ",".join(modules)))
+    rep = run_unix(board, 4 << 20, romfs=romfs, words=False,
+                   call="minute.profile_main(%r)" % list(modules))
+    return rep
+
+
+def _parse_profile(out, err):
+    for line in out.splitlines():
+        if line.startswith("PROFILE "):
+            return json.loads(line[len("PROFILE "):])
+    raise RuntimeError("the profile run gave no figures: %s" % (err or out)[-2000:])
 
 
 def explain(board, rep, heap_bytes):

@@ -18,6 +18,10 @@ DATA = {
     "cpu_hz": 150000000,
     "ram_bytes": 520 * 1024,
     "psram_bytes": 0,
+    # The GC heap of the stock RPI_PICO2_W build: all RAM the linker leaves, fixed (no
+    # growth); boards/README.md, "Memory", derives it. The firmware is held to it.
+    "heap_bytes": 457024,
+    "heap_stock_bytes": 457024,
     "flash_bytes": 4 * 1024 * 1024,
     "gpios": tuple(range(0, 30)),
     "touch_gpios": (),

@@ -13,7 +13,7 @@ import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 import fs from "fs";
 import path from "path";
 
-const [tree] = process.argv.slice(2);
+const [tree, mode, modules] = process.argv.slice(2);
 let captured = "";
 const mp = await loadMicroPython({
   heapsize: 64 * 1024,
@@ -45,6 +45,23 @@ sys.path[:] = ["/standins", "", ".frozen", "/lib"]
 import minute
 gc.collect()
 `);
+  if (mode === "profile") {
+    // the heap after each phase of minute.profile_step(), from before the first import
+    mp.runPython("import json\n__names = json.dumps(minute.profile_phases())");
+    const names = JSON.parse(mp.globals.get("__names"));
+    const out = {};
+    mp.globals.set("__mods", modules.split(","));
+    mp.runPython("minute.setup()");
+    for (const name of names) {
+      mp.runPython("gc.collect()");
+      mp.runPython(`minute.profile_step("${name}", __mods)`);
+      mp.runPython("gc.collect()");
+      mp.runPython("__live = minute.profile_live()");
+      out[name] = mp.globals.get("__live");
+    }
+    process.stdout.write("PROFILE " + JSON.stringify(out) + "\n");
+    process.exit(0);
+  }
   let ok = true;
   for (const phase of ["setup", "boot", "add_phone"]) {
     mp.runPython("gc.collect()"); // runs once this call returns

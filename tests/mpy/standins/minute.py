@@ -20,7 +20,7 @@ MINUTE_MS = 60000
 STEP_MS = 250  # virtual ms per step: the GC runs between steps
 SEC = 1000000
 _R = {"ok": False, "phase": "setup", "errors": [], "peak": 0, "live_boot": 0, "base": 0,
-      "phone_bytes": 0}
+      "phone_bytes": 0, "trace": []}
 _app = [None]
 
 
@@ -155,6 +155,11 @@ def measure():
     live = _mem() - _R["base"] - _R["phone_bytes"]
     if live > _R["peak"]:
         _R["peak"] = live
+        _R["peak_ms"] = W.us // 1000
+    t = W.us // 5000000
+    tr = _R["trace"]
+    if len(tr) <= t and len(tr) < 16:
+        tr.append(live)
     return live
 
 
@@ -199,3 +204,64 @@ def main():
             measure()
     print("MINUTE " + json.dumps(report()))
 
+
+
+# ---- where the heap goes: code, then each part of the start, one phase per call ----------
+_P = {}
+
+
+def profile_phases():
+    """The phases of profile_step(): the code of every module the minute imports, then
+    the start as firmware/app.py does it, part by part (the features in FEATURES order;
+    nothing of the firmware is imported before "code")."""
+    return ["code", "board", "core", "link", "voice", "senses", "notify", "ota", "rest"]
+
+
+def profile_step(name, modules=()):
+    """Run one phase; the caller runs the GC and reads the heap after it."""
+    if name == "code":  # nothing of the firmware is imported before this
+        _R["base"] = _mem()
+        for m in modules:
+            __import__(m)
+        import board  # noqa: F401
+        return
+    from firmware import app as A
+    if name == "board":
+        import board
+        from firmware.runtime.log import Log
+        _P["log"] = Log(A.DEFAULTS["log_records"])
+        _P["board"] = board.build(log=_P["log"])
+    elif name == "core":
+        from firmware.runtime import sched as S
+        b = _P["board"]
+        s = S.Scheduler(log=_P["log"], idle=b.idle)
+        cfg = dict(sys.modules["board"].DATA.get("config") or {})
+        app = _P["app"] = A.App(s, b, _P["log"], cfg)
+        A.start_watchdog(app)
+        A.start_sensors(app)
+        A.start_outputs(app)
+    elif name == "rest":
+        A.start_heartbeat(_P["app"])
+        A.start_feedback(_P["app"])
+    else:
+        app = _P["app"]
+        for slot, module, parts, why_not in A.FEATURES:
+            if slot == name and A._has(app.board, parts):
+                setattr(app, slot, sys.modules[module].start(app))
+
+
+def profile_live():
+    return _mem() - _R["base"]
+
+
+def profile_main(modules):
+    """The unix port's profile: one JSON line, the heap after each phase."""
+    import json
+    setup()
+    out = {}
+    for name in profile_phases():
+        gc.collect()
+        profile_step(name, modules)
+        gc.collect()
+        out[name] = profile_live()
+    print("PROFILE " + json.dumps(out))
