@@ -116,10 +116,13 @@ def board_data(board):
     return importlib.import_module("boards.%s.board" % board).DATA
 
 
-def device_files(board, mpy_value):
-    """(firmware files, stand-in files): [(device path, bytes)], built by the flasher."""
+def device_files(board, mpy_value, board_extra=b""):
+    """(firmware files, stand-in files): [(device path, bytes)], built by the flasher.
+    board_extra: source appended to the board's board.py (a variant of the board)."""
     notes = []
-    fw = build.build_for(build.firmware_tree(board), mpy_value, notes)
+    tree = [(p, d + board_extra if p == "board.py" else d)
+            for p, d in build.firmware_tree(board)]
+    fw = build.build_for(tree, mpy_value, notes)
     helpers = [("standins/" + n, build._read(os.path.join(STANDINS, n)))
                for n in sorted(os.listdir(STANDINS)) if n.endswith(".py")]
     helpers.append(("standins/audio_signals.py", build._read(SIGNALS)))
@@ -144,14 +147,14 @@ def _parse(out, err, returncode):
 
 
 def run_unix(board, heap_bytes=None, romfs=False, words=True, heap_arg=None,
-             call="minute.main()"):
+             call="minute.main()", board_extra=b""):
     """One minute on the unix port. heap_bytes: the 32-bit heap (default: the board's
     heap_bytes), run as -X heapsize=<heap_bytes>w (words=False: as plain bytes). Returns
     the report (tests/mpy/standins/minute.py) plus "heap_arg"."""
     from host_tools.flash import romfs as R
     if heap_bytes is None:
         heap_bytes = board_data(board)["heap_bytes"]
-    fw, helpers = device_files(board, unix_mpy())
+    fw, helpers = device_files(board, unix_mpy(), board_extra)
     with tempfile.TemporaryDirectory(prefix="fwboot-") as tmp:
         rom = ""
         extra = 0
@@ -220,12 +223,15 @@ def explain(board, rep, heap_bytes):
     """What went wrong, in a sentence that names the heap and what ran out."""
     where = "at a %d KiB heap (-X heapsize=%s)" % (heap_bytes // 1024, rep.get("heap_arg"))
     errs = rep.get("errors") or []
+    tb = rep.get("traceback", "").strip().splitlines()
     if any("MemoryError" in e for e in errs):
         what = "it ran out of heap: " + "; ".join(e for e in errs if "MemoryError" in e)
+        at = [ln.strip() for ln in tb if 'File "firmware/' in ln]
+        if at:  # the deepest firmware frame: what was being imported or built
+            what += " (in %s)" % at[-1].replace('File "', "").replace('", line', " line")
     else:
         what = "; ".join(errs) or "it did not complete: %s" % {
             k: rep.get(k) for k in ("t_ms", "failed_tasks", "phone", "voice")}
-    tb = rep.get("traceback", "").strip().splitlines()
     return "%s: the firmware did not run its minute %s (phase: %s): %s%s" % (
         board, where, rep.get("phase"), what, ("\n" + "\n".join(tb[-8:])) if tb else "")
 

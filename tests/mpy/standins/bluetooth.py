@@ -86,9 +86,9 @@ class _Ble:
 
     def gatts_register_services(self, services):
         out = []
-        for uuid, chars in services:
+        for _uuid, chars in services:
             hs = []
-            for ch in chars:
+            for _ch in chars:
                 hs.append(self.next_handle)
                 self.values[self.next_handle] = b""
                 self.next_handle += 2  # the value and its CCCD / descriptor

@@ -13,7 +13,6 @@
 import gc
 import sys
 
-import world
 from world import W, Script
 
 MINUTE_MS = 60000
@@ -102,7 +101,7 @@ def boot():
         return False
     app = _app[0]
     app.log.sink = _log_sink
-    for seq, tick, level, msg, a, b in app.log.records():
+    for _seq, tick, level, msg, a, b in app.log.records():
         _log_sink(tick, level, msg, a, b)
     return True
 
@@ -176,7 +175,8 @@ def report():
                       "ota_reports": ph.ota_reports}
     r["speaker_frames"] = W.speaker_frames
     r["speaker_loud"] = W.speaker_loud
-    r["modules"] = sorted(k for k in sys.modules if k.startswith("firmware"))
+    if app is not None or not r.get("modules"):
+        r["modules"] = sorted(k for k in sys.modules if k.startswith("firmware"))
     if app is not None:
         r["services"] = sorted(app.services)
         v = app.voice
@@ -202,7 +202,16 @@ def main():
         while not step():
             gc.collect()
             measure()
-    print("MINUTE " + json.dumps(report()))
+    else:  # the heap was too small: the firmware goes, so that the report fits
+        _R["modules"] = sorted(k for k in sys.modules if k.startswith("firmware"))
+        for k in _R["modules"]:
+            del sys.modules[k]
+        _app[0] = None
+        W.phone = None
+        W.devices = []
+        gc.collect()
+    out = json.dumps(report())
+    print("MINUTE", out)
 
 
 
@@ -245,7 +254,7 @@ def profile_step(name, modules=()):
         A.start_feedback(_P["app"])
     else:
         app = _P["app"]
-        for slot, module, parts, why_not in A.FEATURES:
+        for slot, module, parts, _why_not in A.FEATURES:
             if slot == name and A._has(app.board, parts):
                 setattr(app, slot, sys.modules[module].start(app))
 
