@@ -58,6 +58,14 @@ def wait_for_prompt(port, timeout_s=START_TIMEOUT_S):
     deadline = time.monotonic() + timeout_s
     seen = b""
     with serial.Serial(port, 115200, timeout=0.1) as s:
+        # A board that comes up at its prompt by itself is not interrupted: a Ctrl-C
+        # while the unix board's boot script runs would stop it before it mounts and
+        # enters its flash volume.
+        quiet = min(deadline, time.monotonic() + 2)
+        while time.monotonic() < quiet:
+            seen += s.read(256)
+            if seen.endswith(b">>> "):
+                return seen
         while time.monotonic() < deadline:
             s.write(b"\r\x03")
             end = time.monotonic() + 0.5

@@ -23,6 +23,10 @@ def register(sub):
                    help="soft reset after flashing (default: when something changed)")
     s.add_argument("--boot-seconds", type=float, default=3.0,
                    help="how long to show the boot log after the reset (default 3)")
+    s.add_argument("--romfs", action="store_true",
+                   help="put the compiled firmware into a ROMFS image in the device's ROM "
+                   "segment (MicroPython built with MICROPY_VFS_ROM): its code runs from "
+                   "flash, not the heap")
     s.add_argument("--no-raw-paste", action="store_true",
                    help="use the classic raw REPL even where raw-paste mode exists")
     s.set_defaults(fn=run)
@@ -81,7 +85,7 @@ def run(args):
         res = deploy.flash(args.port, files, version=version, board=board,
                            reporter=RichReporter(console), reset=args.reset,
                            boot_s=args.boot_seconds, use_raw_paste=not args.no_raw_paste,
-                           baudrate=args.baud)
+                           baudrate=args.baud, romfs=args.romfs)
     except E.FlashError as e:
         err.print("[bold red]flash failed:[/] %s" % e, highlight=False)
         return 1

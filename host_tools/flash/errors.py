@@ -161,3 +161,32 @@ def device_exception(stderr_text):
     exc = cls(kind, message, stderr_text)
     exc.errno = err
     return exc
+
+
+class RomfsUnsupported(FlashError):
+    """--romfs on a MicroPython without ROMFS (no vfs.rom_ioctl), or without a segment."""
+
+    def __init__(self, device, no_segment=False):
+        if no_segment:
+            what = ("has vfs.rom_ioctl but no ROM segment: its build has MICROPY_VFS_ROM "
+                    "without a place for the image (esp32: a partition labelled 'romfs' in "
+                    "the partition table; rp2: MICROPY_HW_ROMFS_BYTES > 0)")
+        else:
+            what = ("has no ROMFS (no vfs.rom_ioctl): --romfs needs MicroPython 1.25 or "
+                    "later built with MICROPY_VFS_ROM and a ROM segment, which the stock "
+                    "ESP32 and Pico 2 W builds do not enable")
+        super().__init__(
+            "the device (%s) %s. Flash without --romfs (the .mpy files go to the "
+            "filesystem), or build MicroPython with the firmware frozen in "
+            "(boards/<name>/manifest.py; boards/README.md says how)" % (device, what))
+        self.no_segment = no_segment
+
+
+class RomfsTooBig(FlashError):
+    def __init__(self, image_bytes, segment_bytes):
+        super().__init__(
+            "the ROMFS image is %d bytes but the device's ROM segment holds %d: make the "
+            "segment larger (the 'romfs' partition, MICROPY_HW_ROMFS_BYTES) or flash "
+            "without --romfs" % (image_bytes, segment_bytes))
+        self.image_bytes = image_bytes
+        self.segment_bytes = segment_bytes
