@@ -154,3 +154,19 @@ def test_an_image_larger_than_the_segment_is_refused_before_writing(unix_board, 
         deploy.flash(unix_board.port, TREE, romfs=True, reset="never")
     assert run_on(unix_board.port, "print(bytes(_SEG.buf[:4]))").strip() == \
         "b'\\x00\\x00\\x00\\x00'"
+
+
+def test_frozen_flashes_only_main_py_and_clears_what_a_full_flash_left(unix_board, capsys):
+    from host_tools import cli
+    assert cli.main(["flash", "--port", unix_board.port, "--board", "pico2w_dev",
+                     "--reset", "never"]) == 0
+    assert "firmware/app.mpy" in snapshot(unix_board.port)
+    assert cli.main(["flash", "--port", unix_board.port, "--board", "pico2w_dev",
+                     "--reset", "never", "--frozen"]) == 0
+    assert set(snapshot(unix_board.port)) == {"main.py", "manifest.cbor"}
+    # --romfs from the command line: the refusal is the message, exit 1
+    capsys.readouterr()
+    assert cli.main(["flash", "--port", unix_board.port, "--board", "pico2w_dev",
+                     "--romfs", "--reset", "never"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "flash failed:" in err and "MICROPY_VFS_ROM" in err, err

@@ -27,6 +27,10 @@ def register(sub):
                    help="put the compiled firmware into a ROMFS image in the device's ROM "
                    "segment (MicroPython built with MICROPY_VFS_ROM): its code runs from "
                    "flash, not the heap")
+    s.add_argument("--frozen", action="store_true",
+                   help="the board's MicroPython has the firmware frozen in (a build with "
+                   "boards/<name>/manifest.py): only main.py goes to the filesystem, and "
+                   "firmware files an earlier flash left (they would shadow it) go")
     s.add_argument("--no-raw-paste", action="store_true",
                    help="use the classic raw REPL even where raw-paste mode exists")
     s.set_defaults(fn=run)
@@ -72,6 +76,9 @@ def run(args):
             if args.board:
                 raise E.TreeError("--board is for the glasses firmware; a folder is flashed "
                                   "as it is (leave out --board or the folder)")
+            if args.frozen:
+                raise E.TreeError("--frozen is for the glasses firmware frozen into the "
+                                  "board's MicroPython; a folder is flashed as it is")
             files = build.folder_tree(args.path)
             version = build.read_version(args.path.rstrip("/") + "/version.py") or ""
             board = None
@@ -79,6 +86,8 @@ def run(args):
         else:
             board = args.board or DEFAULT_BOARD
             files = build.firmware_tree(board)
+            if args.frozen:
+                files = [f for f in files if f[0] in build.KEEP_PY]
             version = build.firmware_version()
             what = "glasses firmware %s for %s (%d files)" % (version, board, len(files))
         console.print("flashing %s to %s" % (what, args.port), highlight=False)
