@@ -64,6 +64,16 @@ class RichReporter:
             self.progress = None
 
 
+def _check_heap(board, args):
+    """The board's heap against what it will run (host_tools/flash/budget.py), before
+    the device is touched: HeapTooSmall names what to shrink."""
+    from host_tools.flash import budget, build
+    tree = build.firmware_tree(board)
+    where = "frozen" if args.frozen else "romfs" if args.romfs else "mpy"
+    return budget.check(board, budget.board_data(tree, board), build.ROOT,
+                        budget.code_bytes(tree), where)
+
+
 def run(args):
     from rich.console import Console
 
@@ -90,7 +100,10 @@ def run(args):
                 files = [f for f in files if f[0] in build.KEEP_PY]
             version = build.firmware_version()
             what = "glasses firmware %s for %s (%d files)" % (version, board, len(files))
+            heap_line = _check_heap(board, args)
         console.print("flashing %s to %s" % (what, args.port), highlight=False)
+        if board is not None:
+            console.print(heap_line, highlight=False)
         res = deploy.flash(args.port, files, version=version, board=board,
                            reporter=RichReporter(console), reset=args.reset,
                            boot_s=args.boot_seconds, use_raw_paste=not args.no_raw_paste,

@@ -190,3 +190,30 @@ class RomfsTooBig(FlashError):
             "without --romfs" % (image_bytes, segment_bytes))
         self.image_bytes = image_bytes
         self.segment_bytes = segment_bytes
+
+
+class HeapTooSmall(FlashError):
+    """The board's heap_bytes cannot hold the firmware it would run (flash/budget.py)."""
+
+    def __init__(self, board, heap, total, code, per, cfg, where):
+        data = sorted(((n, f) for f, n in per.items()), reverse=True)
+        parts = ", ".join("%s %d KB" % (f, n // 1024) for n, f in data)
+        shrink = []
+        if "voice" in per:
+            shrink.append("voice_offline_bytes (%d), voice_ring_frames (%d frames of 640 "
+                          "bytes), voice_jitter_slots (%d) x voice_jitter_packet_bytes (%d)"
+                          % (cfg["voice_offline_bytes"], cfg["voice_ring_frames"],
+                             cfg["voice_jitter_slots"], cfg["voice_jitter_packet_bytes"]))
+        shrink.append("log_records (%d)" % cfg.get("log_records", 0))
+        keep = ("keep the code out of the heap: --romfs on a MicroPython built with "
+                "MICROPY_VFS_ROM, or a frozen build (boards/%s/manifest.py, then --frozen)"
+                % board) if where == "mpy" else "leave out a feature the board has parts for"
+        super().__init__(
+            "board %s: heap_bytes %d (%d KB) is too small for what it runs: about %d KB "
+            "(the code %d KB; data %s), more than %d%% of the heap. Shrink in the board's "
+            "DATA['config']: %s; or %s" % (
+                board, heap, heap // 1024, total // 1024, code // 1024, parts, 90,
+                "; ".join(shrink), keep))
+        self.board = board
+        self.heap = heap
+        self.total = total
