@@ -31,8 +31,11 @@ DATA = {
     "heap_stock_bytes": 64000 + 8257536,
     "heap_internal_bytes": 64000 + 188352,
     # the app config this board chooses (firmware/app.py, firmware/voice/settings.py):
-    # buffers sized for the internal-RAM target (data after start <= 64 KB)
-    "config": {"voice_offline_bytes": 16384, "voice_ring_frames": 16},
+    # buffers sized for the internal-RAM target (data after start <= 64 KB): a 2 s query
+    # kept offline, a 320 ms capture ring, a jitter buffer for 20 ms ADPCM packets (what
+    # the phone sends; a PCM16 packet would be refused)
+    "config": {"voice_offline_bytes": 16384, "voice_ring_frames": 16,
+               "voice_jitter_packet_bytes": 166},
     "flash_bytes": 8 * 1024 * 1024,
     # every GPIO of the ESP32-S3 (22-25 do not exist); header pins are in pin_names
     "gpios": tuple(range(0, 22)) + tuple(range(26, 49)),
