@@ -182,28 +182,32 @@ class Microbit:
 
 
 # ---- the unix port behind a pty bridge -------------------------------------------------------
-BOOT = r"""
-import os, vfs
+# A block device on a host file, as MicroPython code (also the whole-firmware minute's
+# flash: tests/fwboot.py).
+FLASH_CLASS = r"""
 class Flash:
-    def __init__(self, path, blocks):
+    def __init__(self, path, blocks, bs=512):
         self.f = open(path, 'r+b')
         self.blocks = blocks
+        self.bs = bs
     def readblocks(self, n, buf, off=0):
-        self.f.seek(n * 512 + off)
+        self.f.seek(n * self.bs + off)
         self.f.readinto(buf)
     def writeblocks(self, n, buf, off=None):
-        self.f.seek(n * 512 + (off or 0))
+        self.f.seek(n * self.bs + (off or 0))
         self.f.write(buf)
         self.f.flush()
     def ioctl(self, op, arg):
         if op == 4:
             return self.blocks
         if op == 5:
-            return 512
+            return self.bs
         if op == 6:
-            self.f.seek(arg * 512)
-            self.f.write(b'\xff' * 512)
+            self.f.seek(arg * self.bs)
+            self.f.write(b'\xff' * self.bs)
             return 0
+"""
+BOOT = "import os, vfs\n" + FLASH_CLASS + r"""
 _bd = Flash(%(img)r, %(blocks)d)
 try:
     _v = vfs.VfsLfs2(_bd)

@@ -26,10 +26,11 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from flash_boards import FLASH_CLASS  # noqa: E402
 from host_tools.flash import build  # noqa: E402
 
 STANDINS = os.path.join(ROOT, "tests", "mpy", "standins")
-SIGNALS = os.path.join(ROOT, "tests", "fw", "audio_signals.py")
+FW_TESTS = os.path.join(ROOT, "tests", "fw")
 BOOT_MJS = os.path.join(ROOT, "tests", "mpy", "boot.mjs")
 UNIX_MPY = None  # sys.implementation._mpy of the unix port, asked once
 WASM_MPY = 6  # .mpy v6.3, no native architecture (the build reports _mpy=774)
@@ -39,27 +40,8 @@ TIMEOUT_S = 300
 # file; the built tree is copied onto it from the host folder (mounted at /host), then
 # the volume is the root, as on a board. (Not the host folder itself as the root: this
 # build's VfsPosix with a root folder cannot rename.)
-_RUN_PY = """import sys, vfs, os
-class Flash:
-    def __init__(self, path, blocks):
-        self.f = open(path, 'r+b')
-        self.blocks = blocks
-    def readblocks(self, n, buf, off=0):
-        self.f.seek(n * 4096 + off)
-        self.f.readinto(buf)
-    def writeblocks(self, n, buf, off=None):
-        self.f.seek(n * 4096 + (off or 0))
-        self.f.write(buf)
-    def ioctl(self, op, arg):
-        if op == 4:
-            return self.blocks
-        if op == 5:
-            return 4096
-        if op == 6:
-            self.f.seek(arg * 4096)
-            self.f.write(b'\\xff' * 4096)
-        return 0
-bd = Flash(%(img)r, %(blocks)d)
+_RUN_PY = "import sys, vfs, os\n" + FLASH_CLASS + """
+bd = Flash(%(img)r, %(blocks)d, 4096)
 vfs.VfsLfs2.mkfs(bd)
 vfs.umount('/')
 vfs.mount(vfs.VfsLfs2(bd), '/')
@@ -125,7 +107,8 @@ def device_files(board, mpy_value, board_extra=b""):
     fw = build.build_for(tree, mpy_value, notes)
     helpers = [("standins/" + n, build._read(os.path.join(STANDINS, n)))
                for n in sorted(os.listdir(STANDINS)) if n.endswith(".py")]
-    helpers.append(("standins/audio_signals.py", build._read(SIGNALS)))
+    for name in ("audio_signals.py", "fakebus.py"):  # shared with the firmware tests
+        helpers.append(("standins/" + name, build._read(os.path.join(FW_TESTS, name))))
     return fw, build.build_for(helpers, mpy_value, notes)
 
 

@@ -10,8 +10,7 @@
 // collection) is read between steps; the largest reading, counted from before the
 // first firmware import, is the peak. Prints "MINUTE {report}".
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
-import fs from "fs";
-import path from "path";
+import { copyTree } from "./mpfs.mjs";
 
 const [tree, mode, modules] = process.argv.slice(2);
 let captured = "";
@@ -21,19 +20,7 @@ const mp = await loadMicroPython({
   stderr: (s) => { captured += s + "\n"; },
 });
 
-function copyTree(src, dst) {
-  for (const name of fs.readdirSync(src)) {
-    const s = path.join(src, name);
-    const d = dst + name;
-    if (fs.statSync(s).isDirectory()) {
-      mp.FS.mkdirTree(d);
-      copyTree(s, d + "/");
-    } else {
-      mp.FS.writeFile(d, fs.readFileSync(s));
-    }
-  }
-}
-copyTree(tree, "/");
+copyTree(mp, tree, "/");
 mp.FS.mkdirTree("/data");
 
 const STEP_LIMIT = 100000;

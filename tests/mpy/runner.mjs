@@ -22,6 +22,7 @@
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 import fs from "fs";
 import path from "path";
+import { copyTree } from "./mpfs.mjs";
 
 const [root, testFile, ...only] = process.argv.slice(2);
 const emit = (o) => process.stdout.write(JSON.stringify(o) + "\n");
@@ -32,22 +33,9 @@ const mp = await loadMicroPython({
   stderr: (s) => { captured += s + "\n"; },
 });
 
-function copyTree(src, dst) {
-  mp.FS.mkdirTree(dst);
-  for (const name of fs.readdirSync(src)) {
-    const s = path.join(src, name);
-    const d = dst + "/" + name;
-    const st = fs.statSync(s);
-    if (st.isDirectory()) {
-      if (name !== "__pycache__") copyTree(s, d);
-    } else if (name.endsWith(".py")) {
-      mp.FS.writeFile(d, fs.readFileSync(s));
-    }
-  }
-}
-
-copyTree(path.join(root, "firmware"), "/work/firmware");
-copyTree(path.join(root, "tests", "fw"), "/work/tests"); // fwtest.py and shared data
+const py_only = (name) => name.endsWith(".py");
+copyTree(mp, path.join(root, "firmware"), "/work/firmware", py_only);
+copyTree(mp, path.join(root, "tests", "fw"), "/work/tests", py_only); // fwtest.py, shared data
 const modName = "t_" + path.basename(testFile, ".py");
 mp.FS.writeFile("/work/tests/" + modName + ".py", fs.readFileSync(testFile));
 

@@ -3,6 +3,7 @@
 # PWM, touch pads, the watchdog, I2S in non-blocking (irq) mode at 16 kHz in virtual
 # time, lightsleep. A file named machine.py on sys.path takes the place of the built-in
 # (`machine` is one of MicroPython's extensible modules).
+from fakebus import FakePin
 from world import W, WorldError
 
 PWRON_RESET = 1
@@ -46,47 +47,26 @@ def deepsleep(ms=-1):
     raise ResetCalled("machine.deepsleep(%d)" % ms)
 
 
-class Pin:
+class Pin(FakePin):
+    """tests/fw/fakebus.py's pin (level, irq handler, fire()), by id in the world."""
     IN = 0
     OUT = 1
     OPEN_DRAIN = 2
     PULL_UP = 1
     PULL_DOWN = 2
-    IRQ_RISING = 1
-    IRQ_FALLING = 2
 
     def __init__(self, id, mode=-1, pull=-1, value=None):
+        FakePin.__init__(self)
         self.id = id
-        self.level = 0 if value is None else (1 if value else 0)
-        self.handler = None
+        self.init(mode, pull, value)
         W.pins[id] = self
 
     def init(self, mode=-1, pull=-1, value=None):
         if value is not None:
             self.level = 1 if value else 0
 
-    def value(self, v=None):
-        if v is None:
-            return self.level
-        self.level = 1 if v else 0
-        return None
-
-    def on(self):
-        self.level = 1
-
-    def off(self):
-        self.level = 0
-
     def irq(self, handler=None, trigger=3, hard=False, wake=None):
-        self.handler = handler
-
-    def pulse(self):
-        """The part raises its line: the handler runs (from 'interrupt' context)."""
-        self.level = 1
-        if self.handler is not None:
-            self.handler(self)
-            return True
-        return False
+        FakePin.irq(self, handler, trigger, hard)
 
 
 class Part:

@@ -72,6 +72,7 @@ def _log_sink(tick, level, msg, a, b):
 def setup():
     """Power on: the stand-ins and the parts on the board's bus; False if it failed."""
     import audio_signals  # noqa: F401  (the stand-ins' own code is not the firmware's)
+    import fakebus  # noqa: F401
     import bluetooth
     import machine  # noqa: F401
     import time  # noqa: F401
