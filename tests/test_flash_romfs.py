@@ -170,3 +170,25 @@ def test_frozen_flashes_only_main_py_and_clears_what_a_full_flash_left(unix_boar
                      "--romfs", "--reset", "never"]) == 1
     err = " ".join(capsys.readouterr().err.split())
     assert "flash failed:" in err and "MICROPY_VFS_ROM" in err, err
+
+
+def test_frozen_is_for_the_glasses_firmware_and_varuints_are_never_negative(tmp_path, capsys):
+    from host_tools import cli
+    (tmp_path / "main.py").write_text("print(1)\n")
+    assert cli.main(["flash", "--port", "/dev/no-such-port", str(tmp_path), "--frozen"]) == 1
+    assert "--frozen is for the glasses firmware" in capsys.readouterr().err
+    with pytest.raises(ValueError):
+        R.varuint(-1)
+
+
+def test_an_image_that_reads_back_different_is_reported(unix_board, monkeypatch):
+    run_on(unix_board.port, SEGMENT_DOUBLE % (64 * 1024, False) +
+           "_w = _ri_double\n"
+           "def _ri_double(op, *a):\n"
+           "    if op == 4:\n"
+           "        a = (a[0], a[1], bytes([a[2][0] ^ 1]) + a[2][1:])  # the flash flips a bit\n"
+           "    return _w(op, *a)\n")
+    monkeypatch.setattr(romdeploy, "PROBE", PROBE_DOUBLE)
+    with pytest.raises(E.TransferCorrupted, match="ROMFS image"):
+        deploy.flash(unix_board.port, TREE, romfs=True, reset="never")
+    assert "main.py" not in snapshot(unix_board.port)  # nothing else was written
