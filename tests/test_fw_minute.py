@@ -43,6 +43,11 @@ def test_the_whole_peak_under_the_webassembly_build_is_within_the_board_heap(boa
         "%s: the whole firmware's peak under the 32-bit WebAssembly build is %d bytes "
         "(imports included), over heap_bytes %d: shrink the buffers in DATA['config'] or "
         "the code" % (board, rep["peak"], heap))
+    # what DATA says is left from .mpy files is what is left, within a tenth of the heap
+    said = fwboot.board_data(board)["heap_left_bytes"]["mpy"]
+    assert abs(said - (heap - rep["peak"])) <= heap // 10, (
+        "%s: DATA['heap_left_bytes']['mpy'] says %d, the measure %d: update it from "
+        "`make bench`" % (board, said, heap - rep["peak"]))
 
 
 def test_a_heap_too_small_fails_naming_the_heap_and_what_ran_out():
