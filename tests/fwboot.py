@@ -47,7 +47,7 @@ vfs.umount('/')
 vfs.mount(vfs.VfsLfs2(bd), '/')
 vfs.mount(vfs.VfsPosix(%(root)r), '/host')
 def copy(src, dst):
-    for name in os.listdir(src):
+    for name in sorted(os.listdir(src)):  # the same volume, whatever the host's order
         s = src + '/' + name
         d = dst + '/' + name if dst else name
         if os.stat(s)[0] & 0x4000:
