@@ -12,7 +12,7 @@ SIM_ARGS ?= --scenario sim/scenarios/demo.txt
 STUBS_PIN := micropython-esp32-stubs==1.27.0.post1
 
 .DEFAULT_GOAL := help
-.PHONY: help sim test test-py test-mpy check bench clean env flash
+.PHONY: help sim test test-py test-mpy test-fw check bench clean env flash system-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,11 +42,17 @@ flash: $(VENV)/.installed ## flash the firmware to a dev board over serial (BOAR
 
 test: test-py test-mpy check ## the whole suite: CPython tests, MicroPython gate, static checks
 
-test-py: $(VENV)/.installed node_modules/.installed ## tests under CPython (pytest)
+system-deps: ## qemu and the micro:bit MicroPython for the flasher's tests (apt as root, else says how)
+	@bash tests/system_deps.sh
+
+test-py: system-deps $(VENV)/.installed node_modules/.installed ## tests under CPython (pytest)
 	$(PY) -m pytest -q
 
-test-mpy: node_modules/.installed $(VENV)/.installed ## firmware tests under the official MicroPython build
+test-mpy: node_modules/.installed $(VENV)/.installed ## firmware tests under MicroPython (WebAssembly, then the unix port at a fixed heap)
 	$(PY) tests/mpy/run.py
+
+test-fw: node_modules/.installed $(VENV)/.installed ## each board's whole firmware for a minute at its heap (unix port, ROMFS, WebAssembly)
+	$(PY) -m pytest -q tests/test_fw_minute.py
 
 check: $(VENV)/.installed build/stubs/.installed ## mpy-cross every firmware file, type-check against MicroPython stubs, lint
 	$(PY) tests/mpy/compile_all.py

@@ -30,6 +30,7 @@ DEFAULTS = {
     "heartbeat_ms": 5000,
     "wdt_ms": 8000,
     "tap_buzz_ms": 40,
+    "log_records": 64,  # the log ring (app.boot)
 }
 
 # (slot, module, the board parts it needs, what the log says without them). In start
@@ -59,6 +60,7 @@ class App(Emitter):
         self.board = board
         self.log = log if log is not None else sched.log
         self.config = dict(DEFAULTS)
+        self.config.update(getattr(board, "config", None) or {})  # the board's choice
         if config:
             self.config.update(config)
         self.latest = {}  # topic -> the last args emitted
@@ -214,14 +216,25 @@ def start(sched, board, log=None, config=None):
     return app
 
 
-def main(board, config=None):
-    """Entry point on a board: `board` is a built firmware.hw.Board or a board module
-    (then it is built here); start the services and run forever."""
-    log = Log(64)
+def boot(board, config=None):
+    """Build the board (`board` is a board module, or a built firmware.hw.Board) and
+    start the services on a new scheduler; returns the App (app.sched runs it). The
+    board's DATA["config"] is the app config it chooses (buffer sizes, ...; the App
+    merges it); `config` goes over it."""
+    data = getattr(board, "DATA", None)
+    n = DEFAULTS["log_records"]
+    for c in ((data or {}).get("config"), config):
+        if c and "log_records" in c:
+            n = c["log_records"]
+    log = Log(n)
     if hasattr(board, "build"):
         board = board.build(log=log)
     elif board.log is not None:
         log = board.log
     sched = _s.Scheduler(log=log, idle=board.idle)
-    start(sched, board, log, config)
-    sched.run()
+    return start(sched, board, log, config)
+
+
+def main(board, config=None):
+    """Entry point on a board: boot() it, then run forever."""
+    boot(board, config).sched.run()

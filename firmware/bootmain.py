@@ -9,7 +9,9 @@
 # factory's. boot.select() (firmware/ota/boot.py) counts the boot and names the copy:
 # the factory root or an update slot (/slot_a, /slot_b). That folder goes first on
 # sys.path, every firmware module imported so far (this one, boot, store, cbor, ...) is
-# dropped from sys.modules, and that copy's board.py (the root's if the slot has none) and
+# dropped from sys.modules (unless the factory copy boots at the first try: those are its
+# modules already, and a second copy of their code would stay alive), and that copy's
+# board.py (the root's if the slot has none) and
 # firmware.app are imported. A copy that fails to import is rolled back at once
 # (boot.failed: the reason is kept in the boot state, which the OTA service reports to the
 # phone) and the previous copy is tried, down to the factory copy. A slot still on trial
@@ -65,7 +67,11 @@ def _importer(root, package, board_module):
     factory = boot.slot_dir(root, boot.FACTORY)
 
     def try_copy(path, copy, st):
-        drop_modules(package, board_module)
+        if copy != boot.FACTORY or current[0] is not None:
+            # Another copy's modules must not be mixed in. The factory copy on the first
+            # try is what main.py already imported from: those modules stay (dropping
+            # them would keep a second copy of their code alive under bootmain's feet).
+            drop_modules(package, board_module)
         use_path(path, current[0], factory)
         current[0] = path
         __import__(board_module)
@@ -75,16 +81,21 @@ def _importer(root, package, board_module):
     return try_copy
 
 
-def main(root="", package="firmware", board_module="board", log=print, reset=None):
+def main(root="", package="firmware", board_module="board", log=print, reset=None,
+         run=None):
     """Boot: choose the copy, import it, run its app with its board. Does not return
-    while the app runs. (package, board_module, reset: for tests.)"""
+    while the app runs. (package, board_module, reset: for tests; run(app module, board
+    module) in place of app.main(board): a test's own loop, tests/mpy/standins/minute.py.)"""
     path, st, mods = choose(root, _importer(root, package, board_module), log)
     board, app = mods
     log("boot: %s%s from %s" % ("factory copy" if st[0] == boot.FACTORY else "slot " + st[0],
                                " (%s, trial boot %d)" % (st[4], st[3]) if st[2] else "",
                                path))
     try:
-        app.main(board)
+        if run is None:
+            app.main(board)
+        else:
+            run(app, board)
     except Exception as e:
         if not st[2]:
             raise

@@ -16,7 +16,7 @@ _MAX_AWAKE = const(8)
 
 class Board:
     def __init__(self, name, caps=(), ram_bytes=0, flash_bytes=0, pins=None, currents=None,
-                 battery_mah=0, log=None, options=None):
+                 battery_mah=0, log=None, options=None, config=None, heap_bytes=0):
         self.name = name
         self.caps = tuple(caps)
         self.ram_bytes = ram_bytes
@@ -27,6 +27,9 @@ class Board:
         self.log = log
         # DATA["options"]: settings services read (docs/ota.md: ota_public_key, ...)
         self.options = dict(options) if options else {}
+        # DATA["config"]: the app config this board chooses (buffer sizes; firmware/app.py)
+        self.config = dict(config) if config else {}
+        self.heap_bytes = heap_bytes  # the GC heap the firmware is held to (boards/README.md)
         self.fs_root = ""  # the filesystem folder firmware copies live under (/firmware,
         #                    /slot_a, /ota): "" on a board, the flash folder in the simulator
         # parts (None when absent)

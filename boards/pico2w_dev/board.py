@@ -18,6 +18,13 @@ DATA = {
     "cpu_hz": 150000000,
     "ram_bytes": 520 * 1024,
     "psram_bytes": 0,
+    # The GC heap of the stock RPI_PICO2_W build: all RAM the linker leaves, fixed (no
+    # growth); boards/README.md, "Memory", derives it. The firmware is held to it.
+    "heap_bytes": 457024,
+    "heap_stock_bytes": 457024,
+    # what the whole firmware leaves of it at its peak (make bench, 32-bit): its code
+    # imported from .mpy files (the stock build), or kept in flash (ROMFS)
+    "heap_left_bytes": {"mpy": 141000, "flash": 240000},
     "flash_bytes": 4 * 1024 * 1024,
     "gpios": tuple(range(0, 30)),
     "touch_gpios": (),

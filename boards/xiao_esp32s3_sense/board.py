@@ -22,6 +22,23 @@ DATA = {
     "cpu_hz_allowed": (20000000, 40000000, 80000000, 160000000, 240000000),
     "ram_bytes": 512 * 1024,
     "psram_bytes": 8 * 1024 * 1024,
+    # The GC heap (boards/README.md, "Memory"): the stock ESP32_GENERIC_S3-SPIRAM_OCT build
+    # (needed for this module's octal PSRAM) starts at 64,000 bytes and grows into PSRAM up
+    # to about 8.3 MB; without PSRAM the heap is about 252 KB before BLE. The firmware is
+    # held to heap_bytes: the Pico 2 W's 457,024 (the smallest stock heap of the boards),
+    # so it never leans on PSRAM; heap_internal_bytes is the target for code in flash.
+    "heap_bytes": 457024,
+    "heap_stock_bytes": 64000 + 8257536,
+    "heap_internal_bytes": 64000 + 188352,
+    # what the whole firmware leaves of heap_bytes at its peak (make bench, 32-bit): its
+    # code imported from .mpy files (a stock build), or kept in flash (ROMFS)
+    "heap_left_bytes": {"mpy": 164000, "flash": 264000},
+    # the app config this board chooses (firmware/app.py, firmware/voice/settings.py):
+    # buffers sized for the internal-RAM target (data after start <= 64 KB): a 2 s query
+    # kept offline, a 320 ms capture ring, a jitter buffer for 20 ms ADPCM packets (what
+    # the phone sends; a PCM16 packet would be refused)
+    "config": {"voice_offline_bytes": 16384, "voice_ring_frames": 16,
+               "voice_jitter_packet_bytes": 166},
     "flash_bytes": 8 * 1024 * 1024,
     # every GPIO of the ESP32-S3 (22-25 do not exist); header pins are in pin_names
     "gpios": tuple(range(0, 22)) + tuple(range(26, 49)),

@@ -215,6 +215,10 @@ class OtaService:
                     self.link.consumed(FILE)
                 except LinkError:  # the session started over (the phone restarted)
                     pass
+            # One message per slice: a queued window (WINDOW[FILE] chunks, each a flash
+            # append and an answer) must not run as one long slice in front of the audio
+            # tasks, nor leave a window's garbage for one collection.
+            await _s.sleep_ms(0)
 
     async def _state(self, code, offsets=None, reason=None):
         if reason is not None and code != "installed":

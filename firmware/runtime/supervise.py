@@ -3,9 +3,13 @@
 # - A task that raises is logged with its traceback; if its restart policy says so it is
 #   re-created from its function after a backoff (backoff_ms << restarts, capped at
 #   max_backoff_ms), at most max_restarts times in a row. The loop itself never dies.
+# - A task that runs out of heap (MemoryError) is logged with its name and the heap left
+#   after a collection; what the log needs is allocated only once the task's garbage is
+#   gone, and a second MemoryError while logging costs the traceback, never the loop.
 # - The watchdog is fed only while every critical task has checked in on time.
 #
 # Scheduler methods, bound into the class by sched.py (see runtime/switch.py).
+import gc
 import sys
 
 from firmware.runtime.log import WARN, INFO
@@ -37,11 +41,24 @@ def _finish(self, t, state, result):
 def _failed(self, t, e):
     t.error = e
     log = self.log
-    log.error("task %s failed: %s", t.name, _describe(e))
-    tb = _traceback_text(e)
-    if tb:
-        log.error("traceback of %s: %s", t.name, tb)
+    if isinstance(e, MemoryError):
+        t.coro = None  # what the task held goes before anything is logged
+        gc.collect()
+        log.error("task %s out of memory, %d bytes of heap free", t.name, heap_free())
+    try:
+        log.error("task %s failed: %s", t.name, _describe(e))
+        tb = _traceback_text(e)
+        if tb:
+            log.error("traceback of %s: %s", t.name, tb)
+    except MemoryError:
+        log.error("task %s failed (no heap left to describe it)", t.name)
     self._retire(t, True, None)
+
+
+def heap_free():
+    """Free GC heap in bytes (-1 where the port cannot tell: CPython)."""
+    f = getattr(gc, "mem_free", None)
+    return f() if f is not None else -1
 
 
 def _retire(self, t, failed, result):

@@ -23,6 +23,7 @@ from micropython import const
 from firmware.voice import capture as C
 from firmware.voice import chimes
 from firmware.voice.answer import Answer, AnswerError, ask_args
+from firmware.voice.jitter import Jitter
 from firmware.voice.offline import STATE_NAMES as STORE_STATES
 from firmware.voice.packet import PacketError
 from firmware.voice.playback import STATE_NAMES as PLAYBACK_STATES
@@ -61,12 +62,13 @@ class Voice:
         self.led = privacy_led
         self.vad_mode = bool(_cfg(app, "voice_vad"))
         from firmware.voice.phrases import unreachable
+        jitter = Jitter(_cfg(app, "voice_jitter_slots"), _cfg(app, "voice_jitter_packet_bytes"))
         self.playback = Playback(None, self.sched, phrase=unreachable.DATA, port=speaker,
-                                 on_open=self._speaker_open)
+                                 on_open=self._speaker_open, jitter=jitter)
         max_ms = _cfg(app, "voice_max_ms")
         self.capture = C.Capture(
             None, self.sched, self._send_audio, self._privacy, link_up=self._link_up,
-            playback=self.playback,
+            playback=self.playback, ring_frames=_cfg(app, "voice_ring_frames"),
             vad=Vad(max_ms=max_ms, hangover_ms=_cfg(app, "voice_hangover_ms")),
             mode=C.MODE_VAD if self.vad_mode else C.MODE_TAP, max_ms=max_ms,
             offline_bytes=_cfg(app, "voice_offline_bytes"),

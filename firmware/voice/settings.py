@@ -10,4 +10,8 @@ CONFIG = {
     "voice_stall_ms": 3000,  # each later chunk within this
     "voice_offline_bytes": 32768,  # the query kept while the phone is unreachable
     "voice_keep_ms": 60000,  # ... for this long after it ended
+    # buffers (a board chooses smaller ones in its DATA["config"]: boards/README.md)
+    "voice_ring_frames": 24,  # the capture ring, 20 ms frames of 640 bytes (>= 12)
+    "voice_jitter_slots": 8,  # the playback jitter buffer: packets (a power of two)
+    "voice_jitter_packet_bytes": 643,  # ... of at most this size (a 20 ms PCM16 packet)
 }

@@ -23,6 +23,14 @@ def register(sub):
                    help="soft reset after flashing (default: when something changed)")
     s.add_argument("--boot-seconds", type=float, default=3.0,
                    help="how long to show the boot log after the reset (default 3)")
+    s.add_argument("--romfs", action="store_true",
+                   help="put the compiled firmware into a ROMFS image in the device's ROM "
+                   "segment (MicroPython built with MICROPY_VFS_ROM): its code runs from "
+                   "flash, not the heap")
+    s.add_argument("--frozen", action="store_true",
+                   help="the board's MicroPython has the firmware frozen in (a build with "
+                   "boards/<name>/manifest.py): only main.py goes to the filesystem, and "
+                   "firmware files an earlier flash left (they would shadow it) go")
     s.add_argument("--no-raw-paste", action="store_true",
                    help="use the classic raw REPL even where raw-paste mode exists")
     s.set_defaults(fn=run)
@@ -56,6 +64,16 @@ class RichReporter:
             self.progress = None
 
 
+def _check_heap(board, args):
+    """The board's heap against what it will run (host_tools/flash/budget.py), before
+    the device is touched: HeapTooSmall names what to shrink."""
+    from host_tools.flash import budget, build
+    tree = build.firmware_tree(board)
+    where = "frozen" if args.frozen else "romfs" if args.romfs else "mpy"
+    return budget.check(board, budget.board_data(tree, board), build.ROOT,
+                        budget.code_bytes(tree), where)
+
+
 def run(args):
     from rich.console import Console
 
@@ -68,6 +86,9 @@ def run(args):
             if args.board:
                 raise E.TreeError("--board is for the glasses firmware; a folder is flashed "
                                   "as it is (leave out --board or the folder)")
+            if args.frozen:
+                raise E.TreeError("--frozen is for the glasses firmware frozen into the "
+                                  "board's MicroPython; a folder is flashed as it is")
             files = build.folder_tree(args.path)
             version = build.read_version(args.path.rstrip("/") + "/version.py") or ""
             board = None
@@ -75,13 +96,18 @@ def run(args):
         else:
             board = args.board or DEFAULT_BOARD
             files = build.firmware_tree(board)
+            if args.frozen:
+                files = [f for f in files if f[0] in build.KEEP_PY]
             version = build.firmware_version()
             what = "glasses firmware %s for %s (%d files)" % (version, board, len(files))
+            heap_line = _check_heap(board, args)
         console.print("flashing %s to %s" % (what, args.port), highlight=False)
+        if board is not None:
+            console.print(heap_line, highlight=False)
         res = deploy.flash(args.port, files, version=version, board=board,
                            reporter=RichReporter(console), reset=args.reset,
                            boot_s=args.boot_seconds, use_raw_paste=not args.no_raw_paste,
-                           baudrate=args.baud)
+                           baudrate=args.baud, romfs=args.romfs)
     except E.FlashError as e:
         err.print("[bold red]flash failed:[/] %s" % e, highlight=False)
         return 1

@@ -22,7 +22,8 @@ import time
 
 import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
 from firmware.ota import manifest as M
-from host_tools.flash import build, devfs, transport
+from host_tools.flash import build, devfs, romdeploy, transport
+from host_tools.flash import romfs as R
 from host_tools.flash import errors as E
 
 RESERVE_SLACK = 512  # chunk/block rounding of a small flash filesystem
@@ -36,6 +37,7 @@ class Result:
         self.skipped = []  # already on the device and matching
         self.removed = []  # no longer in the tree
         self.rewritten = []  # arrived different from what was sent: written again
+        self.rom_bytes = 0  # the ROMFS image written (--romfs)
         self.bytes_written = 0  # file and manifest bytes sent this run
         self.manifest_written = False
         self.boot_log = ""
@@ -113,11 +115,13 @@ def _write_tmp(dev, path, data, res, rep, on_chunk, to_commit, total):
 
 def flash(port, files, version="", board=None, reporter=None, reset="changed",
           on_chunk=None, boot_s=3.0, use_raw_paste=True, baudrate=115200,
-          enter_timeout_s=2.0):
+          enter_timeout_s=2.0, romfs=False):
     """Flash [(device path, source bytes)] to the device on `port`.
 
     reset: "changed" (soft reset when something was written), "always" or "never".
     on_chunk(path, done, size): called after each chunk of a file is written (tests use it).
+    romfs: the compiled files go into a ROMFS image in the device's ROM segment
+    (romdeploy.py); only main.py / boot.py go to the filesystem.
     """
     rep = reporter or Quiet()
     res = Result()
@@ -134,6 +138,11 @@ def flash(port, files, version="", board=None, reporter=None, reset="changed",
         res.mode = "raw-paste" if repl.raw_paste else "classic raw REPL"
         rep.say("device: %s; cwd %r; %s" % (info.describe(), info.cwd or "/", res.mode))
         out = build.build_for(files, info.mpy, res.notes)
+        if romfs:
+            image = R.build_image(R.rom_files(out))
+            res.notes.append(romdeploy.deploy(dev, image, rep))
+            res.rom_bytes = len(image)
+            out = [f for f in out if f[0] in R.KEEP_OUT]
         _deploy(dev, out, version, board, rep, res, on_chunk)
         if reset == "always" or (reset == "changed" and res.changed):
             res.boot_log = repl.soft_reset(boot_s)

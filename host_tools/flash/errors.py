@@ -161,3 +161,59 @@ def device_exception(stderr_text):
     exc = cls(kind, message, stderr_text)
     exc.errno = err
     return exc
+
+
+class RomfsUnsupported(FlashError):
+    """--romfs on a MicroPython without ROMFS (no vfs.rom_ioctl), or without a segment."""
+
+    def __init__(self, device, no_segment=False):
+        if no_segment:
+            what = ("has vfs.rom_ioctl but no ROM segment: its build has MICROPY_VFS_ROM "
+                    "without a place for the image (esp32: a partition labelled 'romfs' in "
+                    "the partition table; rp2: MICROPY_HW_ROMFS_BYTES > 0)")
+        else:
+            what = ("has no ROMFS (no vfs.rom_ioctl): --romfs needs MicroPython 1.25 or "
+                    "later built with MICROPY_VFS_ROM and a ROM segment, which the stock "
+                    "ESP32 and Pico 2 W builds do not enable")
+        super().__init__(
+            "the device (%s) %s. Flash without --romfs (the .mpy files go to the "
+            "filesystem), or build MicroPython with the firmware frozen in "
+            "(boards/<name>/manifest.py; boards/README.md says how)" % (device, what))
+        self.no_segment = no_segment
+
+
+class RomfsTooBig(FlashError):
+    def __init__(self, image_bytes, segment_bytes):
+        super().__init__(
+            "the ROMFS image is %d bytes but the device's ROM segment holds %d: make the "
+            "segment larger (the 'romfs' partition, MICROPY_HW_ROMFS_BYTES) or flash "
+            "without --romfs" % (image_bytes, segment_bytes))
+        self.image_bytes = image_bytes
+        self.segment_bytes = segment_bytes
+
+
+class HeapTooSmall(FlashError):
+    """The board's heap_bytes cannot hold the firmware it would run (flash/budget.py)."""
+
+    def __init__(self, board, heap, total, code, per, cfg, where):
+        data = sorted(((n, f) for f, n in per.items()), reverse=True)
+        parts = ", ".join("%s %d KB" % (f, n // 1024) for n, f in data)
+        shrink = []
+        if "voice" in per:
+            shrink.append("voice_offline_bytes (%d), voice_ring_frames (%d frames of 640 "
+                          "bytes), voice_jitter_slots (%d) x voice_jitter_packet_bytes (%d)"
+                          % (cfg["voice_offline_bytes"], cfg["voice_ring_frames"],
+                             cfg["voice_jitter_slots"], cfg["voice_jitter_packet_bytes"]))
+        shrink.append("log_records (%d)" % cfg.get("log_records", 0))
+        keep = ("keep the code out of the heap: --romfs on a MicroPython built with "
+                "MICROPY_VFS_ROM, or a frozen build (boards/%s/manifest.py, then --frozen)"
+                % board) if where == "mpy" else "leave out a feature the board has parts for"
+        super().__init__(
+            "board %s: heap_bytes %d (%d KB) is too small for what it runs: about %d KB "
+            "(the code %d KB; data %s), more than %d%% of the heap. Shrink in the board's "
+            "DATA['config']: %s; or %s" % (
+                board, heap, heap // 1024, total // 1024, code // 1024, parts, 90,
+                "; ".join(shrink), keep))
+        self.board = board
+        self.heap = heap
+        self.total = total

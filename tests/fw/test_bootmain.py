@@ -71,10 +71,14 @@ def test_the_factory_copy_boots_when_there_is_no_update():
     _copy(root, None, pkg, brd, "0.1.0")
     env = _Env(pkg, brd)
     try:
+        sys.path.insert(0, root)  # main.py imported from the factory copy first: booting
+        __import__(pkg + ".util")  # that copy must not import it a second time (both
+        before = sys.modules[pkg + ".util"]  # copies' code would stay in the heap)
         env.boot(root)
         assert env.ran() == [("0.1.0", "0.1.0")]
         assert sys.path[0] == root and "factory copy" in env.logs[-1]
         assert sys.modules[pkg + ".app"].__file__.startswith(root + "/" + pkg)
+        assert sys.modules[pkg + ".util"] is before
     finally:
         env.close()
 
@@ -153,3 +157,4 @@ def test_a_factory_copy_that_does_not_import_raises():
         raises(ValueError, boot.failed, root, boot.FACTORY, "x")
     finally:
         env.close()
+

@@ -18,6 +18,7 @@ from firmware.runtime.clock import VirtualClock
 # test), the jitter buffer (8 x 643 B = 5 KB), two playback frames (1.3 KB); the cached
 # phrase is 10 KB of data plus its compilation from source in the offline test (a board
 # freezes it into flash). The rest is the test's own recording of packets and frames.
+FILE_HEAP_BUDGET = 176 * 1024  # imports included: the voice modules, from source
 HEAP_BUDGET = {
     "test_vad_capture_streams_one_utterance_with_preroll_led_and_chimes": 96000,
     "test_tap_to_talk_streams_between_start_and_stop": 72000,

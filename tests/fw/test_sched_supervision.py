@@ -1,5 +1,7 @@
 # Scheduler supervision: cancelling and joining tasks, restarts with backoff, the watchdog,
 # stats and spawn limits. Runs under CPython (pytest) and MicroPython (tests/mpy/run.py).
+import sys
+
 from fwtest import raises, virtual_scheduler
 
 from firmware.runtime.log import text_of
@@ -144,3 +146,32 @@ def test_spawn_limits_and_bad_arguments():
     s.run()
     s.spawn(nap)  # finished tasks free their slots
     s.run()
+
+
+def test_a_task_out_of_memory_is_logged_with_its_name_and_the_heap_left_the_rest_runs():
+    s = virtual_scheduler()
+    ticks = []
+
+    async def greedy():
+        await S.sleep_ms(5)
+        hog = [bytearray(4096)]
+        # more than any heap has (a terabyte; on a 32-bit port the largest size there is)
+        hog.append(bytearray(1 << 40 if sys.maxsize > 1 << 32 else 0x7FFFFFFF))
+
+    async def steady():
+        for _ in range(10):
+            ticks.append(s.clock.ticks_ms())
+            await S.sleep_ms(10)
+
+    g = s.spawn(greedy, name="greedy", restart=S.RESTART_NEVER)
+    s.spawn(steady, name="steady")
+    s.run()
+    assert len(ticks) == 10  # the loop and the other task went on
+    assert g.state == S.S_FAILED and isinstance(g.error, MemoryError)
+    recs = [(m, a, b) for _, _, _, m, a, b in s.log.records()]
+    oom = [r for r in recs if r[0].startswith("task %s out of memory")]
+    assert oom and oom[0][1] == "greedy", recs
+    assert isinstance(oom[0][2], int)  # the free heap (-1 under CPython, which cannot tell)
+    assert "task greedy out of memory, " in text_of(*oom[0])
+    assert any(r[0] == "task %s failed: %s" and r[1] == "greedy" and "MemoryError" in r[2]
+               for r in recs), recs

@@ -10,6 +10,8 @@ from firmware.protocol.offload import Offload
 from firmware.runtime import sched as S
 from firmware.runtime.sched import Scheduler
 
+FILE_HEAP_BUDGET = 144 * 1024  # imports included: two sessions and both RPC ends
+
 
 class Host:
     """A serving side for the tests: the RpcServer core; jobs are answered by the test."""

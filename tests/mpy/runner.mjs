@@ -10,13 +10,19 @@
 // Heap: this build grows its heap on demand, so the budget is checked, not assumed. Before
 // each step the GC has just run, so gc.mem_alloc() is the live heap; at the end of the step
 // it is live + everything allocated during the step, an upper bound of the step's peak.
-// A test's peak is the largest such reading minus the live heap before the test began.
+// A test's peak is the largest such reading minus the live heap before the test began
+// (the previous test's generator, and all it held, let go and collected first).
 // Budget: HEAP_BUDGET = {"test_name": bytes} in the test module, else 64 KB.
+// The whole heap is counted too, from before the test file's imports (its code, what
+// earlier tests left, the test's peak): `whole`, within FILE_HEAP_BUDGET (bytes) of the
+// module, else 128 KB. tests/mpy/run.py runs the file again on the unix port at that
+// fixed heap.
 //
 // Output: one JSON object per line: {"event": "start"|"result", ...}.
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 import fs from "fs";
 import path from "path";
+import { copyTree } from "./mpfs.mjs";
 
 const [root, testFile, ...only] = process.argv.slice(2);
 const emit = (o) => process.stdout.write(JSON.stringify(o) + "\n");
@@ -27,22 +33,9 @@ const mp = await loadMicroPython({
   stderr: (s) => { captured += s + "\n"; },
 });
 
-function copyTree(src, dst) {
-  mp.FS.mkdirTree(dst);
-  for (const name of fs.readdirSync(src)) {
-    const s = path.join(src, name);
-    const d = dst + "/" + name;
-    const st = fs.statSync(s);
-    if (st.isDirectory()) {
-      if (name !== "__pycache__") copyTree(s, d);
-    } else if (name.endsWith(".py")) {
-      mp.FS.writeFile(d, fs.readFileSync(s));
-    }
-  }
-}
-
-copyTree(path.join(root, "firmware"), "/work/firmware");
-copyTree(path.join(root, "tests", "fw"), "/work/tests"); // fwtest.py and shared data
+const py_only = (name) => name.endsWith(".py");
+copyTree(mp, path.join(root, "firmware"), "/work/firmware", py_only);
+copyTree(mp, path.join(root, "tests", "fw"), "/work/tests", py_only); // fwtest.py, shared data
 const modName = "t_" + path.basename(testFile, ".py");
 mp.FS.writeFile("/work/tests/" + modName + ".py", fs.readFileSync(testFile));
 
@@ -66,13 +59,21 @@ sys.path.insert(0, "/work/tests")
 sys.path.insert(0, "/work")
 import fwtest
 fwtest.IMPL = "micropython"
-import ${modName} as __m
-__budgets = getattr(__m, "HEAP_BUDGET", {})
 gc.collect()
 `);
-if (!boot.ok) {
-  emit({ event: "result", test: "<import>", ok: false, error: boot.error + "\n" + captured });
-  process.exit(1);
+// The whole heap is counted from here: the test file's imports are in it.
+py("__base0 = gc.mem_alloc()");
+const imported = py(`
+import ${modName} as __m
+__budgets = getattr(__m, "HEAP_BUDGET", {})
+__file_budget = getattr(__m, "FILE_HEAP_BUDGET", 131072)
+gc.collect()
+`);
+for (const r of [boot, imported]) {
+  if (!r.ok) {
+    emit({ event: "result", test: "<import>", ok: false, error: r.error + "\n" + captured });
+    process.exit(1);
+  }
 }
 
 const STEP_LIMIT = 100000;
@@ -80,15 +81,16 @@ let failures = 0;
 for (const name of names) {
   emit({ event: "start", test: name });
   captured = "";
-  py("gc.collect()"); // only marks a collection; it runs when this call returns
+  // The previous test's generator (and all it held: its rig) is let go first, then
+  // collected (a collection runs when a call returns), and only then is the base read.
+  py("__gen = None\n__err = None\ngc.collect()");
   const start = py(`
 import gc
 __base = gc.mem_alloc()
 __peak = 0
-__gen = None
-__err = None
+__whole = gc.mem_alloc() - __base0
 def __step(first):
-    global __gen, __err, __peak
+    global __gen, __err, __peak, __whole
     gc.collect()  # runs once control is back in JavaScript
     try:
         if first:
@@ -109,9 +111,11 @@ def __step(first):
         __err = buf.getvalue()
         return 1
     finally:
-        a = gc.mem_alloc() - __base
-        if a > __peak:
-            __peak = a
+        m = gc.mem_alloc()
+        if m - __base > __peak:
+            __peak = m - __base
+        if m - __base0 > __whole:
+            __whole = m - __base0
 `);
   let result = { ok: start.ok, error: start.error };
   if (start.ok) {
@@ -129,10 +133,16 @@ def __step(first):
       const err = get("__err");
       const peak = get("__peak");
       const budget = get("__budget");
-      result = { ok: !err, error: err || undefined, peak, budget };
+      const whole = get("__whole");
+      const fileBudget = get("__file_budget");
+      result = { ok: !err, error: err || undefined, peak, budget, whole, file_budget: fileBudget };
       if (!err && peak > budget) {
         result.ok = false;
         result.error = `peak heap ${peak} bytes exceeds the budget of ${budget} bytes`;
+      } else if (!err && whole > fileBudget) {
+        result.ok = false;
+        result.error = `the whole heap, the file's imports included, peaked at ${whole} ` +
+          `bytes, over the file's budget of ${fileBudget} bytes (FILE_HEAP_BUDGET)`;
       }
     }
   }
