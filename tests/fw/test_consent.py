@@ -76,6 +76,20 @@ def test_the_gesture_opens_the_window_for_a_minute_and_one_new_phone():
     assert a.wait_ms(c.ticks_ms()) == -1  # nothing left to time
 
 
+def test_the_gesture_ends_the_back_off_of_a_phone_refused_outside_the_window():
+    c, bonds, a, seen = _rig()
+    _pair(a, bonds, OWNER)
+    a.disconnect(0)
+    a.connect(1, 1, STRANGER)  # the wearer's new phone, before they opened the window
+    assert a.encryption(True, False, False) & A_DISCONNECT
+    a.disconnect(1)
+    assert a.connect(2, 1, STRANGER) & A_DISCONNECT  # its back-off runs
+    a.disconnect(2)
+    a.open_window()
+    assert a.consent.blocked_ms(STRANGER) == 0
+    assert not _pair(a, bonds, STRANGER, conn=3) & A_DISCONNECT and a.authorised
+
+
 def test_a_squatter_is_dropped_and_ignored_for_a_growing_back_off():
     c, bonds, a, seen = _rig(secure_ms=5000)
     _pair(a, bonds, OWNER)
