@@ -30,6 +30,7 @@ from firmware.voice import chimes, codec, packet as P
 from firmware.voice import vad as V
 from firmware.voice.offline import QueryStore, IDLE, RECORDING, HANDOVER
 from firmware.voice.ring import FrameRing
+from firmware.runtime import sched as _s
 from firmware.runtime.sync import Flag
 
 MODE_VAD = const(0)  # start and end by voice activity (start()/stop() also work)
@@ -93,7 +94,11 @@ class Capture:
         self.first_seq = 0  # of the current / last utterance
         self.seq = 0
         self.overruns = 0
-        self.i2s_stalls = 0
+        self.i2s_stalls = 0  # reads that took over 100 ms (reader(), below)
+        self.i2s_errors = 0
+        self.stall_ms_max = 0
+        self._pending = False  # a readinto() is outstanding
+        self._waited = 0
         self.frames_in = 0
         self.packets_sent = 0
         self.utterances = 0
@@ -108,6 +113,7 @@ class Capture:
         """Read from this I2S (RX, 16 kHz, 16-bit, mono) from now on."""
         self.i2s = i2s
         self._full.clear()
+        self._pending = False
         self.unseen = 0
         r = self.ring
         r.drop_oldest(len(r))  # frames from before are stale
@@ -150,6 +156,12 @@ class Capture:
             self.on_end(self.first_seq, (self.seq - 1) & 0xFFFF, END_ABORT, True)
 
     # ---- reader ----------------------------------------------------------------------
+    # One read is outstanding at a time: readinto() is issued once, and only the handler
+    # (the slot is full) or a new I2S ends it. A wait that times out is a stall (the
+    # driver or the whole scheduler held up): counted in i2s_stalls (once per stall;
+    # stall_ms_max the longest) and waited out, never answered with a second readinto(),
+    # which a busy driver refuses (OSError EBUSY). A readinto() that raises is counted in
+    # i2s_errors and retried a frame later.
     async def reader(self):
         r = self.ring
         while True:
@@ -157,13 +169,26 @@ class Capture:
             if i2s is None:
                 await self._attached.wait()
                 continue
-            i2s.readinto(r.write_slot())
+            if not self._pending:
+                try:
+                    i2s.readinto(r.write_slot())
+                except OSError:
+                    self.i2s_errors += 1
+                    await _s.sleep_ms(FRAME_MS)
+                    continue
+                self._pending = True
+                self._waited = 0
             if not await self._full.wait(FRAME_MS * 5):
                 if self.i2s is i2s:
-                    self.i2s_stalls += 1  # no frame in 100 ms: ask again
+                    if self._waited == 0:
+                        self.i2s_stalls += 1  # no frame in 100 ms: keep waiting for it
+                    self._waited += FRAME_MS * 5
+                    if self._waited > self.stall_ms_max:
+                        self.stall_ms_max = self._waited
                 continue
             if self.i2s is not i2s:
                 continue  # detached (and maybe attached again) meanwhile
+            self._pending = False
             if len(r) >= r.n_frames:  # the oldest frame is about to be overwritten
                 if self.unseen >= r.n_frames:
                     self.overruns += 1  # ... and nobody had processed it
