@@ -130,7 +130,9 @@ class VoiceRig:
     """A Linked rig with the voice host, a speaker tap, and helpers to speak to it."""
 
     def __init__(self, seed=5, config=None, voice_kw=None, **kw):
-        self.rig = Linked(seed=seed, config=config, voice_kw=voice_kw, **kw)
+        cfg = {"voice_start": "vad"}  # these queries have no wake word (test_voice_wake.py)
+        cfg.update(config or {})
+        self.rig = Linked(seed=seed, config=cfg, voice_kw=voice_kw, **kw)
         self.world = self.rig.world
         self.loop = self.rig.loop
         self.tap = None

@@ -42,7 +42,7 @@ def load_model(model_dir, threads=2, compute_type="int8"):
         return WhisperModel(model_dir, device="cpu", compute_type=compute_type,
                             cpu_threads=threads, local_files_only=True)
     except Exception as e:  # CTranslate2 reports a bad model.bin as RuntimeError
-        raise ValueError("%s does not load: %s: %s" % (model_dir, type(e).__name__, e))
+        raise ValueError("%s does not load: %s: %s" % (model_dir, type(e).__name__, e)) from None
 
 
 def repetitive(text):

@@ -112,9 +112,11 @@ class Assistant:
                 reply["slots"] = {k: list(v) if isinstance(v, tuple) else v
                                   for k, v in slots.items()}
             elif self.backend is None:
-                reply = Reply("I heard: %s. I can't answer that offline: no answer service "
-                              "is configured." % text.strip().rstrip(".?!"),
-                              intent="fallback")
+                heard = text.strip().rstrip(".?!")
+                if len(heard) > 100:
+                    heard = heard[:100].rsplit(" ", 1)[0] + " ..."
+                reply = Reply("I can't answer that offline: no answer service is "
+                              "configured. I heard: %s." % heard, intent="fallback")
             else:
                 reply = self.backend.ask(text)
                 reply["intent"] = "backend"

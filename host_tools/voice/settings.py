@@ -153,4 +153,4 @@ class Settings:
                 import pymicro_wakeword  # noqa: F401
             except ImportError as e:
                 raise Unavailable("wake: the pymicro-wakeword package is not installed "
-                                  "(%s); GLASSES_WAKE_WORD needs it" % e)
+                                  "(%s); GLASSES_WAKE_WORD needs it" % e) from None

@@ -156,7 +156,8 @@ class Worker:
                 f.flush()
                 ev = read_event(f)
         except (OSError, ValueError) as e:
-            raise Unavailable("%s: no Wyoming service at %s (%s)" % (self.kind, self.uri, e))
+            raise Unavailable("%s: no Wyoming service at %s (%s)"
+                              % (self.kind, self.uri, e)) from None
         if ev is None or not Info.is_type(ev.type):
             raise Unavailable("%s: %s did not answer describe with info" % (self.kind,
                                                                             self.uri))

@@ -44,7 +44,7 @@ def rig(ibuf_frames):
     sent = []
     ends = []
     cap = Capture(mic, s, lambda p: sent.append(bytes(p)), lambda on: None,
-                  offline_bytes=4096, on_end=lambda f, l, why, d: ends.append(why))
+                  offline_bytes=4096, on_end=lambda f, last, why, d: ends.append(why))
     tasks = [s.spawn(cap.reader, prio=S.PRIO_AUDIO, name="mic"),
              s.spawn(cap.processor, prio=S.PRIO_LINK, name="capture")]
     return s, world, mic, cap, sent, ends, tasks
