@@ -265,20 +265,12 @@ def _do(glasses, w, e, r1, r2, base_dir):
         w.request_reset(_world.HARD_RESET, "reset button")
 
 
-@functools.lru_cache(maxsize=1)
-def _tts():
-    from host_tools.voice.tts import Tts  # only scenarios that speak need the engine
-    return Tts()
-
-
-@functools.lru_cache(maxsize=32)
 def _speech(text):
-    """16 kHz speech for text from the host's TTS (the same engine that speaks the answers),
-    leading and trailing silence cut so the clip ends where the speech does. Kept: eSpeak's
-    output depends a little on what it said before, and a run must replay from its seed."""
-    a = array("h", _tts().synthesize(text))
-    nz = [i for i in range(len(a)) if abs(a[i]) >= 300]
-    return a[nz[0]:nz[-1] + 1] if nz else a
+    """16 kHz speech for text in the test voice (host_tools/voice/voices.py: Piper's voice
+    made another speaker, slower and higher than the phone's answering voice), leading and
+    trailing silence cut so the clip ends where the speech does; the same every run."""
+    from host_tools.voice.voices import speak  # only scenarios that speak need the engine
+    return speak(text)
 
 
 def _pad(w, label):

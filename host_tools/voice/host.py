@@ -149,6 +149,8 @@ class VoiceHost:
                 self._start_spec(live)
         if flags & P.F_END:
             live.ended = True
+            if wk is not None and wk.heard_ms is not None:
+                wk.close()
 
     def _expire(self):
         now = asyncio.get_running_loop().time()
@@ -346,7 +348,7 @@ class VoiceHost:
             if first is not None:
                 live = self.lives.pop(first, None)
                 if live is not None:
-                    self._drop_spec(live)
+                    self._forget(live)
 
     def _failed(self, what, first, last, e):
         self.failed += 1

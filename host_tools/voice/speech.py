@@ -234,6 +234,7 @@ class WakeStream:
         self._sender = None                  # cannot keep up loses frames, not memory
         self.dropped = 0
         self.closed = False
+        self._told = False
 
     def feed(self, pcm):
         """A 20 ms frame of the utterance (never blocks; sent by the stream's task)."""
@@ -282,6 +283,9 @@ class WakeStream:
             await self.client.write_event(Ping(text=str(self._frames)).event())
             await self._pong
         await sp._charge("wake", WAKE_S_PER_AUDIO_S * 0.02 * self.sync_frames)
+        if self.detected is not None and not self._told:
+            self._told = True
+            self.on_detect(*self.detected)
 
     async def _read_all(self):
         from wyoming.ping import Pong
@@ -297,7 +301,10 @@ class WakeStream:
                     self.cpu_s = ctx.get("cpu_s", self.cpu_s)
                     if self.detected is None:
                         self.detected = (d.name, d.timestamp or self.ms)
-                        self.on_detect(d.name, d.timestamp or self.ms)
+                        if not self.speech.compute.charge:
+                            self.on_detect(*self.detected)
+                        # in virtual time: told at the next sync point (_sync), the same
+                        # virtual moment in every run
                 elif NotDetected.is_type(ev.type):
                     ctx = NotDetected.from_event(ev).context or {}
                     self.cpu_s = ctx.get("cpu_s", self.cpu_s)
