@@ -34,7 +34,8 @@ EVENTS = {
     "speak": (("mic",), (("what?", str),), {"hz": float, "seconds": float},
               "a WAV file (relative to the scenario) or `tone` into the microphone"),
     "say": (("mic",), (("words", WORDS),), {},
-            "speech into the microphone, by the test voice (not the answering voice)"),
+            "speech into the microphone, by the test voice (not the answering voice); "
+            "a query starts with the wake word: say hey jarvis, what time is it"),
     "notify": ((), (("title", WORDS),), {"app": str, "body": str, "priority": PRIORITIES,
                                          "category": str, "actions": str, "id": str},
                "a notification arrives from the phone (actions: comma-separated)"),

@@ -13,7 +13,9 @@ board that records the power state: lightsleep or not) and waits in the loop unt
 deadline or until an interrupt source calls `kick()`.
 """
 import asyncio
+import contextlib
 import selectors
+import time
 
 from sim import mirror
 
@@ -33,6 +35,8 @@ class _JumpingSelector(selectors.BaseSelector):
     def __init__(self, clock):
         self._real = selectors.DefaultSelector()
         self._clock = clock
+        self.holds = 0  # hold(): wait for real I/O (another process) with the clock frozen
+        self.hold_until = 0.0  # ... until this real time at most
 
     def register(self, fileobj, events, data=None):
         return self._real.register(fileobj, events, data)
@@ -47,6 +51,10 @@ class _JumpingSelector(selectors.BaseSelector):
         ready = self._real.select(0)
         if ready:
             return ready
+        if self.holds and time.monotonic() < self.hold_until and timeout != 0:
+            # a worker process computes: virtual time stands still meanwhile (its cost is
+            # charged afterwards, host_tools/voice/compute.py)
+            return self._real.select(0.05)
         if timeout is None:
             raise SimulationStalled("virtual time: nothing is scheduled and nothing can wake")
         if timeout > 0:
@@ -77,6 +85,21 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def time(self):
         c = self.vclock
         return c.elapsed_s + c._elapsed_us / 1e6
+
+    @contextlib.contextmanager
+    def hold(self, real_s=60.0):
+        """While inside: when nothing is ready, wait for real I/O (a worker process's
+        answer) instead of jumping the clock, for at most real_s of real time (then time
+        moves again, so the caller's own timeout can fire)."""
+        sel = self._selector
+        sel.holds += 1
+        sel.hold_until = max(sel.hold_until, time.monotonic() + real_s)
+        try:
+            yield
+        finally:
+            sel.holds -= 1
+            if not sel.holds:
+                sel.hold_until = 0.0
 
 
 def new_loop(virtual, seed=0):

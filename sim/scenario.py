@@ -23,11 +23,9 @@ JSON: a list of {"t": seconds, "event": name, "args": [...], key: value...}.
 Parameters a scenario leaves out (how hard a tap is, how far a nod goes) are drawn from
 the run's seed, so the same seed replays the same run and another seed varies it.
 """
-import functools
 import json
 import os
 import random
-from array import array
 
 from sim import events as _events
 from sim import world as _world
@@ -253,20 +251,12 @@ def _do(glasses, w, e, r1, r2, base_dir):
         w.request_reset(_world.HARD_RESET, "reset button")
 
 
-@functools.lru_cache(maxsize=1)
-def _tts():
-    from host_tools.voice.tts import Tts  # only scenarios that speak need the engine
-    return Tts()
-
-
-@functools.lru_cache(maxsize=32)
 def _speech(text):
-    """16 kHz speech for text from the host's TTS (the same engine that speaks the answers),
-    leading and trailing silence cut so the clip ends where the speech does. Kept: eSpeak's
-    output depends a little on what it said before, and a run must replay from its seed."""
-    a = array("h", _tts().synthesize(text))
-    nz = [i for i in range(len(a)) if abs(a[i]) >= 300]
-    return a[nz[0]:nz[-1] + 1] if nz else a
+    """16 kHz speech for text in the test voice (host_tools/voice/voices.py: Piper's voice
+    made another speaker, slower and higher than the phone's answering voice), leading and
+    trailing silence cut so the clip ends where the speech does; the same every run."""
+    from host_tools.voice.voices import speak  # only scenarios that speak need the engine
+    return speak(text)
 
 
 def _notify(w, v):

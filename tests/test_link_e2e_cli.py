@@ -324,8 +324,10 @@ def test_make_sim_without_a_host_names_the_radio_it_serves(cfg):
     assert "no host: run `glasses host --radio virtual:127.0.0.1:%s`" % port in text, text
 
 
-def test_make_sim_live_view_shows_the_link(cfg, capsys):
+def test_make_sim_live_view_shows_the_link(cfg, capsys, monkeypatch):
     from sim import runner
+    monkeypatch.setenv("COLUMNS", "160")  # a terminal with room for the link's table
+    monkeypatch.setenv("LINES", "60")
     code = runner.main(seconds=2.5, seed=3, live=True, port=0, control_dir=str(cfg),
                        out=lambda line: None)
     out = capsys.readouterr().out

@@ -145,13 +145,16 @@ def test_runner_main_reports_the_seed_it_picked():
 def test_the_demo_asks_out_loud_and_the_phone_answers(capsys):
     rc, out = run_cli(capsys, "--fast", "--seed", "7", "--scenario", DEMO)
     assert rc == 0, out
-    # speech made by the host's TTS, heard by the simulated mic, recognised on the phone;
-    # the phone's clock in virtual time is 09:00 plus the simulated time
-    assert "part mic: hears speech 'what time is it'" in out
-    assert "heard 'what time is it' -> \"It's 9:00 AM.\"" in out
-    assert "heard 'what is my battery level' -> 'Your glasses battery is at 11 percent.'" in out
+    # speech in the test voice, heard by the simulated mic, the wake word and the query
+    # recognised on the phone; the phone's clock in virtual time is 09:00 plus the
+    # simulated time
+    assert "part mic: hears speech 'hey jarvis, what time is it'" in out
+    assert out.count("host voice: wake word hey_jarvis at ") == 3
+    assert "heard 'What time is it?' -> \"It's 9:00 AM.\"" in out
+    assert "heard 'What is my battery level?' -> 'Your glasses battery is at 11 percent.'" \
+        in out
     assert "host voice: say 'Your 1 minute timer is done.'" in out
-    assert "INFO  voice: heard set a timer for one minute" in out
+    assert "INFO  voice: heard Set a timer for one minute." in out
     assert "speaker audio: " in out
 
 

@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+from host_tools.voice.parse import normalise
+
 from firmware.voice import chimes
 from firmware.voice.playback import PHRASE
 from firmware.voice import capture as C
@@ -50,7 +52,7 @@ def test_what_time_is_it_is_answered_with_the_phone_clock(vr):
         assert got in {before, after} and before[0] == 9, (heard, before, after)
         assert t > end  # the answer came after the question
         v = vr.voice
-        assert v.heard == "what time is it" and v.errors == 0
+        assert normalise(v.heard) == "what time is it" and v.errors == 0
         assert vr.host.answered == 1 and vr.host.failed == 0
         assert_nothing_left(vr)
     vr.run(scenario())
@@ -131,8 +133,8 @@ def test_phone_walks_away_mid_utterance_and_the_query_is_answered_when_back(vr):
         t, pcm = vr.tap.stream(mark)
         heard = transcribe(pcm)
         assert time_ok(heard, before, after), heard
-        assert v.heard == "what time is it" and v.errors == 1
-        assert any("heard 'what time is it'" in m for m in vr.host.messages)
+        assert normalise(v.heard) == "what time is it" and v.errors == 1
+        assert any("heard 'what time is it" in m.lower() for m in vr.host.messages)
         assert_nothing_left(vr)
     vr.run(scenario())
 
@@ -147,12 +149,12 @@ RAMBLE = ("so yesterday I went down to the market by the river and there were so
           "the way we used to do years ago when none of us had anything to hurry for")
 
 
-def test_a_30_s_ramble_is_cut_at_the_maximum_length_and_still_answered(vr):
+def test_a_25_s_ramble_is_cut_at_the_maximum_length_and_still_answered(vr):
     async def scenario():
         await vr.start()
         v = vr.voice
         ramble = speech(RAMBLE)
-        assert len(ramble) / 16000 >= 28
+        assert len(ramble) / 16000 >= 24  # well past the 15 s limit
         start, end = vr.say_to_mic(ramble)
         await vr.until(lambda: not v.capture.streaming and v.capture.utterances == 1, 20)
         assert v.capture.last_end == C.END_MAX

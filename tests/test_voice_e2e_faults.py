@@ -8,6 +8,8 @@ import asyncio
 
 import pytest
 
+from host_tools.voice.parse import normalise
+
 from firmware.voice import chimes
 from firmware.voice import packet as P
 from firmware.voice.playback import PHRASE
@@ -75,7 +77,7 @@ def test_lost_audio_is_filled_reported_and_too_much_loss_is_an_error(vr):
         assert time_ok(heard, before, vr.phone_now()), heard
         msg = [m for m in vr.host.messages if "heard" in m][-1]
         assert "packets lost, filled with silence" in msg, msg
-        assert vr.voice.heard == "what time is it"
+        assert normalise(vr.voice.heard) == "what time is it"
         assert_nothing_left(vr)
         # most of it lost: refused, said so on both sides
         every[0] = 2
@@ -148,7 +150,8 @@ def test_unknown_codec_ids_either_way_are_errors(vr):
         host._tts_packets = bad_answer
         err, msgs = await failed(vr, "what time is it")
         assert "answer audio refused: unknown audio codec id 9" in err, err
-        assert any("cancelled" in m for m in msgs), msgs
+        # the phone's stream was cancelled, or (Piper sends a sentence at once) complete
+        assert any("cancelled" in m or "heard" in m for m in msgs), msgs
         assert v.playback.errors >= 1
         assert_nothing_left(vr)
     vr.run(scenario())

@@ -14,14 +14,15 @@ def test_intents_numbers_repeat_stop_and_notifications():
     assert a.answer("What day is it?")["answer"] == "Today is Wednesday, March 4."
     assert a.answer("set a timer for twenty five minutes")["actions"] == [
         {"type": "timer", "seconds": 1500}]
-    assert a.answer("set a timer for 500 minutes")["answer"].startswith("I can set timers")
-    assert a.answer("repeat that")["answer"] == "I can set timers from 1 to 180 minutes."
+    assert a.answer("set a timer for 25 hours")["answer"].startswith("I can set timers")
+    assert a.answer("repeat that")["answer"] == "I can set timers from one second to 24 hours."
     assert a.answer("what is my battery level")["answer"].startswith("I don't know")
     assert a.answer("read my notifications")["answer"] == "You have no notifications."
     ctx.update({"notifications": [{"app": "Messages", "title": "Ana", "text": "Running late"}]})
     assert a.answer("read my notifications")["answer"] == (
         "You have 1 notification. From Ana: Running late")
-    assert a.answer("stop") == {"answer": "", "actions": [{"type": "stop"}], "intent": "stop"}
+    assert a.answer("stop") == {"answer": "", "actions": [{"type": "stop"}], "intent": "stop",
+                                "slots": {}}
     with pytest.raises(ValueError, match="battery_pct must be 0..100"):
         ctx.update({"battery_pct": 140})
     with pytest.raises(ValueError, match="unknown context field"):

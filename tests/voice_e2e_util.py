@@ -1,5 +1,5 @@
 """Helpers for the voice path end to end over the rig (tests/test_voice_e2e.py and
-bench/bench_voice_e2e.py): spoken queries made by the project's own TTS, what the
+bench/bench_voice_e2e.py): spoken queries in the test voice, what the
 simulated speaker played (and what the playback was doing then), the project's own ASR to
 transcribe it, and the checks that nothing is left over after a query."""
 import array
@@ -24,18 +24,12 @@ def tts():
     return Tts()
 
 
-@functools.lru_cache(maxsize=32)
-def speech(text, threshold=300):
-    """The TTS's speech for text, leading and trailing silence cut (so the end of the clip
-    is the end of speech)."""
-    a = array.array("h", tts().synthesize(text))
-    i = 0
-    while i < len(a) and abs(a[i]) < threshold:
-        i += 1
-    j = len(a)
-    while j > i and abs(a[j - 1]) < threshold:
-        j -= 1
-    return a[i:j]
+def speech(text):
+    """The wearer saying text: the test voice (host_tools/voice/voices.py, not the phone's
+    answering voice), silence trimmed so the end of the clip is the end of speech. The
+    same samples every time, whatever was said before (eSpeak's are not)."""
+    from host_tools.voice.voices import speak
+    return speak(text)
 
 
 _U = "one | two | three | four | five | six | seven | eight | nine"
@@ -130,7 +124,9 @@ class VoiceRig:
     """A Linked rig with the voice host, a speaker tap, and helpers to speak to it."""
 
     def __init__(self, seed=5, config=None, voice_kw=None, **kw):
-        self.rig = Linked(seed=seed, config=config, voice_kw=voice_kw, **kw)
+        cfg = {"voice_start": "vad"}  # these queries have no wake word (test_voice_wake.py)
+        cfg.update(config or {})
+        self.rig = Linked(seed=seed, config=cfg, voice_kw=voice_kw, **kw)
         self.world = self.rig.world
         self.loop = self.rig.loop
         self.tap = None

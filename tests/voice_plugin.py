@@ -1,9 +1,8 @@
-"""An intent plugin as a user would write one (GLASSES_VOICE_PLUGINS=tests.voice_plugin):
-its phrases join the ASR grammar and the matcher."""
-from host_tools.voice.assist import Intent, Reply
+"""An intent plugin as a user would write one (GLASSES_VOICE_PLUGINS=voice_plugin)."""
+from host_tools.voice.assist import Reply
 
 
 def register(registry):
-    registry.register(Intent("flashlight", ["turn on the flashlight", "flashlight on"],
-                             lambda ctx, slots: Reply("Flashlight on.",
-                                                      [{"type": "flashlight", "on": True}])))
+    @registry.intent("flashlight", ["turn (on|off) the (flashlight|torch)", "flashlight on"])
+    def flashlight(ctx, slots):
+        return Reply("Flashlight on.", [{"type": "flashlight", "on": True}])

@@ -30,6 +30,7 @@ from firmware.voice import chimes, codec, packet as P
 from firmware.voice import vad as V
 from firmware.voice.offline import QueryStore, IDLE, RECORDING, HANDOVER
 from firmware.voice.ring import FrameRing
+from firmware.runtime import sched as _s
 from firmware.runtime.sync import Flag
 
 MODE_VAD = const(0)  # start and end by voice activity (start()/stop() also work)
@@ -51,7 +52,7 @@ class Capture:
                  vad=None, mode=MODE_VAD, ring_frames=24, preroll_frames=8,
                  max_ms=15000, offline_bytes=32768, offline_keep_ms=60000, on_end=None,
                  on_handover=None, silence_ms=0, gate=None, handover_ok=None,
-                 audio_room=None):
+                 audio_room=None, wake=False):
         if preroll_frames + 4 > ring_frames:
             raise ValueError("capture: ring_frames must exceed preroll_frames by 4+")
         self.i2s = None
@@ -67,6 +68,9 @@ class Capture:
         self.on_end = on_end
         self.on_handover = on_handover
         self.gate = gate  # gate() -> True: the VAD may not start an utterance now
+        self.wake = wake  # a VAD start waits for the phone to hear the wake word
+        self.awaiting_wake = False  # this utterance: no wake word confirmed yet
+        self._woke = False  # ... the phone confirmed it (confirm_wake())
         self.silence_frames = silence_ms // FRAME_MS  # 0: a started utterance may be silent
         self.max_frames = max_ms // FRAME_MS
         self.ring = FrameRing(ring_frames)
@@ -93,7 +97,11 @@ class Capture:
         self.first_seq = 0  # of the current / last utterance
         self.seq = 0
         self.overruns = 0
-        self.i2s_stalls = 0
+        self.i2s_stalls = 0  # reads that took over 100 ms (reader(), below)
+        self.i2s_errors = 0
+        self.stall_ms_max = 0
+        self._pending = False  # a readinto() is outstanding
+        self._waited = 0
         self.frames_in = 0
         self.packets_sent = 0
         self.utterances = 0
@@ -108,6 +116,7 @@ class Capture:
         """Read from this I2S (RX, 16 kHz, 16-bit, mono) from now on."""
         self.i2s = i2s
         self._full.clear()
+        self._pending = False
         self.unseen = 0
         r = self.ring
         r.drop_oldest(len(r))  # frames from before are stale
@@ -128,6 +137,19 @@ class Capture:
     def stop(self):
         """Tap-to-talk: end the utterance with the next frame."""
         self._stop_req = True
+
+    def confirm_wake(self):
+        """The phone heard the wake word in this utterance: it is a query now (the start
+        chime says so); it ends after speech that follows, or silence_ms without any."""
+        if not self.streaming or not self.awaiting_wake:
+            return False
+        self.awaiting_wake = False
+        self._woke = True
+        self._heard = False
+        self._length = 0
+        if self.playback is not None:
+            self.playback.play_chime(chimes.START)
+        return True
 
     def hold(self, first_seq):
         """Keep the last query again (its answer was lost with the link): see
@@ -150,6 +172,12 @@ class Capture:
             self.on_end(self.first_seq, (self.seq - 1) & 0xFFFF, END_ABORT, True)
 
     # ---- reader ----------------------------------------------------------------------
+    # One read is outstanding at a time: readinto() is issued once, and only the handler
+    # (the slot is full) or a new I2S ends it. A wait that times out is a stall (the
+    # driver or the whole scheduler held up): counted in i2s_stalls (once per stall;
+    # stall_ms_max the longest) and waited out, never answered with a second readinto(),
+    # which a busy driver refuses (OSError EBUSY). A readinto() that raises is counted in
+    # i2s_errors and retried a frame later.
     async def reader(self):
         r = self.ring
         while True:
@@ -157,13 +185,26 @@ class Capture:
             if i2s is None:
                 await self._attached.wait()
                 continue
-            i2s.readinto(r.write_slot())
+            if not self._pending:
+                try:
+                    i2s.readinto(r.write_slot())
+                except OSError:
+                    self.i2s_errors += 1
+                    await _s.sleep_ms(FRAME_MS)
+                    continue
+                self._pending = True
+                self._waited = 0
             if not await self._full.wait(FRAME_MS * 5):
                 if self.i2s is i2s:
-                    self.i2s_stalls += 1  # no frame in 100 ms: ask again
+                    if self._waited == 0:
+                        self.i2s_stalls += 1  # no frame in 100 ms: keep waiting for it
+                    self._waited += FRAME_MS * 5
+                    if self._waited > self.stall_ms_max:
+                        self.stall_ms_max = self._waited
                 continue
             if self.i2s is not i2s:
                 continue  # detached (and maybe attached again) meanwhile
+            self._pending = False
             if len(r) >= r.n_frames:  # the oldest frame is about to be overwritten
                 if self.unseen >= r.n_frames:
                     self.overruns += 1  # ... and nobody had processed it
@@ -219,7 +260,7 @@ class Capture:
                 end = ev
             elif ev == V.EV_MAX:
                 end = ev
-        elif (self.tapped and not self._heard and self.silence_frames and
+        elif ((self.tapped or self._woke) and not self._heard and self.silence_frames and
               self._length >= self.silence_frames):
             end = END_SILENT
         if self._length >= self.max_frames:
@@ -234,6 +275,8 @@ class Capture:
         self._length = 0
         self._heard = not tapped
         self.tapped = tapped
+        self.awaiting_wake = self.wake and not tapped
+        self._woke = False
         self._delivered = True
         self._first = True
         self._handing = False  # a handover in progress gives way (the LED stays on)
@@ -243,12 +286,12 @@ class Capture:
         if self.mode == MODE_TAP:
             self.vad.reset()
         self.privacy_led(True)
-        if self.playback is not None:
-            self.playback.play_chime(chimes.START)
+        if self.playback is not None and not self.awaiting_wake:
+            self.playback.play_chime(chimes.START)  # with a wake word: when it is heard
 
     def _send(self, frame, flags):
         if self._first:
-            flags |= P.F_START
+            flags |= P.F_START | (P.F_WAKE if self.awaiting_wake else 0)
             self._first = False
             self._enc.reset()
         pkt = self._pkt
@@ -268,9 +311,10 @@ class Capture:
         self._stop_req = False
         self.last_end = why
         self.privacy_led(False)
-        delivered = self._delivered
+        # no wake word heard: ambient speech, not a query (never kept, no chime)
+        delivered = self._delivered or self.awaiting_wake
         self.store.finish(delivered)
-        if self.playback is not None:
+        if self.playback is not None and not self.awaiting_wake:
             if delivered:
                 self.playback.play_chime(chimes.END)
             else:  # the phone did not get it: say so, keep the query

@@ -1,6 +1,6 @@
 # Audio packets on the link's lossy audio channel: one 20 ms frame per packet.
 #
-#   byte 0     codec id (low 4 bits) | flags (high 4 bits: START 0x10, END 0x20)
+#   byte 0     codec id (low 4 bits) | flags (high 4 bits: START 0x10, END 0x20, WAKE 0x40)
 #   bytes 1-2  sequence number, uint16 LE, +1 per packet, wraps at 65536
 #   bytes 3-   codec payload
 #              CODEC_ADPCM: int16 LE predictor, uint8 step index, N/2 bytes of codes
@@ -16,6 +16,7 @@ CODEC_ADPCM = const(1)
 CODEC_NAMES = ("pcm16", "adpcm")
 F_START = const(0x10)  # first packet of an utterance / stream
 F_END = const(0x20)  # last packet of an utterance / stream
+F_WAKE = const(0x40)  # on START: the stream waits for the phone to hear the wake word
 HEADER_BYTES = const(3)
 SEQ_MOD = const(65536)
 

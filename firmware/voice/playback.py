@@ -60,6 +60,7 @@ class Playback:
         self._ln = 0
         self._lpos = 0  # position in the current local sound (samples or blocks)
         self._underrun_run = 0
+        self.gain = 256  # the volume, Q8 (256: as decoded); applied to every frame played
         self.state = IDLE
         self.frames_out = 0
         self.errors = 0
@@ -268,6 +269,10 @@ class Playback:
                     self._ln = 0
                     self._lpos = 0
                     continue
+            g = self.gain
+            if g != 256:
+                for i in range(FRAME_SAMPLES):
+                    buf[i] = (buf[i] * g) >> 8
             self.i2s.write(buf)
             writing = True
             self.frames_out += 1

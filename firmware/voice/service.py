@@ -1,51 +1,33 @@
-# The voice path as a service of the app: listen on the microphone, stream the utterance
-# to the phone, ask it, and play the answer it streams back (docs/voice.md).
+# The voice path as a service of the app (docs/voice.md, "On the glasses"): listen on the
+# microphone (a query starts by the wake word, by any speech or by a tap: voice_start),
+# stream the utterance to the phone, ask it, and play the answer it streams back.
 #
-#   app.voice.talk()          tap-to-talk: start listening / end the utterance / stop an
-#                             answer (gesture wiring calls it for a tap)
+#   app.voice.talk()          a tap: start listening / end the utterance / stop an answer
 #   app.voice.say(text)       speak a text through the phone's TTS (notifications)
-#   app.voice.chime(name)     a local chime: start, end, error, notification, low_battery
-#                             (and the notification service's message, call, reminder,
-#                             urgent, confirm, dismiss, battery_low, battery_critical)
+#   app.voice.chime(name)     a local chime (chimes.NAMES and chimes.ALIASES)
 #   app.voice.allow_mic(ok)   the power policy: False closes the microphone and keeps it so
 #   app.voice.mute(on)        not worn: microphone closed, nothing plays, nothing is asked
-#                             (the service starts muted: it listens once the wear wiring
-#                             says the glasses are worn; config voice_start_muted)
 #   app.voice.busy()          listening, waiting for or playing an answer
 #
-# Tasks: the capture's reader and processor, the playback, and the worker, which runs one
-# job at a time from a queue of 4: "ask" (one streamed call per query: the text answer,
-# then its audio; answer.py) after an utterance ended or a held query was handed over,
-# and "say". Failures play the error chime and the cached "Phone not reachable." phrase;
-# a query whose answer was lost with the link is kept and asked again when it returns.
-from micropython import const
-
+# Tasks: the capture's reader and processor, the playback, and the worker (worker.py),
+# which runs one job at a time from a queue of 4 ("ask" after an utterance, "say";
+# answer.py) and rings the timers (actions.py).
 from firmware.voice import capture as C
+from firmware.voice import worker as _w
 from firmware.voice import chimes
-from firmware.voice.answer import Answer, AnswerError, ask_args
+from firmware.voice.answer import Answer
 from firmware.voice.jitter import Jitter
 from firmware.voice.offline import STATE_NAMES as STORE_STATES
-from firmware.voice.packet import PacketError
 from firmware.voice.playback import STATE_NAMES as PLAYBACK_STATES
 from firmware.voice.playback import Playback
 from firmware.voice.settings import CONFIG
-from firmware.voice.timers import Timers, done_text
+from firmware.voice.actions import Actions
 from firmware.voice.vad import Vad
 from firmware.protocol import kinds
-from firmware.protocol.rpc import RpcError
 from firmware.runtime import sched as _s
 from firmware.runtime.sync import Queue
 
-IDLE = const(0)
-LISTENING = const(1)
-THINKING = const(2)  # asked; waiting for the answer
-ANSWERING = const(3)
-SAYING = const(4)
-STATE_NAMES = ("idle", "listening", "thinking", "answering", "saying")
-
-_ASK = const(0)
-_SAY = const(1)
-_MAX_TEXT = const(160)  # characters of heard / answer text kept for the status
+from firmware.voice.worker import ASK, IDLE, LISTENING, SAY, STATE_NAMES, THINKING
 
 
 def _cfg(app, key):
@@ -60,7 +42,14 @@ class Voice:
         self.clock = app.sched.clock
         self.mic = mic
         self.led = privacy_led
-        self.vad_mode = bool(_cfg(app, "voice_vad"))
+        start = _cfg(app, "voice_start")
+        if not _cfg(app, "voice_vad"):
+            start = "tap"
+        if start not in ("wake", "vad", "tap"):
+            app.log.warn("voice: unknown voice_start; using wake:", str(start))
+            start = "wake"
+        self.start_mode = start
+        self.vad_mode = start != "tap"
         from firmware.voice.phrases import unreachable
         jitter = Jitter(_cfg(app, "voice_jitter_slots"), _cfg(app, "voice_jitter_packet_bytes"))
         self.playback = Playback(None, self.sched, phrase=unreachable.DATA, port=speaker,
@@ -75,7 +64,7 @@ class Voice:
             offline_keep_ms=_cfg(app, "voice_keep_ms"), on_end=self.on_end,
             on_handover=self.on_handover, silence_ms=_cfg(app, "voice_silence_ms"),
             gate=self._half_duplex, handover_ok=self._handover_ok,
-            audio_room=self._audio_room)
+            audio_room=self._audio_room, wake=start == "wake")
         link = app.link
         self.answer = None
         if link is not None:
@@ -90,7 +79,9 @@ class Voice:
         self.mic_allowed = True
         self.job = None
         self._abort = None  # why the running job was stopped: "link", "muted", "stopped"
-        self.timers = Timers(self.clock)  # the wearer's timers (timers.py)
+        self.actions = Actions(self, getattr(app.board, "store", None), _cfg(app, "voice_volume"))
+        self.timers = self.actions.timers  # the wearer's timers and reminders (timers.py)
+        self.dropped = 0  # speech heard but not taken (an answer playing): said so
         self.asks = 0
         self.answers = 0
         self.says = 0
@@ -137,8 +128,16 @@ class Voice:
 
     def _half_duplex(self):
         """No VAD start while the glasses wait for, or play, something: the speaker is
-        next to the microphone (a tap still starts an utterance)."""
-        return self.job is not None or self.playback.busy()
+        next to the microphone (a tap still starts an utterance). With the wake word the
+        phone decides (it knows what it plays), so speech then may be a barge-in; without
+        it the speech is dropped, and a short earcon and a log line say so."""
+        busy = self.job is not None or self.playback.busy()
+        if busy and self.start_mode != "wake":
+            self.dropped += 1
+            self.log.info("voice: speech dropped: an answer is playing (tap to interrupt)")
+            if self.dropped & 7 == 1:  # not on every syllable
+                self.playback.play_chime(chimes.END)
+        return busy and self.start_mode != "wake"
 
     def _privacy(self, on):
         if self.led is not None:
@@ -149,10 +148,8 @@ class Voice:
         return link is not None and link.up
 
     def _handover_ok(self):
-        """A held query goes to the phone only once the phone's end of the session is
-        surely open again: an event saying a query is waiting has been acknowledged
-        (right after a reconnect the glasses' end may open before the phone's, and audio
-        sent then is lost)."""
+        """A held query goes to the phone once an event saying a query is waiting has been
+        acknowledged (after a reconnect the glasses' end may open before the phone's)."""
         if not self._link_up():
             self._acks = -1
             return False
@@ -177,6 +174,10 @@ class Voice:
         """A tap: start listening, end the utterance, or stop the answer. Returns what it
         did: "listen", "stop", "stopped", "muted" or "error"."""
         if self.muted or not self.mic_allowed:
+            why = "not worn" if self.muted else "the microphone is not allowed now"
+            self.log.info("voice: tap not taken:", why)
+            if not self.muted:
+                self.playback.play_chime(chimes.ERROR)
             return "muted"
         cap = self.capture
         if cap.streaming:
@@ -195,7 +196,7 @@ class Voice:
         """Speak text through the phone (False: muted, empty, or the queue is full)."""
         if self.muted or not text or self.answer is None or self.jobs.full():
             return False
-        self.jobs.put_nowait((_SAY, str(text)))
+        self.jobs.put_nowait((SAY, str(text)))
         return True
 
     def chime(self, name):
@@ -249,7 +250,9 @@ class Voice:
         pb = self.playback
         return {"state": STATE_NAMES[self.state], "muted": self.muted,
                 "mic_allowed": self.mic_allowed,
-                "mode": "vad" if self.vad_mode else "tap", "utterances": cap.utterances,
+                "mode": self.start_mode, "utterances": cap.utterances,
+                "i2s_stalls": cap.i2s_stalls, "overruns": cap.overruns,
+                "volume": self.actions.volume, "dropped": self.dropped,
                 "asks": self.asks, "answers": self.answers, "says": self.says,
                 "errors": self.errors, "last_error": self.last_error,
                 "endpoints": self.endpoints, "held": STORE_STATES[cap.store.state],
@@ -267,14 +270,17 @@ class Voice:
             self._mic_close()  # tap-to-talk: the microphone is open only while talking
         if why == C.END_SILENT:
             return
+        if self.capture.awaiting_wake:  # the phone never heard the wake word
+            self.log.info("voice: no wake word; not a query")
+            return
         if not delivered:  # the capture said so out loud and keeps the query
             self._note_error("phone not reachable; the query is kept")
             return
-        self._enqueue((_ASK, first, last, why))
+        self._enqueue((ASK, first, last, why))
 
     def on_handover(self, first, last):
         self._acks = -1
-        self._enqueue((_ASK, first, last, 0))
+        self._enqueue((ASK, first, last, 0))
 
     def _enqueue(self, job):
         if self.muted or self.answer is None:
@@ -286,108 +292,42 @@ class Voice:
     def _on_link(self, up):
         if not up:
             self._stop_job("link", "the link to the phone was lost")
+        else:
+            self.actions.say_late()
 
     def _on_endpoint(self, msg):
+        """The phone about the utterance streaming now ({1: its first packet}): 3 absent
+        or 1, the command is whole (stop listening); 2, it heard the wake word (a query:
+        an answer playing is stopped, barge-in); 3, no wake word (drop the stream)."""
         cap = self.capture
-        # a tapped utterance ends with the next tap: the wearer said when
-        if cap.streaming and not cap.tapped and msg.get(1) == cap.first_seq:
+        if not cap.streaming or msg.get(1) != cap.first_seq:
+            return
+        what = msg.get(3, 1)
+        if what == 2:
+            if cap.confirm_wake():
+                self.state = LISTENING
+                if self.job is not None:
+                    self._stop_job("stopped", "the wake word during the answer")
+        elif what == 3:
+            if cap.awaiting_wake:
+                cap.abort()
+        elif not cap.tapped and not cap.awaiting_wake:
+            # a tapped utterance ends with the next tap: the wearer said when
             cap.stop()
             self.endpoints += 1
 
-    # ---- the worker ------------------------------------------------------------------
-    async def worker(self):
-        while True:
-            if not await self.jobs.wait(self.timers.next_ms()):
-                self._fire_timers()
-                continue
-            job = self.jobs.get_nowait()
-            if not self.muted:
-                await self._run(job)
-
-    async def _run(self, job):
-        self.job = job
-        self._abort = None
-        a = self.answer
-        try:
-            if not self._link_up():
-                self._abort = "link"
-                raise AnswerError("phone not reachable")
-            if job[0] == _ASK:
-                self.asks += 1
-                self.state = THINKING
-                await a.run("ask", self._ask_args(job), True, self._on_meta)
-            else:
-                self.says += 1
-                self.state = SAYING
-                await a.run("tts", {"text": job[1]}, False)
-            if self._abort is None:
-                self.answers += 1
-        except (RpcError, AnswerError, PacketError) as e:
-            self._failed(job, e)
-        finally:
-            self.job = None
-            self._abort = None
-            if self.capture.streaming:
-                self.state = LISTENING
-            else:
-                self.state = IDLE if self.jobs.empty() else THINKING
-
-    def _ask_args(self, job):
-        return ask_args(job[1], job[2], C.END_NAMES[job[3]], self.app.latest.get("battery"))
-
-    def _on_meta(self, meta):
-        self.state = ANSWERING
-        self.heard = str(meta.get("text", ""))[:_MAX_TEXT]
-        self.said = str(meta.get("answer", ""))[:_MAX_TEXT]
-        self.log.info("voice: heard", self.heard)
-        audio = meta.get("audio")
-        if isinstance(audio, dict) and audio.get("gaps"):
-            self.log.warn("voice: phone filled lost audio packets", audio.get("gaps"))
-        acts = meta.get("actions")
-        if isinstance(acts, list):
-            for act in acts:
-                if isinstance(act, dict):
-                    self._action(act)
-
-    def _action(self, act):
-        t = act.get("type")
-        if t == "timer":
-            self.timers.add(act.get("seconds"))
-        elif t == "stop":
-            self.playback.stop()
-        self.app.emit("voice_action", act)
-
-    def _stop_job(self, why, reason):
-        a = self.answer
-        if self.job is None or a is None:
-            return
-        self._abort = why
-        a.cancel(reason)
-        self.playback.stop()
-
-    def _failed(self, job, e):
-        why = self._abort
-        self.playback.stop()
-        if why == "muted" or why == "stopped":
-            return  # the wearer did it: no error sound
-        self._note_error("%s: %s" % ("ask" if job[0] == _ASK else "say", e))
-        pb = self.playback
-        pb.play_chime(chimes.ERROR)
-        pb.play_phrase()
-        if why == "link" and job[0] == _ASK and self.capture.hold(job[1]):
-            self.kept += 1
-            self.log.info("voice: query kept until the phone is back")
+    # ---- the worker (worker.py) ---------------------------------------------------------
+    worker = _w.worker
+    _run = _w.run
+    _ask_args = _w.ask_args
+    _on_meta = _w.on_meta
+    _stop_job = _w.stop_job
+    _failed = _w.failed
 
     def _note_error(self, text):
         self.errors += 1
         self.last_error = text
         self.log.warn("voice:", text)
-
-    def _fire_timers(self):
-        for sec in self.timers.take_due():
-            if not self.muted:
-                self.playback.play_chime(chimes.NOTIFICATION)
-                self.say(done_text(sec))
 
 
 def start(app):

@@ -1,7 +1,12 @@
 # The voice feature's settings, with their defaults; a board or the simulator overrides
 # any of them in the app's config (firmware/app.py).
 CONFIG = {
-    "voice_vad": True,  # listen with the VAD while worn (else tap-to-talk only)
+    # how a query starts: "wake" (the VAD opens a stream, the phone listens for the wake
+    # word and drops what has none), "vad" (any speech is a query), "tap" (tap-to-talk
+    # only: the microphone is open only while talking). A tap always starts one.
+    "voice_start": "wake",
+    "voice_vad": True,  # False: the same as voice_start "tap" (the older key)
+    "voice_volume": 8,  # speaker volume 0..10 until the wearer changes it (kept in flash)
     "voice_start_muted": True,  # muted until the wear wiring says the glasses are worn
     "voice_max_ms": 15000,  # longest utterance
     "voice_hangover_ms": 600,  # quiet that ends an utterance (VAD)

@@ -34,6 +34,7 @@ class Live:
         self.dirty = False  # a packet came out of order: the in-order picture is wrong
         self.ended = False  # the END packet came
         self.spec = None  # the speculative answer (host_tools/voice/host.py)
+        self.wake = None  # its wake-word state (host_tools/voice/wake.py), if flagged WAKE
         self.gaps = 0
 
     def contains(self, seq):

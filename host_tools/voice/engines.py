@@ -1,88 +1,114 @@
-"""The default speech engines (host_tools/voice/handlers.py: pocketsphinx, the intent
-assistant, eSpeak NG) behind the handlers' contract, run through a Compute
-(host_tools/voice/compute.py) so that under virtual time their CPU time is charged:
+"""The voice host's engines behind one contract (host.py and steps.py call these):
 
-    await engines.asr(pcm_bytes, rate)        -> {"text", "confidence", "search", ...}
-    await engines.assist(text, context)       -> {"answer", "actions", "intent"}
-    async for chunk in engines.tts(text): ...    16 kHz int16 PCM chunks
+    await eng.asr(pcm_bytes, rate)        -> {"text", "confidence", "search", ...}
+    await eng.assist(text, context)       -> {"answer", "actions", "intent"}
+    async for chunk in eng.tts(text): ...    16 kHz int16 PCM chunks
+    eng.wake_stream(on_detect)            -> WakeStream or None
 
-In real time these are handlers.asr / assist / tts themselves (worker threads, their own
-timeouts). Loading an engine is never charged: a phone app loads its models once.
-
-The cost model (Compute's "model" mode, the simulator's default): seconds of phone CPU
-per second of audio, measured on the development machine (bench/bench_voice.py:
-asr_rtf_grammar ~0.09-0.12, asr_rtf_lm ~0.2-0.4, tts_rtf ~0.03-0.04), rounded up.
+Speech runs in worker processes (host_tools/voice/speech.py, workers.py); the assistant
+(a regex match over a few dozen templates, < 1 ms) runs inline, a configured chat backend
+(an HTTP request) in a thread. Configuration comes from the environment
+(host_tools/voice/settings.py: models, Wyoming services, thresholds; GLASSES_VOICE_PLUGINS
+for more intents; GLASSES_LLM_* for the backend, backend.py), or from `settings=` and
+`env=` for tests. An engine that cannot run raises Unavailable naming the setting and the
+package; the others go on.
 """
-from host_tools.voice import handlers
-from host_tools.voice.asr import AsrError
-from host_tools.voice.tts import TtsError
+import asyncio
+import importlib
+import os
 
-BYTES_PER_S = 32000  # 16 kHz int16
-ASR_RTF_GRAMMAR = 0.10  # grammar + phone-loop passes (a command)
-ASR_RTF_LM = 0.40  # all three passes (free speech)
-TTS_RTF = 0.04
-ASSIST_S = 0.001  # the intent matcher (a backend over HTTP is not modelled)
+from host_tools.voice import assist as _assist
+from host_tools.voice.backend import BackendError, ChatBackend
+from host_tools.voice.errors import Unavailable
+from host_tools.voice.settings import Settings
+from host_tools.voice.speech import Speech
 
-
-def asr_cost(pcm):
-    s = len(pcm) / BYTES_PER_S
-
-    def cost(result):
-        grammar = isinstance(result, dict) and result.get("search") == "grammar"
-        return s * (ASR_RTF_GRAMMAR if grammar else ASR_RTF_LM)
-    return cost
-
-
-def tts_cost(chunk):
-    return len(chunk) / BYTES_PER_S * TTS_RTF if isinstance(chunk, bytes) else 0.0
+ASSIST_S = 0.001  # the intent matcher, charged in virtual time
 
 
 class Engines:
-    def __init__(self, compute):
+    def __init__(self, compute, settings=None, env=None, plugins=None):
         self.compute = compute
+        self.env = os.environ if env is None else env
+        self._settings = settings
+        self._plugins = plugins
+        self._speech = None
+        self._assistant = None
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            virtual = self.compute.charge
+            self._settings = Settings.from_env(self.env, tts_deterministic=virtual)
+        return self._settings
+
+    @property
+    def speech(self):
+        if self._speech is None:
+            self._speech = Speech(self.settings, self.compute)
+        return self._speech
+
+    def registry(self):
+        r = _assist.default_registry()
+        mods = self._plugins if self._plugins is not None else (
+            self.env.get("GLASSES_VOICE_PLUGINS") or "")
+        if isinstance(mods, str):
+            mods = [m.strip() for m in mods.split(",") if m.strip()]
+        for mod in mods:
+            try:
+                importlib.import_module(mod).register(r)
+            except Exception as e:
+                raise Unavailable("assist: intent plugin %s failed to load: %s: %s"
+                                  % (mod, type(e).__name__, e)) from e
+        return r
+
+    def assistant(self):
+        if self._assistant is None:
+            try:
+                backend = ChatBackend.from_env(self.env)
+            except BackendError as e:
+                raise Unavailable("assist: answer backend misconfigured: %s" % e) from e
+            self._assistant = _assist.Assistant(self.registry(), _assist.Context(), backend,
+                                                self.settings.confidence_floor)
+        return self._assistant
+
+    async def start(self):
+        """Start the speech workers now (the host's start), so the first query is quick.
+        Failures are left for the first query to report."""
+        sp = self.speech
+        for kind in ("asr", "tts", "wake"):
+            try:
+                if kind == "wake" and self.settings.profile == "light":
+                    continue
+                await sp.worker(kind).ready()
+            except Unavailable:
+                pass
 
     async def asr(self, pcm, rate):
-        if not self.compute.charge:
-            return await handlers.asr(pcm, rate)
-        eng = handlers.asr_engine()
-        try:
-            return await self.compute.run("asr", eng.recognize, pcm, rate,
-                                          cost=asr_cost(pcm))
-        except AsrError as e:
-            raise handlers.HandlerError(str(e)) from e
+        return await self.speech.asr(pcm, rate)
 
-    async def assist(self, text, context=None):
-        if not self.compute.charge:
-            return await handlers.assist(text, context)
-        a = handlers.assistant()
+    async def assist(self, text, context=None, confidence=None):
+        a = self.assistant()
         if context:
             try:
                 a.context.update(context)
             except ValueError as e:
-                raise handlers.HandlerError("assist: bad context: %s" % e) from e
-        return dict(await self.compute.run("assist", a.answer, text,
-                                           cost=lambda _r: ASSIST_S))
+                raise Unavailable("assist: bad context: %s" % e) from e
+        if a.backend is None:
+            reply = a.answer(text, confidence)
+        else:
+            reply = await asyncio.to_thread(a.answer, text, confidence)
+        if self.compute.charge:
+            await asyncio.sleep(ASSIST_S)
+        return dict(reply)
 
     async def tts(self, text):
-        if not self.compute.charge:
-            async for chunk in handlers.tts(text):
-                yield chunk
-            return
-        gen = handlers.tts_engine().stream(text)
-        end = object()
-        n = 0
+        async for chunk in self.speech.tts(text):
+            yield chunk
+
+    def wake_stream(self, on_detect):
         try:
-            while True:
-                try:
-                    chunk = await self.compute.run("tts", next, gen, end, cost=tts_cost)
-                except TtsError as e:
-                    why = str(e)
-                    why = why[5:] if why.startswith("tts: ") else why
-                    raise handlers.HandlerError("tts: stream stopped after %d chunks: %s"
-                                                % (n, why)) from e
-                if chunk is end:
-                    return
-                n += 1
-                yield chunk
-        finally:
-            gen.close()
+            self.settings.check("wake")
+        except Unavailable:
+            return None
+        return self.speech.wake_stream(on_detect)

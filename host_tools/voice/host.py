@@ -5,13 +5,10 @@ arguments and their errors).
     phone = Phone(radio)
     voice = attach(phone)                   # virtual=True under the simulator's virtual time
 
-attach() registers the offload methods ask (the glasses' one streamed call per query),
-asr, assist and tts on phone.rpc. The phone starts on a query before the glasses ask
-(endpoint.py: it end-points the live audio, recognises and answers speculatively, and
-tells the glasses to stop listening when it heard a whole command). Every error is
-logged here (the phone's announce, the `voice` logger, `messages`) and reaches the
-glasses as a typed RPC error (HandlerError with the reason, BadRequest for arguments the
-glasses would never send).
+attach() registers ask (the glasses' one streamed call per query), asr, assist and tts
+on phone.rpc. The phone starts on a query before the glasses ask (endpoint.py, spec.py)
+and decides about the wake word (wake.py). Every error is logged here (the phone's
+announce, the `voice` logger, `messages`) and reaches the glasses as a typed RPC error.
 """
 import asyncio
 import logging
@@ -19,14 +16,13 @@ from collections import OrderedDict, deque
 
 import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
 from firmware.voice import packet as P
-from firmware.protocol import kinds
-from firmware.protocol.channels import EVENTS
 from firmware.protocol.rpc import BadRequest, HandlerError, RpcError
-from host_tools.voice import steps
+from host_tools.voice import spec, steps
 from host_tools.voice.collect import Pool
 from host_tools.voice.compute import Compute
 from host_tools.voice.endpoint import EV_END, EV_START, Live
 from host_tools.voice.engines import Engines
+from host_tools.voice.wake import Wake
 from host_tools.phone.link import system_local_time
 from host_tools.voice.packets import PacketEncoder
 
@@ -42,17 +38,23 @@ class VoiceHost:
                  endpoint_ms=250, speculate_max_s=6.0, notifications=None, asr=None,
                  assist=None, tts=None,
                  asr_timeout_s=20.0, assist_timeout_s=30.0, tts_chunk_timeout_s=15.0,
-                 quiet_s=0.3, max_gap_fraction=0.3, local_time=None):
+                 quiet_s=0.3, max_gap_fraction=0.3, local_time=None, settings=None,
+                 env=None, plugins=None, start_workers=None):
         self.phone = phone
         # () -> (unix s, UTC offset min): the phone's clock ("what time is it")
         self.local_time = local_time or getattr(phone, "local_time", system_local_time)
         if compute is None and virtual is not None:
             compute = "model" if virtual else "thread"
         self.compute = Compute(compute)
-        eng = Engines(self.compute)
+        self.engines = eng = Engines(self.compute, settings, env, plugins)
         self.asr = asr or eng.asr
         self.assist = assist or eng.assist
         self.tts = tts or eng.tts
+        self.engines_wake = eng.wake_stream
+        self.start_workers = start_workers  # None: in real time only
+        self.deaf_until = 0.0  # loop time: wake detections before it are the glasses' own
+        self.wakes = 0
+        self.wake_drops = 0
         self.speculate = speculate
         self.endpoint_hints = endpoint_hints
         self.endpoint_ms = endpoint_ms
@@ -85,6 +87,14 @@ class VoiceHost:
         p.rpc.register("asr", self.rpc_asr)
         p.rpc.register("assist", self.rpc_assist)
         p.rpc.register("tts", self.rpc_tts)
+        start = self.start_workers
+        if start is None:
+            start = self.compute._mode == "thread"
+        if start:
+            try:
+                asyncio.get_running_loop().create_task(self.engines.start())
+            except RuntimeError:
+                pass  # no loop yet: the first query starts them
         return self
 
     def note(self, text, error=False):
@@ -107,12 +117,14 @@ class VoiceHost:
         if flags & P.F_START:  # an utterance begins (or is handed over again): hear it anew
             old = self.lives.pop(seq, None)
             if old is not None:
-                self._drop_spec(old)
+                self._forget(old)
             self.lives[seq] = Live(seq, self.endpoint_ms)
             self.lives[seq].last_rx = asyncio.get_running_loop().time()
+            if flags & P.F_WAKE:
+                self.lives[seq].wake = Wake(self, self.lives[seq])
             while len(self.lives) > _MAX_LIVE:
                 _, old = self.lives.popitem(last=False)
-                self._drop_spec(old)
+                self._forget(old)
         live = None
         for lv in reversed(self.lives.values()):
             if lv.contains(seq):
@@ -121,20 +133,29 @@ class VoiceHost:
         if live is None or live.ended:
             return
         live.last_rx = asyncio.get_running_loop().time()
+        n = len(live.frames)
         ev = live.feed(seq, pkt)
+        wk = live.wake
+        if wk is not None:
+            for frame in live.frames[n:]:
+                wk.feed(frame)
         if ev == EV_START:
             self._drop_spec(live)  # the speech goes on: the guess is wrong
         elif ev == EV_END:
             self._drop_spec(live)
-            if len(live.frames) * 0.02 <= self.speculate_max_s:
+            if wk is not None and wk.heard_ms is None:
+                wk.on_quiet()
+            elif len(live.frames) * 0.02 <= self.speculate_max_s:
                 self._start_spec(live)
         if flags & P.F_END:
             live.ended = True
+            if wk is not None and wk.heard_ms is not None:
+                wk.close()
 
     def _expire(self):
         now = asyncio.get_running_loop().time()
         for first in [f for f, lv in self.lives.items() if now - lv.last_rx > _LIVE_KEEP_S]:
-            self._drop_spec(self.lives.pop(first))
+            self._forget(self.lives.pop(first))
 
     def on_event(self, topic, payload):
         pct = None
@@ -147,7 +168,18 @@ class VoiceHost:
         if isinstance(pct, (int, float)) and not isinstance(pct, bool) and 0 <= pct <= 100:
             self.context["battery_pct"] = pct
 
+    def _forget(self, live):
+        self._drop_spec(live)
+        if live.wake is not None:
+            live.wake.close()
+
     def _update_context(self, args):
+        for key in ("timers", "volume"):
+            if key in args:
+                try:
+                    self.engines.assistant().context.update({key: args[key]})
+                except Exception as e:  # noqa: BLE001 (a bad field is reported, not fatal)
+                    self.note("ask: %s: %s" % (key, e), True)
         b = args.get("battery")
         if isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 100:
             self.context["battery_pct"] = b
@@ -169,8 +201,27 @@ class VoiceHost:
     async def _asr(self, pcm):
         return await steps.asr(self.asr, pcm, self.asr_timeout_s)
 
-    async def _assist(self, text, ctx):
-        return await steps.assist(self.assist, text, ctx, self.assist_timeout_s)
+    async def _assist(self, res, ctx):
+        """The assistant's reply to an ASR result (its text and confidence) or a text."""
+        text, conf = (res.get("text", ""), res.get("confidence")) if isinstance(res, dict) \
+            else (res, None)
+        fn = self.assist
+        if fn == self.engines.assist:
+            def fn(t, c):
+                return self.engines.assist(t, c, conf)
+        return await steps.assist(fn, text, ctx, self.assist_timeout_s)
+
+    def _is_command(self, res):
+        """A whole command was heard: the phone may end the glasses' listening early."""
+        if res.get("search") == "grammar":
+            return True
+        conf = res.get("confidence")
+        if conf is not None and conf < self.engines.settings.confidence_floor:
+            return False
+        try:
+            return self.engines.assistant().registry.match(res.get("text", ""))[0] is not None
+        except Exception:  # noqa: BLE001 (no assistant: no hint)
+            return False
 
     async def _tts_packets(self, text):
         """The answer's audio packets as the TTS produces them."""
@@ -189,66 +240,15 @@ class VoiceHost:
         """(pcm, report) of packets first..last, once they are in (or lost)."""
         return await steps.audio(self.pool, first, last, self.quiet_s, self.max_gap_fraction)
 
-    # ---- speculation -----------------------------------------------------------------
+    # ---- speculation (spec.py) ---------------------------------------------------------
     def _start_spec(self, live):
-        upto = live.heard_through()
-        self.speculations += 1
-        task = asyncio.get_running_loop().create_task(
-            self._guess(live, live.pcm(), live.epoch, upto))
-        live.spec = [upto, live.epoch, task]
+        spec.start(self, live)
 
     def _drop_spec(self, live):
-        spec = live.spec
-        live.spec = None
-        if spec is not None and not spec[2].done():
-            spec[2].cancel()
-        elif spec is not None and not spec[2].cancelled() and spec[2].exception() is None:
-            guess = spec[2].result()
-            if guess is not None and guess[2] is not None:
-                asyncio.get_running_loop().create_task(guess[2].aclose())
-
-    async def _guess(self, live, pcm, epoch, upto):
-        """Recognise and answer what was heard up to a quiet point; start the TTS.
-        Returns (asr result, reply, packet generator, first packets, timing)."""
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        res = await self._asr(pcm)
-        t1 = loop.time()
-        if live.epoch != epoch:
-            return None
-        whole = res.get("search") == "grammar" and bool(res.get("text"))
-        if whole and self.endpoint_hints and not live.ended:
-            self.hints += 1
-            try:
-                self.phone.send(EVENTS, {kinds.K: kinds.VOICE_ENDPOINT, 1: live.first, 2: upto})
-            except Exception as e:
-                self.note("could not tell the glasses to stop listening: %s" % steps.why(e), True)
-        ctx = self._assist_context()
-        reply = await self._assist(res.get("text", ""), ctx)
-        t2 = loop.time()
-        gen = self._tts_packets(reply.get("answer", ""))
-        first = []
-        try:
-            first.append(await gen.__anext__())
-        except StopAsyncIteration:
-            gen = None
-        except BaseException:
-            await gen.aclose()
-            raise
-        t3 = loop.time()
-        return res, reply, gen, first, {"asr_s": t1 - t0, "assist_s": t2 - t1,
-                                        "tts_first_s": t3 - t2, "heard_through": upto,
-                                        "guess_start": t0, "hint": whole, "context": ctx}
+        spec.drop(live)
 
     def _usable_spec(self, first, last):
-        live = self.lives.get(first)
-        if live is None or live.spec is None or live.dirty:
-            return None
-        upto, epoch, task = live.spec
-        if epoch != live.epoch or (last - upto) & 0xFFFF >= 0x8000:
-            return None
-        live.spec = None  # taken: nobody else may use (or close) it
-        return task
+        return spec.usable(self, first, last)
 
     # ---- the RPC methods -------------------------------------------------------------
     async def rpc_ask(self, args):
@@ -264,6 +264,15 @@ class VoiceHost:
             task = self._usable_spec(first, last)
             pcm, report = await self._audio(first, last)
             t_audio = loop.time()
+            live = self.lives.get(first)
+            wk = live.wake if live is not None else None
+            if wk is not None and wk.heard_ms is None:  # the glasses missed the drop
+                wk.drop("no wake word by the end of the utterance")
+                yield {"text": "", "answer": "", "intent": "no_wake", "actions": [],
+                       "audio": report}
+                return
+            if wk is not None:
+                pcm = wk.query_pcm(pcm)
             guess = None
             if task is not None:
                 try:
@@ -278,7 +287,7 @@ class VoiceHost:
                     if gen is not None:
                         await gen.aclose()
                     t1 = loop.time()
-                    reply = await self._assist(res.get("text", ""), ctx)
+                    reply = await self._assist(res, ctx)
                     timing["assist_s"] = loop.time() - t1
                     gen = self._tts_packets(reply.get("answer", ""))
                     pre = []
@@ -287,7 +296,7 @@ class VoiceHost:
                 t0 = loop.time()
                 res = await self._asr(pcm)
                 t1 = loop.time()
-                reply = await self._assist(res.get("text", ""), ctx)
+                reply = await self._assist(res, ctx)
                 t2 = loop.time()
                 gen = self._tts_packets(reply.get("answer", ""))
                 pre = []
@@ -297,7 +306,11 @@ class VoiceHost:
                     "answer": str(reply.get("answer", ""))[:_MAX_META_TEXT],
                     "intent": reply.get("intent"), "actions": reply.get("actions", []),
                     "audio": report}
-            msg = "ask %d..%d: heard %r -> %r" % (first, last, meta["text"], meta["answer"])
+            msg = "heard %r -> %r, %.2f s after the glasses asked (audio packets %d..%d)" % (
+                meta["text"], meta["answer"], loop.time() - t_req, first, last)
+            phrase = self.engines.settings.wake_phrase if self.engines._settings else None
+            if phrase and phrase in meta["answer"].lower():  # its own voice says the word
+                self.deaf_until = loop.time() + 0.08 * len(meta["answer"]) + 1.0
             if report["gaps"]:
                 msg += " (%d of %d packets lost, filled with silence: %s)" % (
                     report["gaps"], report["packets"], report["gap_runs"])
@@ -323,7 +336,7 @@ class VoiceHost:
             self._failed("ask", first, last, e)
             raise
         except asyncio.CancelledError:
-            self.note("ask %s..%s: cancelled (by the glasses, or past its timeout)"
+            self.note("query (audio packets %s..%s) cancelled: by the glasses, or past its timeout"
                       % (first, last), True)
             raise
         except Exception as e:
@@ -336,7 +349,7 @@ class VoiceHost:
             if first is not None:
                 live = self.lives.pop(first, None)
                 if live is not None:
-                    self._drop_spec(live)
+                    self._forget(live)
 
     def _failed(self, what, first, last, e):
         self.failed += 1

@@ -1,25 +1,20 @@
-"""Polyphase resampling in pure Python (no numpy): a Blackman-windowed sinc low-pass at
-0.9 x the lower Nyquist frequency, split into L phases of `taps` coefficients each.
-Streaming: feed blocks, get blocks; the state carries across calls."""
+"""Polyphase resampling with numpy (Piper and eSpeak NG speak at 22,050 Hz; the glasses
+and the recogniser take 16 kHz): a Blackman-windowed sinc low-pass at 0.9 x the lower
+Nyquist frequency, split into L phases of `taps` coefficients each. Streaming: feed
+blocks, get blocks; the state carries across calls. ~1 ms per second of audio."""
 import array
-import math
 from math import gcd
-from operator import mul
+
+import numpy as np
 
 
 def _design(up, down, taps, cutoff):
     n = up * taps
     fc = cutoff * 0.5 / max(up, down)  # cycles per sample at the upsampled rate
-    mid = (n - 1) / 2
-    h = []
-    for i in range(n):
-        x = i - mid
-        s = 2 * fc if x == 0 else math.sin(2 * math.pi * fc * x) / (math.pi * x)
-        w = (0.42 - 0.5 * math.cos(2 * math.pi * i / (n - 1))
-             + 0.08 * math.cos(4 * math.pi * i / (n - 1)))
-        h.append(s * w * up)
-    # phase p, tap k multiplies input x[i - k]; stored reversed to pair with a slice
-    return [list(reversed(h[p::up])) for p in range(up)]
+    x = np.arange(n) - (n - 1) / 2
+    h = 2 * fc * np.sinc(2 * fc * x) * np.blackman(n) * up
+    # phase p, tap k multiplies input x[i - k]: row p holds h[p::up]
+    return np.stack([h[p::up] for p in range(up)])
 
 
 class Resampler:
@@ -31,33 +26,34 @@ class Resampler:
         self.down = rate_in // g
         self.taps = taps
         self._phases = _design(self.up, self.down, taps, cutoff)
-        self._buf = [0.0] * taps  # the last `taps` inputs (history) + new ones
-        self._base = -taps  # absolute index of _buf[0]
+        self._hist = np.zeros(taps - 1)  # the last inputs before the current block
+        self._base = -(taps - 1)  # absolute index of _hist[0]
         self._m = 0  # next output sample index
 
     def process(self, samples):
-        """Feed int16 samples (any iterable); returns the int16 outputs now available."""
-        buf = self._buf
-        buf.extend(samples)
-        out = array.array("h")
-        up, down, k = self.up, self.down, self.taps
-        phases = self._phases
+        """Feed int16 samples (bytes, array or sequence); returns the int16 outputs now
+        available (array('h'))."""
+        if isinstance(samples, (bytes, bytearray, memoryview)):
+            x = np.frombuffer(bytes(samples), dtype="<i2").astype(np.float64)
+        else:
+            x = np.asarray(samples, dtype=np.float64)
+        buf = np.concatenate([self._hist, x])
         end = self._base + len(buf)  # inputs known: [base, end)
-        m = self._m
-        base = self._base
-        while True:
+        up, down, k = self.up, self.down, self.taps
+        # outputs m with newest input (m * down) // up < end
+        last = (end * up - 1) // down
+        m = np.arange(self._m, last + 1)
+        out = array.array("h")
+        if len(m):
             t = m * down
-            i = t // up  # newest input this output needs
-            if i >= end:
-                break
-            j = i - base
-            y = sum(map(mul, phases[t - i * up], buf[j - k + 1:j + 1]))
-            out.append(32767 if y > 32767 else -32768 if y < -32768 else int(round(y)))
-            m += 1
-        self._m = m
-        drop = len(buf) - k
-        if drop > 0:
-            del buf[:drop]
-            self._base += drop
+            i = t // up
+            ph = t - i * up
+            j = (i - self._base)[:, None] - np.arange(k)[None, :]  # x[i - k] positions
+            y = np.einsum("ij,ij->i", self._phases[ph], buf[j])
+            y = np.clip(np.rint(y), -32768, 32767).astype("<i2")
+            out.frombytes(y.tobytes())
+            self._m = int(last + 1)
+        keep = min(len(buf), k - 1)
+        self._hist = buf[len(buf) - keep:]
+        self._base = end - keep
         return out
-

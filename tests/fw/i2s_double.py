@@ -61,7 +61,13 @@ class MicI2S:
         self.dropped = 0
         self.reads = 0
         self.done_at = -1
+        self.stalled_until = -1  # stall(): the driver completes no read before this
         world.devices.append(self)
+
+    def stall(self, ms):
+        """The driver (its DMA, or the CPU it needs) is held up for ms: the outstanding
+        read completes no sooner; frames still arrive into its buffer meanwhile."""
+        self.stalled_until = self.world.now + ms
 
     def irq(self, handler):
         self.handler = handler
@@ -75,6 +81,8 @@ class MicI2S:
 
     def next_event(self):
         if self.pending is not None and self.backlog:
+            if self.stalled_until > self.world.now:
+                return min(self.stalled_until, self.next_frame_ms)
             return self.world.now
         return self.next_frame_ms
 
@@ -86,7 +94,7 @@ class MicI2S:
             else:
                 self.dropped += 1
                 self.source(None)  # the lost frame still passes
-        if self.pending is not None and self.backlog:
+        if self.pending is not None and self.backlog and self.stalled_until <= now:
             self.backlog -= 1
             self.source(self.pending)
             self.pending = None

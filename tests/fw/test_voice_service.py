@@ -170,7 +170,8 @@ class App:
         self.log = self.sched.log
         self.src = Source(self.world)
         self.board = Board(self.world, self.src)
-        self.config = {"voice_offline_bytes": 8192, "voice_start_muted": False}
+        self.config = {"voice_offline_bytes": 8192, "voice_start_muted": False,
+                       "voice_start": "vad"}
         if config:
             self.config.update(config)
         self.latest = {"battery": (71.6, 3.9, False, 0)}

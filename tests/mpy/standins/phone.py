@@ -2,7 +2,8 @@
 # boot: the firmware's own Endpoint (firmware/protocol/) in the host's role, in the same
 # interpreter and heap as the glasses. It serves the offload calls the glasses make
 # ("ask": the text answer, then ANSWER_PACKETS of audio; "tts": audio only) with the
-# firmware's RpcServer, and records what the glasses said. What it sends (a notification,
+# firmware's RpcServer, hears the wake word at the start of every utterance that waits
+# for one, and records what the glasses said. What it sends (a notification,
 # a status request) is the scenario's (fwboot.py).
 import array
 
@@ -50,6 +51,7 @@ class Phone:
         self.calls = []  # methods the glasses called
         self.answered = 0
         self.audio_in = 0  # audio packets from the glasses
+        self.wakes = 0  # utterances it confirmed the wake word of (the glasses' default)
         self.replies = []  # notification outcomes
         self.status = None  # the last STATUS the glasses sent
         self.ota_reports = 0
@@ -111,6 +113,10 @@ class Phone:
 
     def _on_audio(self, pkt):
         self.audio_in += 1
+        if P.flags(pkt) & P.F_WAKE:  # an utterance waiting for the wake word: heard it
+            self.wakes += 1
+            self.ep.send(EVENTS, {kinds.K: kinds.VOICE_ENDPOINT, 1: P.seq(pkt), 2: P.seq(pkt),
+                                  3: 2})
 
     def _on_status(self, msg):
         self.status = msg.get(1)

