@@ -90,7 +90,7 @@ def run():
     tts = Tts()
     t0 = time.perf_counter()
     first = None
-    for chunk in tts.stream("Your glasses battery is at 87 percent."):
+    for _chunk in tts.stream("Your glasses battery is at 87 percent."):
         if first is None:
             first = time.perf_counter() - t0
     first_tts, asr_s, cpu_q = _stack()

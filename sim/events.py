@@ -18,7 +18,7 @@ EVENTS = {
     "take_off": (("prox",), (), {}, "the wearer takes them off (the mic closes, LEDs "
                  "signal waiting notifications)"),
     "tap": (("imu",), (), {"axis": ("x", "y", "z"), "g": float},
-            "a knock on the frame (IMU tap engine): talk, or read a waiting notification"),
+            "a knock on the frame (IMU tap engine): talk (touch a pad to read a notification)"),
     "double_tap": (("imu",), (), {"gap_ms": float, "axis": ("x", "y", "z"), "g": float},
                    "two knocks: the current notification's first action"),
     "nod": (("imu",), (), {"amp_deg": float, "freq_hz": float},

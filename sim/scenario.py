@@ -11,7 +11,8 @@ Line format (one event per line, `#` comments):
     10         swipe        forward
     12         speak        hello.wav          # a 16-bit WAV, relative to this file
     12         speak        tone hz=440 seconds=1
-    14         say          what time is it    # speech by the host's TTS (eSpeak NG)
+    14         say          hey jarvis, what time is it    # in the test voice
+    16         notify       Lunch? app=Chat body="Are you free at noon?"
     20         battery      soc=15
     21         charge       on
     22         drain        ma=150
@@ -26,6 +27,7 @@ the run's seed, so the same seed replays the same run and another seed varies it
 import json
 import os
 import random
+import re
 
 from sim import events as _events
 from sim import world as _world
@@ -53,7 +55,7 @@ class Event:
     def describe(self):
         parts = [self.name] + [str(a) for a in self.args]
         parts += ["%s=%s" % (k, v) for k, v in sorted(self.kw.items())]
-        return " ".join(parts)
+        return quote(parts)
 
 
 class Scenario:
@@ -75,6 +77,34 @@ class Scenario:
                          self.base_dir)
 
 
+_TOKEN = re.compile(r'[^\s=]+="[^"]*"|"[^"]*"|\S+')
+
+
+def split_line(line):
+    """The words of a scenario line; a double-quoted value is one word (key="a b c" or
+    "a b"), quotes taken off. An apostrophe is a letter (say what's the time)."""
+    out = []
+    for tok in _TOKEN.findall(line):
+        k, eq, v = tok.partition("=")
+        if eq and len(v) >= 2 and v[0] == v[-1] == '"':
+            tok = k + "=" + v[1:-1]
+        elif len(tok) >= 2 and tok[0] == tok[-1] == '"':
+            tok = tok[1:-1]
+        out.append(tok)
+    return out
+
+
+def quote(words):
+    """A scenario line's text for words that may hold spaces (split_line's inverse)."""
+    out = []
+    for w in words:
+        if any(c.isspace() for c in w):
+            k, eq, v = w.partition("=")
+            w = '%s="%s"' % (k, v) if eq and " " not in k else '"%s"' % w
+        out.append(w)
+    return " ".join(out)
+
+
 def parse_text(text, base_dir=".", source="scenario"):
     events = []
     for n, raw in enumerate(text.splitlines(), 1):
@@ -82,7 +112,7 @@ def parse_text(text, base_dir=".", source="scenario"):
         if not line:
             continue
         where = "%s line %d" % (source, n)
-        fields = line.split()
+        fields = split_line(line)
         if len(fields) < 2:
             raise ScenarioError("%s: expected `SECONDS EVENT [ARGS]`, got %r" % (where, raw))
         t = _num(fields[0], where)

@@ -42,11 +42,12 @@ def _unbroken(out):
 
 def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=None,
          verbose=False, live=None, log_path=None, record_dir=None, out=print, host=True,
-         port=None, control_dir=None, every_s=10.0):
+         port=None, control_dir=None, every_s=10.0, plot=None):
     """Returns the exit status. live=None: a live view on a terminal only. port: TCP port
     for the radio's host controllers (real time; default 7101). control_dir: where the
     host's control endpoint goes (real time; None: $GLASSES_CONFIG_DIR or
-    ~/.config/glasses)."""
+    ~/.config/glasses). plot: a PNG (or .svg, .pdf) of the run's timeline is drawn there
+    at the end (sim/timeline.py)."""
     from sim import runner
     from sim import scenario as _scenario
     from sim.radio import DEFAULT_TCP_PORT
@@ -57,7 +58,9 @@ def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=No
     try:
         sc = _scenario.load(scenario) if scenario else None
         module = _boards.load(board)
-    except ValueError as e:  # ScenarioError, unknown board
+        if plot:
+            _check_plot(plot)
+    except ValueError as e:  # ScenarioError, unknown board, a plot it cannot write
         out("glasses sim: %s" % e)
         return 2
     if fast and seconds is None:
@@ -85,6 +88,10 @@ def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=No
     else:
         rig = None
         g = runner.SimGlasses(board, radio=not fast, **kw)
+    timeline = None
+    if plot:
+        from sim.timeline import Timeline
+        timeline = Timeline(g).start()
     loop = g.world.loop
     state = {"host": None}
     task = loop.create_task(_session(g, rig, sc, seconds, fast,
@@ -112,12 +119,18 @@ def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=No
         d = record_dir or runner.default_out_dir()
         os.makedirs(d, exist_ok=True)
         wav = spk.record_to(os.path.join(d, "%s-speaker.wav" % board))
+    drawn = None
+    if timeline is not None:
+        timeline.stop()
+        drawn = timeline.draw(plot)
     out("")
     if state.get("final") is not None:
         from host_tools.phone.view import one_line
         out("host: " + one_line(state["final"]))
     if wav is not None:  # before the summary: its seed line comes last
         out("speaker audio: %s" % wav)
+    if drawn is not None:
+        out("timeline: %s (%s)" % (plot, ", ".join(drawn)))
     out(g.summary())
     g.close()
     if host_dir is not None:
@@ -128,6 +141,16 @@ def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=No
         out("glasses sim: the host stopped: %s" % err.message)
         return err.exit_code
     return 0
+
+
+def _check_plot(path):
+    """Refuse a plot path that could not be written, before the run rather than after."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".png", ".svg", ".pdf"):
+        raise ValueError("--plot %s: the picture is a .png, .svg or .pdf file" % path)
+    d = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(d) or not os.access(d, os.W_OK):
+        raise ValueError("--plot %s: cannot write in %s" % (path, d))
 
 
 async def _session(g, rig, sc, seconds, fast, port, control_dir, every_s, state):

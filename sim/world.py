@@ -124,6 +124,7 @@ class World(Wiring):
         self.verbose = verbose
         self.lines = [] if keep_log else None
         self.recent = collections.deque(maxlen=200)
+        self.watchers = []  # fn(t_s, source, text) for every line logged (sim/timeline.py)
 
     # ---- activation ----------------------------------------------------------------------
     def activate(self):
@@ -176,7 +177,10 @@ class World(Wiring):
         """One line of the event log; `detail` lines (LED blinks...) only when verbose."""
         if detail and not self.verbose:
             return
-        line = "[%10.3f] %-4s %s" % (self.now_us() / 1e6, source, text)
+        t = self.now_us() / 1e6
+        line = "[%10.3f] %-4s %s" % (t, source, text)
+        for fn in self.watchers:
+            fn(t, source, text)
         self.recent.append(line)
         if self.lines is not None:
             self.lines.append(line)

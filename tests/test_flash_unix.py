@@ -8,6 +8,7 @@ Faults that need a misbehaving device are injected on the device itself: the tes
 defines an `open` in the REPL's globals (where the flasher's helpers look names up) that
 damages writes, as a bad cable or a faulty filesystem would."""
 import os
+import re
 
 import pytest
 
@@ -303,6 +304,7 @@ def test_glasses_firmware_from_the_cli(board, glasses_root, capsys):
     version = build.firmware_version()
     assert "glasses firmware %s for testboard" % version in out
     assert "raw-paste" in out and "SHA-256 on the device" in out
+    assert re.search(r": 100% \([0-9.]+ of [0-9.]+ kB, [0-9.]+ kB/s\)", out), out  # off a tty
     # The device's own code: the firmware's version, the board, and the manifest parsed
     # by firmware/ota/manifest.py (compiled to .mpy and imported on the device).
     got = run_on(board.port, "import board, firmware.version\n"

@@ -162,6 +162,7 @@ def test_send_goes_through_the_running_host_in_real_time(tmp_path, monkeypatch, 
         assert code == exits.USAGE and "No such file" in out
         code, out = run("ota", "send", str(good), "--wait", "0")
         assert code == 0 and "switched to 0.2.0" in out, out
+        assert "sending: 100% (" in out and "kB/s" in out, out  # progress, off a terminal
         assert rig.call(lambda: rig.rig.glasses.boot_records[0]["copy"]) == "factory"
         st = rig.call(lambda: boot.read_state(rig.rig.world.flash_dir))
         assert st[0] == "a" and st[4] == "0.2.0"

@@ -90,3 +90,38 @@ def test_the_log_panel_is_on_screen_at_80x24_and_160x50(tmp_path, cols, rows):
     starts = [i for i, line in enumerate(stripped) if line.startswith(inside[-1][:40])]
     assert starts, (inside[-1], log[-10:])
     assert "seed " in rest  # and Ctrl-C ends it with the summary
+
+
+def test_under_a_pipe_ctrl_c_still_ends_with_the_summary_and_the_wav(tmp_path):
+    """`make sim | cat`, then Ctrl-C: the terminal's SIGINT reaches both; cat goes first
+    and takes the pipe with it, and the run still prints its summary (on stderr) and
+    writes what the speaker played."""
+    import subprocess
+    sc = tmp_path / "s.txt"
+    sc.write_text("1 put_on\n2 notify Lunch? app=Chat\n")
+    glasses = os.path.join(os.path.dirname(sys.executable), "glasses")
+    env = dict(os.environ, GLASSES_CONFIG_DIR=str(tmp_path / "cfg"), PYTHONPATH=ROOT)
+    p = subprocess.Popen(["sh", "-c", "'%s' sim --port 0 --scenario '%s' | cat"
+                          % (glasses, sc)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         cwd=str(tmp_path), env=env, start_new_session=True)
+    seen = b""
+    end = time.monotonic() + 60
+    while time.monotonic() < end and b"host voice: say" not in seen:
+        r, _, _ = select.select([p.stdout], [], [], 0.5)
+        if r:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            seen += chunk
+    assert b"host voice: say" in seen, seen.decode(errors="replace")
+    time.sleep(2.5)  # the title is spoken
+    os.killpg(p.pid, signal.SIGINT)  # what Ctrl-C on the terminal does
+    out, err = p.communicate(timeout=60)
+    text = (seen + out).decode(errors="replace") + err.decode(errors="replace")
+    assert "Traceback" not in text, text
+    tail = err.decode(errors="replace")  # the pipe was gone: the end came on stderr
+    assert "boots 1, resets: none" in tail and "power: average" in tail, text
+    assert tail.rstrip().splitlines()[-1].startswith("seed "), tail
+    wav = tail.split("speaker audio: ", 1)[1].split("\n", 1)[0]
+    assert wav.endswith("sim-out/xiao_esp32s3_sense-speaker.wav") and \
+        os.path.getsize(wav) > 10000, tail

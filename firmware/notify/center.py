@@ -186,7 +186,17 @@ class Center:
         else:
             self.cur = ent.seq
             self.p.present(note, mode)
+        if self.log is not None:
+            self.log.info("notification from %s: %s", note.app, self._how(mode))
         return out + evicted
+
+    def _how(self, mode):
+        """How a notification just added was presented, in words (the log's)."""
+        if mode >= 0:
+            return P.HOW[mode]
+        if not self.worn:
+            return "waits for a tap (not worn)"
+        return "waits for a tap (quiet hours)" if self.quiet() else "waits for a tap"
 
     def _mode(self, note, rule):
         """How to present a notification now: a presentation.SPEAK_* mode, or -1 to keep

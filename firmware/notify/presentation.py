@@ -19,6 +19,7 @@ CHIMES = ("notification", "urgent", "message", "call", "reminder", "confirm", "d
 SPEAK_NONE = 0  # nothing said (read on tap)
 SPEAK_TITLE = 1  # "App: Title" (the body on a tap)
 SPEAK_FULL = 2  # "App: Title", then the body (and the question it asks)
+HOW = ("chime and haptic", "title spoken", "read in full")  # per mode, in the log
 
 # Per priority: (led while not worn, haptic, chime, speak) when presented.
 BY_PRIORITY = {

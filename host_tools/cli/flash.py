@@ -37,31 +37,31 @@ def register(sub):
 
 
 class RichReporter:
+    """The deployer's reporter: messages, and the bytes written (host_tools/cli/progress.py:
+    a bar on a terminal, a line at every tenth otherwise)."""
+
     def __init__(self, console):
         self.console = console
-        self.progress = None
-        self.task = None
+        self.transfer = None
 
     def say(self, msg):
         self.console.print(msg, highlight=False)
 
     def start(self, total):
-        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                                   TransferSpeedColumn)
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 DownloadColumn(), TransferSpeedColumn(),
-                                 console=self.console, transient=False)
-        self.progress.start()
-        self.task = self.progress.add_task("writing", total=total)
+        from host_tools.cli.progress import Transfer
+        self.transfer = Transfer(self.console, "writing").__enter__()
+        self.transfer.update(0, total)
 
     def advance(self, n, path):
-        if self.progress:
-            self.progress.update(self.task, advance=n, description=path[-32:])
+        t = self.transfer
+        if t is not None:
+            t.describe(path[-32:], say=False)
+            t.advance(n)
 
     def stop(self):
-        if self.progress:
-            self.progress.stop()
-            self.progress = None
+        if self.transfer is not None:
+            self.transfer.__exit__(None, None, None)
+            self.transfer = None
 
 
 def _check_heap(board, args):

@@ -18,7 +18,6 @@ import asyncio
 import os
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from host_tools import errors as exits
 from host_tools.cli import linking, options
@@ -177,22 +176,19 @@ async def _send_ble(radio, data, args, console):
 
 
 class _bar:
-    """A rich progress bar: yields (progress(done, total), status(text))."""
+    """Progress of the upload (host_tools/cli/progress.py): yields (progress(done, total),
+    status(text))."""
 
     def __init__(self, console):
-        cols = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                TransferSpeedColumn())
-        self.bar = Progress(*cols, console=console, transient=True)
+        from host_tools.cli.progress import Transfer
+        self.t = Transfer(console, "sending")
 
     def __enter__(self):
-        bar = self.bar
-        bar.__enter__()
-        job = bar.add_task("sending", total=None)
-        return (lambda done, total: bar.update(job, completed=done, total=total),
-                lambda text: bar.update(job, description=text))
+        t = self.t.__enter__()
+        return t.update, t.describe
 
     def __exit__(self, *exc):
-        return self.bar.__exit__(*exc)
+        return self.t.__exit__(*exc)
 
 
 async def send_with_progress(phone, data, console, wait_s=600.0):

@@ -21,6 +21,10 @@ def register(sub):
     s.add_argument("--scenario", default=None, metavar="FILE",
                    help="timed events (line format or JSON), e.g. sim/scenarios/demo.txt")
     s.add_argument("--log", default=None, metavar="FILE", help="also write the event log here")
+    s.add_argument("--plot", default=None, metavar="FILE",
+                   help="at the end, draw the run's timeline here (.png, .svg or .pdf): "
+                        "battery, current per power state, link and retransmissions, "
+                        "voice queries and their latency, notifications, faults")
     s.add_argument("--verbose", action="store_true", help="log every LED blink too")
     s.add_argument("--plain", action="store_true", help="plain log lines even on a terminal")
     s.add_argument("--no-host", dest="host", action="store_false",
@@ -36,4 +40,5 @@ def run(args):
     return runner.main(board=args.board or boards.DEFAULT, seconds=args.seconds,
                        seed=args.seed, fast=args.fast, scenario=args.scenario,
                        verbose=args.verbose, live=False if args.plain else None,
-                       log_path=args.log, host=args.host, port=args.port)
+                       log_path=args.log, host=args.host, port=args.port,
+                       plot=args.plot)

@@ -27,7 +27,7 @@ def register(sub):
     w = sub.add_parser("world", help="act on the running simulator's glasses: tap, say ...",
                        add_help=False,
                        description="One event on the glasses of a running `make sim`, now: "
-                       "`glasses world tap`, `glasses world say what time is it`, "
+                       "`glasses world tap`, `glasses world say hey jarvis, what time is it`, "
                        "`glasses world take_off`, `glasses world battery 15`, "
                        "`glasses world notify Lunch? app=Chat body=12:30?`.")
     w.add_argument("-h", "--help", action=_HelpWithEvents)
@@ -37,7 +37,8 @@ def register(sub):
 
 def run(args):
     from host_tools.phone import control
-    text = " ".join(args.event)
+    from sim.scenario import quote  # body="in 5 minutes" stays one value
+    text = quote(args.event)
     try:
         r = asyncio.run(control.request(control.socket_path(), "world", timeout_s=30,
                                         event=text))

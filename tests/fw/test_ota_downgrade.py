@@ -11,6 +11,7 @@ from firmware.protocol import kinds
 from firmware.version import SECURITY
 
 HEAP_BUDGET = {"test_an_older_package_is_refused_until_the_wearer_allows_it": 96 * 1024}
+FILE_HEAP_BUDGET = 208 * 1024  # imports included: the OTA service and the package helpers
 GOOD = (80.0, 3.9, False, 0)
 
 

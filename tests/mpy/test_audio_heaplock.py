@@ -13,6 +13,7 @@ from firmware.runtime import sched as S
 from firmware.runtime.clock import VirtualClock
 
 HEAP_BUDGET = {"test_capture_and_playback_run_under_heap_lock": 80000}
+FILE_HEAP_BUDGET = 144 * 1024  # imports included: capture, playback, the codec, the VAD
 
 
 class FixedSource:
