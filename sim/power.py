@@ -1,6 +1,7 @@
 """Power accounting for one simulated board.
 
-The board is always in exactly one power state (active, idle, lightsleep, deepsleep), each
+The board is always in exactly one power state (active, idle, lightsleep, deepsleep, and
+off: browned out, sim/supply.py), each
 with a current from the board file; parts and activities add their own currents on top
 (`set_adder`: radio, mic, speaker, haptic, LEDs, sensors...). Time is integer microseconds
 of simulated time, so the time per state sums exactly to the simulated time.
@@ -13,16 +14,18 @@ typical MicroPython slice). In real time the wall time between a wake and the ne
 counted as active too.
 """
 
-STATES = ("active", "idle", "lightsleep", "deepsleep")
+STATES = ("active", "idle", "lightsleep", "deepsleep", "off")
 _SLEEPS = ("idle", "lightsleep", "deepsleep")
+_OPTIONAL = {"off": 0.0}  # browned out: the MCU draws nothing (the board's quiescent stays)
 
 
 class PowerMeter:
     def __init__(self, currents_ma, now_us, battery_mah=0, active_us_per_wake=0):
-        missing = [s for s in STATES if s not in currents_ma]
+        missing = [s for s in STATES if s not in currents_ma and s not in _OPTIONAL]
         if missing:
             raise ValueError("board currents lack %s (mA per power state)" % ", ".join(missing))
-        self.currents_ma = dict(currents_ma)
+        self.currents_ma = dict(_OPTIONAL)
+        self.currents_ma.update(currents_ma)
         self.battery_mah = battery_mah
         self.active_us_per_wake = active_us_per_wake
         self._now = now_us

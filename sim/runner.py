@@ -148,17 +148,55 @@ class SimGlasses:
             if req is None or self._stopping:
                 break
             cause, why, wake_ms = req
-            self.resets.append((w.now_s(), RESET_NAMES.get(cause, str(cause))))
+            self.resets.append((w.now_s(), "brown-out" if why == "brownout" else
+                                RESET_NAMES.get(cause, str(cause))))
             if w.radio is not None and w.radio.ble is not None:
                 w.radio.ble.active(False)  # the chip resets: its BLE stack and links too
+            w.halt()  # nothing of the MCU runs until it boots again
             if why == "deepsleep":
-                w.note("hw", "deepsleep%s" % (" for %d ms" % wake_ms if wake_ms else ""))
-                if not wake_ms:  # no timer: only a reset button would wake it
-                    while not self._stopping:
-                        await asyncio.sleep(1.0)
+                w.note("hw", "deepsleep%s%s" % (" for %d ms" % wake_ms if wake_ms else "",
+                                                 ", a touch wakes it" if w.deep_wake_touch
+                                                 else ""))
+                woke = await self._deep_sleep(wake_ms)
+                if woke is None:
                     break
-                await asyncio.sleep(wake_ms / 1000)
+                if woke == "brownout":
+                    self.resets.append((w.now_s(), "brown-out"))
+                    why = "brownout"
+                else:
+                    w.note("hw", "woken from deep sleep by the %s" % woke)
+            if why == "brownout":
+                w.power.set_state("off")
+                if not await self._off():
+                    break
             w.reboot()
+
+    async def _deep_sleep(self, wake_ms):
+        """Deep sleep until a wake source (None: the run stopped first)."""
+        w = self.world
+        task = asyncio.ensure_future(w.deep_sleep(wake_ms))
+        while not task.done():
+            if self._stopping:
+                w.wake_from_deepsleep("stop")
+                await task
+                return None
+            await asyncio.wait([task], timeout=1.0)
+        w.deep_wake_touch = False  # the chip's wake configuration goes with the reset
+        return task.result()
+
+    async def _off(self):
+        """Browned out: nothing runs until the supply can power the MCU again (a
+        charger). False if the run stopped first."""
+        sup = self.world.supply
+        while not self._stopping:
+            if sup is None or sup.can_power_on():
+                if sup is not None:
+                    sup.down = False
+                self.world.note("hw", "the supply is back (%.2f V): power-on" %
+                                (sup.rail_v() if sup is not None else 0.0))
+                return True
+            await asyncio.sleep(1.0)
+        return False
 
     async def run(self, seconds=None, scenario=None):
         """Run for `seconds` of simulated time from now (None: until stop())."""

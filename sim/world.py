@@ -113,6 +113,10 @@ class World(Wiring):
         self.phone_notify = None  # fn(fields): a notification from the run's phone, if any
         self.reset_cause = PWRON_RESET
         self.reset_request = None  # (cause, why, wake_after_ms) once asked for
+        self.supply = None  # sim/supply.py: the rail and the brown-out detector (populate)
+        self.deep_sleeping = False
+        self.deep_wake_touch = False  # esp32.wake_on_touch(True): a touch ends deep sleep
+        self._deep_wake = None  # an asyncio.Event while deep sleeping
         self.boot_count = 1
         self.wake_reason = 0
         self._wdt_timeout_ms = 0
@@ -145,6 +149,8 @@ class World(Wiring):
 
     def close(self):
         self.deactivate()
+        if self.supply is not None:
+            self.supply.stop()
         if self._wdt_handle is not None:
             self._wdt_handle.cancel()
         if not self.loop.is_closed() and not self.loop.is_running():
@@ -225,11 +231,10 @@ class World(Wiring):
         if self.driver is not None:
             self.driver.stop()
 
-    def reboot(self):
-        """Apply a pending reset: every peripheral back to its reset state (the parts
-        keep their own state: they are powered separately) and a new boot begins."""
-        cause = self.reset_request[0] if self.reset_request else HARD_RESET
-        self.reset_request = None
+    def halt(self):
+        """The MCU stops (a reset held, deep sleep, a brown-out): every peripheral back to
+        its reset state and the watchdog gone (the parts keep their own state: they are
+        powered separately)."""
         for p in list(self.open_peripherals):
             p._sim_release()
         self.open_peripherals = []
@@ -245,6 +250,12 @@ class World(Wiring):
             self._wdt_handle.cancel()
             self._wdt_handle = None
         self._wdt_timeout_ms = 0
+
+    def reboot(self):
+        """Apply a pending reset (halt() if not done yet); a new boot begins."""
+        cause = self.reset_request[0] if self.reset_request else HARD_RESET
+        self.reset_request = None
+        self.halt()
         self.reset_cause = cause
         self.boot_count += 1
         self.power.set_state("active")
@@ -259,7 +270,42 @@ class World(Wiring):
         """Create the board's virtual parts as its DATA wires them (sim/devices/).
         `skip`: part names left out (a missing part); `options`: {part: {kw: value}}."""
         from sim import devices
-        return devices.populate(self, skip=skip, options=options or {})
+        parts = devices.populate(self, skip=skip, options=options or {})
+        if self.data.get("supply") and self.battery is not None:
+            from sim.supply import Supply
+            self.supply = Supply(self, self.data["supply"]).start()
+        return parts
+
+    # ---- deep sleep -----------------------------------------------------------------------
+    async def deep_sleep(self, wake_after_ms=None):
+        """The board deep-sleeps until its timer (wake_after_ms), a wake source the firmware
+        armed (a touch, with esp32.wake_on_touch), or a brown-out. Returns why it woke:
+        "timer", "touch" or "brownout"."""
+        import asyncio
+        self.deep_sleeping = True
+        self._deep_wake = asyncio.Event()
+        self._woke = "timer"
+        try:
+            if wake_after_ms:
+                try:
+                    await asyncio.wait_for(self._deep_wake.wait(), wake_after_ms / 1000)
+                except asyncio.TimeoutError:
+                    pass
+            else:
+                await self._deep_wake.wait()
+        finally:
+            self.deep_sleeping = False
+            self._deep_wake = None
+        self.wake_reason = {"timer": 4, "touch": 5}.get(self._woke, 0)  # machine.*_WAKE
+        return self._woke
+
+    def wake_from_deepsleep(self, why):
+        """A wake source fired (why: "touch", "brownout"); no effect unless deep sleeping."""
+        if self._deep_wake is not None and not self._deep_wake.is_set():
+            self._woke = why
+            self._deep_wake.set()
+            return True
+        return False
 
     def part(self, name):
         p = self.parts.get(name)

@@ -26,8 +26,8 @@ def test_meter_integrates_states_adders_and_wake_costs():
     us = m.state_us
     assert sum(us.values()) == 1000000 == m.elapsed_us()
     assert us == {"active": 2000 + 1000 + 1000 + 1000 + 797000, "lightsleep": 99000,
-                  "idle": 99000, "deepsleep": 0}
-    charge = sum(CURRENTS[s] * us[s] for s in STATES) + 2.0 * 100000  # mA*us
+                  "idle": 99000, "deepsleep": 0, "off": 0}
+    charge = sum(CURRENTS.get(s, 0.0) * us[s] for s in STATES) + 2.0 * 100000  # mA*us
     assert rep["avg_ma"] == pytest.approx(charge / 1e6)
     assert rep["battery_life_h"] == pytest.approx(500 / rep["avg_ma"])
     assert sum(rep["state_fraction"].values()) == pytest.approx(1.0)

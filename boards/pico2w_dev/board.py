@@ -66,6 +66,11 @@ DATA = {
     "battery_mah": 500,
     "battery": "2 x 250 mAh 1S LiPo in parallel, on a LiPo charger add-on",
     "charge_ma": 200,
+    # the 3.3 V rail: the Pico 2 W's RT6154 buck-boost converter from VSYS (the cell)
+    # holds 3.3 V down to 1.8 V in, so the board runs until the cell's protection circuit
+    # cuts the pack; machine.reset_cause() then says PWRON_RESET. sim/supply.py.
+    "supply": {"rail_v": 3.3, "min_in_v": 1.8, "brownout_v": 2.5, "release_v": 2.7,
+               "reset_cause": 1},
     "wdt_max_ms": 8388,  # the RP2350 watchdog's limit
     # settings the firmware reads (board.options): no touch pads, so no pairing gesture:
     # the pairing window is open while no phone is bonded (docs/security.md)

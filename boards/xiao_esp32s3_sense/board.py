@@ -82,6 +82,12 @@ DATA = {
     "battery_mah": 500,  # 2 x 250 mAh LiPo in parallel (one per temple)
     "battery": "2 x 250 mAh 1S LiPo in parallel",
     "charge_ma": 100,  # the XIAO's charger
+    # the 3.3 V rail: the XIAO's LDO from the cell (it drops out about 0.2 V above the
+    # rail), the ESP32-S3's brown-out detector at ESP-IDF's default level 7 (about 2.5 V),
+    # released 0.2 V higher; after a brown-out machine.reset_cause() says PWRON_RESET
+    # (MicroPython's esp32 port maps ESP_RST_BROWNOUT to it). sim/supply.py models it.
+    "supply": {"rail_v": 3.3, "dropout_v": 0.2, "brownout_v": 2.5, "release_v": 2.7,
+               "reset_cause": 1},
     "wdt_max_ms": 0,
     # GAP Appearance (0x2A01) as this board's recommended MicroPython build serves it:
     # eye-glasses, with sdkconfig.board (CONFIG_BT_NIMBLE_SVC_GAP_APPEARANCE); a stock

@@ -7,13 +7,19 @@ power meter.
 """
 from sim.devices.base import Part
 
-# open-circuit voltage of a 1S LiPo vs state of charge (typical curve, 25 C)
-_OCV = ((0.00, 3.00), (0.05, 3.45), (0.10, 3.60), (0.20, 3.68), (0.30, 3.73), (0.40, 3.77),
-        (0.50, 3.80), (0.60, 3.85), (0.70, 3.91), (0.80, 3.98), (0.90, 4.07), (1.00, 4.18))
+# open-circuit voltage of a 1S LiPo vs state of charge (typical curve, 25 C). 0 % is
+# empty as a fuel gauge reports it (3.0 V); below it the cell still holds a little and
+# its voltage falls steeply to the protection circuit's cut-off (the tail: TAIL of the
+# capacity, down to CUT_V), where the pack disconnects until a charger is connected.
+TAIL = 0.03
+CUT_V = 2.5
+_OCV = ((-TAIL, CUT_V), (-0.01, 2.85), (0.00, 3.00), (0.05, 3.45), (0.10, 3.60),
+        (0.20, 3.68), (0.30, 3.73), (0.40, 3.77), (0.50, 3.80), (0.60, 3.85), (0.70, 3.91),
+        (0.80, 3.98), (0.90, 4.07), (1.00, 4.18))
 
 
 def ocv(soc):
-    soc = min(1.0, max(0.0, soc))
+    soc = min(1.0, max(-TAIL, soc))
     for (s0, v0), (s1, v1) in zip(_OCV, _OCV[1:]):
         if soc <= s1:
             return v0 + (v1 - v0) * (soc - s0) / (s1 - s0)
@@ -36,6 +42,7 @@ class Battery(Part):
         self._last_mas = world.power.charge_mas()
         self.net_ma = 0.0  # + charging, - discharging, over the last update
         self.empty_noted = False
+        self.cut = False  # the protection circuit disconnected the pack (below CUT_V)
 
     def _charge_current(self):
         if not self.charging:
@@ -47,21 +54,35 @@ class Battery(Part):
     def update(self):
         now = self.world.now_us()
         dt = now - self._last_us
-        if dt <= 0:
-            return
         mas = self.world.power.charge_mas()
-        load_mas = mas - self._last_mas
-        chg_mas = self._charge_current() * dt / 1e6
+        load_mas = mas - self._last_mas  # also charge drawn at this instant (a wake's cost)
+        if dt <= 0 and not load_mas:
+            return
+        chg_mas = self._charge_current() * dt / 1e6 if dt > 0 else 0.0
+        if self.cut:
+            load_mas = 0.0  # disconnected: the board gets nothing from the cell
         self.soc += (chg_mas - load_mas) / (self.capacity_mah * 3600.0)
-        self.soc = min(1.0, max(0.0, self.soc))
-        self.net_ma = (chg_mas - load_mas) / (dt / 1e6)
+        self.soc = min(1.0, max(-TAIL, self.soc))
+        if dt > 0:
+            self.net_ma = (chg_mas - load_mas) / (dt / 1e6)
         self._last_us = now
         self._last_mas = mas
         if self.soc <= 0.0 and not self.empty_noted:
             self.empty_noted = True
-            self.note("empty")
+            self.note("empty (as a fuel gauge reports it)")
         elif self.soc > 0.01:
             self.empty_noted = False
+        if not self.cut and self.soc <= -TAIL:
+            self.cut = True
+            self.note("below %.1f V: the protection circuit disconnects the pack" % CUT_V)
+        elif self.cut and self.charging:
+            self.cut = False
+            self.note("the charger reconnects the pack")
+
+    def gauge_soc(self):
+        """The state of charge a fuel gauge reports (0 below empty)."""
+        self.update()
+        return max(0.0, self.soc)
 
     def load_ma(self):
         return self.world.power.current_ma()
@@ -69,6 +90,8 @@ class Battery(Part):
     def voltage(self):
         """Terminal voltage now: OCV minus the drop of the load (plus the charger's push)."""
         self.update()
+        if self.cut:
+            return 0.0
         v = ocv(self.soc) - self.load_ma() * self.r_ohm / 1000.0
         if self.charging:
             v = min(4.2, v + self._charge_current() * self.r_ohm / 1000.0)
@@ -82,7 +105,7 @@ class Battery(Part):
     # ---- high-level side -----------------------------------------------------------------
     def set_soc(self, pct):
         self.update()
-        self.soc = min(1.0, max(0.0, pct / 100.0))
+        self.soc = min(1.0, max(-TAIL, pct / 100.0))
         self.note("state of charge set to %.0f%%" % pct)
 
     def set_charging(self, on):
@@ -92,5 +115,6 @@ class Battery(Part):
 
     def describe(self):
         self.update()
-        return "%.1f%% %.3f V%s" % (self.soc * 100, self.voltage(),
-                                    " charging" if self.charging else "")
+        return "%.1f%% %.3f V%s%s" % (self.soc * 100, self.voltage(),
+                                      " charging" if self.charging else "",
+                                      ", pack disconnected" if self.cut else "")

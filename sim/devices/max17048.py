@@ -72,7 +72,7 @@ class MAX17048(RegisterPart):
     def refresh(self):
         bat = self.world.battery
         volts = bat.voltage()
-        soc_pct = bat.soc * 100.0
+        soc_pct = bat.gauge_soc() * 100.0
         self._put16(_VCELL, min(0xFFFF, int(volts / 78.125e-6)))
         self._put16(_SOC, min(0xFFFF, int(soc_pct * 256)))
         crate = int(round(bat.crate_pct_per_h() / 0.208))
@@ -99,4 +99,4 @@ class MAX17048(RegisterPart):
         self.regs[_STATUS] = status
 
     def describe(self):
-        return "SOC %.1f%%" % (self.world.battery.soc * 100)
+        return "SOC %.1f%%" % (self.world.battery.gauge_soc() * 100)

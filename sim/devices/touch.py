@@ -52,6 +52,9 @@ class TouchElectrode(Part):
     def press(self):
         self.touched = True
         self.note("touched")
+        w = self.world
+        if w.deep_sleeping and w.deep_wake_touch and w.wake_from_deepsleep("touch"):
+            self.note("the touch wakes the board from deep sleep")
 
     def release(self):
         self.touched = False

@@ -1,10 +1,10 @@
 """CPython mirrors of MicroPython's own modules.
 
 install() puts them into sys.modules under their MicroPython names before any firmware
-module is imported, so `from micropython import const`, `import machine` and
-`import bluetooth` in firmware/ and boards/ work unchanged. `machine` acts on the active
-simulated world (sim/world.py); importing it creates nothing. `bluetooth` (on Google's
-bumble) is loaded on first use: bumble takes a while to import.
+module is imported, so `from micropython import const`, `import machine`,
+`import bluetooth` and `import esp32` in firmware/ and boards/ work unchanged. `machine`
+acts on the active simulated world (sim/world.py); importing it creates nothing.
+`bluetooth` (on Google's bumble) is loaded on first use: bumble takes a while to import.
 """
 import importlib
 import sys
@@ -36,5 +36,6 @@ def install():
         from sim.mirror import machine as _machine
         mods["machine"] = _machine
     mods.setdefault("bluetooth", _LazyModule("bluetooth", "sim.mirror.bluetooth"))
+    mods.setdefault("esp32", _LazyModule("esp32", "sim.mirror.esp32"))
     if not hasattr(sys, "print_exception"):
         sys.print_exception = _micropython.print_exception
