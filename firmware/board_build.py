@@ -57,12 +57,28 @@ def build_board(d, log=None, store_root="/data", store_bytes=131072, radio=None)
         machine.I2S, s["i2s"], Pin(s["sck"]), Pin(s["ws"]), Pin(s["sd"]), TX, rate=s["rate"],
         bits=s["bits"], ibuf=s["ibuf"], enable=Pin(s["sd_mode"], Pin.OUT, value=0)))
     b.store = try_part(b, "store", lambda: Store(store_root, store_bytes))
+    if "camera" in p:
+        _camera(b, p)
     if b.has("ble"):
         if radio is None:
             import bluetooth
             radio = bluetooth.BLE
         b.ble = try_part(b, "ble", radio)
     return b
+
+
+def _camera(b, p):
+    """The camera and its capture LED (firmware/drivers/camera.py): a firmware without
+    the camera module reports the camera missing, naming the firmware it needs."""
+    from machine import Pin
+
+    from firmware.drivers.camera import Camera
+    from firmware.drivers.led import Led
+    cl = p.get("capture_led")
+    if cl is not None:
+        b.capture_led = try_part(b, "capture_led", lambda: Led(Pin(cl["pin"], Pin.OUT)))
+    spec = p["camera"]
+    b.camera = try_part(b, "camera", lambda: Camera(spec, b.i2c))
 
 
 def _touch_maker(machine, Pin, spec, rises):

@@ -46,6 +46,8 @@ class Board:
         self.ble = None
         self.wdt = None
         self.store = None
+        self.camera = None  # firmware.drivers.camera.Camera; capture_led: lit while it shoots
+        self.capture_led = None
         self.missing = {}  # part name -> reason
         self._awake = []
         self.sleeps = 0

@@ -23,7 +23,8 @@ GENERATED = ("firmware/voice/phrases/",)  # ADPCM data written by host_tools/voi
 # What the firmware may import: MicroPython's own modules (and itself).
 MICROPYTHON = {"micropython", "machine", "bluetooth", "time", "struct", "sys", "os", "errno",
                "gc", "array", "io", "math", "random", "hashlib", "binascii", "select",
-               "uctypes", "vfs", "deflate", "esp32", "firmware"}
+               "uctypes", "vfs", "deflate", "esp32", "firmware",
+               "camera"}  # micropython-camera-API (a user C module): firmware/drivers/camera.py
 
 
 def _py_files(top):

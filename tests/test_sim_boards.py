@@ -17,16 +17,49 @@ def test_board_data_is_consistent(name):
     d = boards.load(name).DATA
     assert d["name"] == name
     for s in STATES:
-        assert d["currents_ma"][s] > 0
+        if s != "off":  # browned out: the MCU draws nothing (sim/power.py _OPTIONAL)
+            assert d["currents_ma"][s] > 0
     assert "viper_" + d["arch"] in d["caps"]
     wired = set(d["gpios"]) | set(d.get("pin_names", {}).values())
     for part, spec in devices._specs(d):
         devices.part_class(spec["part"])  # a virtual part exists for every kind
-        for key in ("pin", "int1", "sck", "ws", "sd", "sd_mode"):
+        for key in _PIN_KEYS:
             if key in spec:
                 assert spec[key] in wired, (part, key, spec[key])
+        for gpio in spec.get("data", ()):
+            assert gpio in wired, (part, "data", gpio)
     assert d["i2c"]["scl"] in d["gpios"] and d["i2c"]["sda"] in d["gpios"]
     assert ("touch" in d["caps"]) == bool(d.get("touch_gpios"))
+    assert ("camera" in d["caps"]) == ("camera" in d["parts"])
+
+
+_PIN_KEYS = ("pin", "int1", "sck", "ws", "sd", "sd_mode", "xclk", "pclk", "vsync", "href")
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_no_gpio_carries_two_signals(name):
+    """Every GPIO drives one signal; the only shared lines are the I2C bus's, and the
+    camera's SCCB is that bus (micropython-camera-API takes the machine.I2C)."""
+    d = boards.load(name).DATA
+    bus = {d["i2c"]["scl"], d["i2c"]["sda"]}
+    used = {g: "i2c" for g in bus}
+    for part, spec in devices._specs(d):
+        pins = [(k, spec[k]) for k in _PIN_KEYS if k in spec]
+        pins += [("data", g) for g in spec.get("data", ())]
+        for key in ("sda", "scl"):
+            if key in spec:
+                assert spec[key] in bus, (part, key, "SCCB off the I2C bus")
+        for key, gpio in pins:
+            assert gpio not in used, (part, key, gpio, "already", used.get(gpio))
+            used[gpio] = "%s.%s" % (part, key)
+
+
+def test_the_xiao_camera_sits_on_the_senses_fixed_pins():
+    # micropython-camera-API src/camera_pins.h, MICROPY_CAMERA_MODEL_XIAO_ESP32S3
+    cam = boards.load("xiao_esp32s3_sense").DATA["parts"]["camera"]
+    assert (cam["xclk"], cam["sda"], cam["scl"], cam["vsync"], cam["href"], cam["pclk"]) == \
+        (10, 40, 39, 38, 47, 13)
+    assert tuple(cam["data"]) == (15, 17, 18, 16, 14, 12, 11, 48)
 
 
 @pytest.mark.parametrize("name", BOARDS)
@@ -40,6 +73,7 @@ def test_board_boots_and_runs_its_firmware(name):
     assert "no Bluetooth radio" in b.missing["ble"]  # this world has no radio
     assert b.imu and b.prox and b.gauge and b.led and b.privacy_led and b.haptic
     assert b.mic is not None and b.speaker is not None and b.store is not None
+    assert (b.camera is not None) == ("camera" in b.caps)
     assert b.ble is None
     assert g.link_state() == "no radio"
     status = g.part_status()

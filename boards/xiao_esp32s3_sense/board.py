@@ -14,7 +14,8 @@ _STORE_BYTES = const(262144)
 
 DATA = {
     "name": NAME,
-    "title": "Seeed XIAO ESP32S3 Sense + I2S mic, I2S amp, IMU, proximity, fuel gauge",
+    "title": "Seeed XIAO ESP32S3 Sense (OV2640 camera) + I2S mic, I2S amp, IMU, proximity, "
+             "fuel gauge",
     "port": "esp32",
     "mcu": "ESP32-S3R8",
     "arch": "xtensawin",
@@ -52,21 +53,32 @@ DATA = {
     "touch_rises": True,  # ESP32-S3: the raw touch value rises with a finger
     "caps": ("i2s_mic", "i2s_speaker", "imu", "imu_tap_irq", "proximity", "fuel_gauge",
              "touch", "swipe", "led", "privacy_led", "haptic", "ble", "lightsleep",
-             "deepsleep", "viper_xtensawin"),
-    "i2c": {"id": 0, "scl": 6, "sda": 5, "freq": _I2C_HZ},
+             "deepsleep", "viper_xtensawin",
+             "camera"),
+    # the sensors share the camera's SCCB lines (GPIO39/40, the JTAG pads MTCK/MTDO on the
+    # XIAO's back); the camera driver takes the same machine.I2C (boards/README.md)
+    "i2c": {"id": 0, "scl": 39, "sda": 40, "freq": _I2C_HZ},
     "parts": {
         "imu": {"part": "lsm6dsox", "addr": 0x6A, "int1": 1},
         "prox": {"part": "vcnl4040", "addr": 0x60},
         "gauge": {"part": "max17048", "addr": 0x36},
         "mic": {"part": "ics43434", "i2s": 0, "sck": 7, "ws": 8, "sd": 9, "rate": 16000,
                 "bits": 16, "ibuf": 16000},
-        "speaker": {"part": "max98357a", "i2s": 1, "sck": 39, "ws": 40, "sd": 41,
+        "speaker": {"part": "max98357a", "i2s": 1, "sck": 5, "ws": 6, "sd": 41,
                     "sd_mode": 42, "rate": 16000, "bits": 16, "ibuf": 16000},
         "touch": ({"part": "touchpad", "pin": 3, "label": "front"},
                   {"part": "touchpad", "pin": 4, "label": "back"}),
         "led": {"part": "led", "pin": 21, "active_low": True, "ma": 1.0},
         "privacy_led": {"part": "led", "pin": 43, "ma": 1.0},
         "haptic": {"part": "erm_motor", "pin": 2, "freq": 1000, "ma": 60.0},
+        # the Sense's OV2640 on its fixed DVP lines (camera_pins.h of micropython-camera-API,
+        # MICROPY_CAMERA_MODEL_XIAO_ESP32S3; no PWDN / RESET lines); SCCB on the I2C bus
+        "camera": {"part": "ov2640", "xclk": 10, "xclk_hz": 20000000, "pclk": 13,
+                   "vsync": 38, "href": 47, "data": (15, 17, 18, 16, 14, 12, 11, 48),
+                   "sda": 40, "scl": 39, "frame": "VGA", "quality": 80,
+                   "ma": 40.0, "idle_ma": 0.6},
+        # white LED by the lens, lit for the whole capture (bystanders see it)
+        "capture_led": {"part": "led", "pin": 44, "ma": 3.0},
     },
     # mA per power state (ESP32-S3 datasheet figures; see boards/README.md)
     "currents_ma": {
@@ -95,7 +107,9 @@ DATA = {
     "gap_appearance": 0x01C0,
     # settings the firmware reads (board.options): the wearer's pairing gesture opens the
     # pairing window (docs/security.md) after both pads are held pairing_hold_ms
-    "options": {"pairing_gesture": "hold both touch pads for 2 s", "pairing_hold_ms": 2000},
+    "options": {"pairing_gesture": "hold both touch pads for 2 s", "pairing_hold_ms": 2000,
+                # the photo gesture (firmware/camera/service.py): a long press on that pad
+                "photo_gesture": "long_press back"},
 }
 
 

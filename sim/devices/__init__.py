@@ -17,6 +17,7 @@ KINDS = {
     "touchpad": "sim.devices.touch:TouchElectrode",
     "led": "sim.devices.outputs:LED",
     "erm_motor": "sim.devices.outputs:HapticMotor",
+    "ov2640": "sim.devices.ov2640:OV2640",
 }
 
 

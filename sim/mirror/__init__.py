@@ -2,7 +2,8 @@
 
 install() puts them into sys.modules under their MicroPython names before any firmware
 module is imported, so `from micropython import const`, `import machine`,
-`import bluetooth` and `import esp32` in firmware/ and boards/ work unchanged. `machine`
+`import bluetooth`, `import esp32` and `import camera` (micropython-camera-API, the
+user C module camera boards are built with) in firmware/ and boards/ work unchanged. `machine`
 acts on the active simulated world (sim/world.py); importing it creates nothing.
 `bluetooth` (on Google's bumble) is loaded on first use: bumble takes a while to import.
 """
@@ -37,5 +38,6 @@ def install():
         mods["machine"] = _machine
     mods.setdefault("bluetooth", _LazyModule("bluetooth", "sim.mirror.bluetooth"))
     mods.setdefault("esp32", _LazyModule("esp32", "sim.mirror.esp32"))
+    mods.setdefault("camera", _LazyModule("camera", "sim.mirror.camera"))  # a user C module
     if not hasattr(sys, "print_exception"):
         sys.print_exception = _micropython.print_exception

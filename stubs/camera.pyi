@@ -1,0 +1,26 @@
+# The part of micropython-camera-API's `camera` module (a user C module, not in stock
+# MicroPython) the firmware uses; from its typings/camera.pyi (v0.6).
+from typing import Any
+
+class PixelFormat:
+    JPEG: int
+
+class GrabMode:
+    WHEN_EMPTY: int
+    LATEST: int
+
+class FrameSize:
+    QVGA: int
+    VGA: int
+
+class Camera:
+    def __init__(self, **kw: Any) -> None: ...
+    def init(self) -> None: ...
+    def deinit(self) -> None: ...
+    def capture(self) -> memoryview | None: ...
+    def frame_available(self) -> bool: ...
+    def free_buffer(self) -> None: ...
+    @property
+    def sensor_name(self) -> str: ...
+
+def Version() -> str: ...
