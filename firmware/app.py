@@ -45,6 +45,7 @@ FEATURES = (
     ("notify", "firmware.notify.service", ("store",),
      "notify: no flash store; notifications are off"),
     ("ota", "firmware.ota.service", ("store",), "ota: no flash store; updates off"),
+    ("camera", "firmware.camera.service", ("camera", "store"), None),
 )
 
 _TOPICS = ("tap", "touch", "gyro", "prox", "battery", "fault", "voice_action")
@@ -77,6 +78,7 @@ class App(Emitter):
         self.senses = None  # firmware.sense.service.Senses
         self.notify = None  # firmware.notify.service.Notify
         self.ota = None  # firmware.ota.service.OtaService
+        self.camera = None  # firmware.camera.service.CameraService
         # the battery policy, as the senses decide it for everyone (sense/service.py)
         self.shedding = False  # battery critical: load shed
         self.ota_allowed = None  # fn() -> bool: may an update start now?

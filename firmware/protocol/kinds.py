@@ -15,6 +15,7 @@
 #   32..39  commands and their answers                                CONTROL
 #   40..47  updates (OTA)                                             FILE / CONTROL
 #   48      LOG {0:48, 1: seq, 2: tick_ms, 3: level, 4: text}  glasses -> host   LOG
+#   56..59  photos (docs/camera.md)                                   FILE
 from micropython import const
 
 K = const(0)
@@ -56,6 +57,14 @@ OTA_REPORT = const(46)  # {0:46, 1: {copy, version, on_trial, trial_boots, previ
 #   or rolled back: "event" says why).
 
 LOG = const(48)
+
+# Photos (docs/camera.md, firmware/camera/sync.py): one photo at a time, on FILE both ways.
+PHOTO_OFFER = const(56)  # {0:56, 1: id, 2: bytes, 3: sha256, 4: {metadata}} glasses -> host
+PHOTO_WANT = const(57)  # {0:57, 1: id, 2: offset}: send that photo from offset  host -> gl.
+PHOTO_DATA = const(58)  # {0:58, 1: id, 2: offset, 3: bytes}                glasses -> host
+PHOTO_DONE = const(59)  # {0:59, 1: id, 2: ok, 3: detail}                   host -> glasses
+#   ok: saved in the phone's gallery (the glasses delete it); not ok: kept, offered again
+#   later (detail says why, e.g. the phone's disk is full)
 
 
 def kind(msg):

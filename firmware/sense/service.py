@@ -225,6 +225,10 @@ class Senses:
         if kind == G.DOUBLE_TAP and ota is not None and ota.asking():
             ota.allow_downgrade()  # the wearer's yes to an older firmware
             return
+        cam = self.app.camera
+        if cam is not None and cam.is_gesture(kind, src):
+            cam.take("gesture")  # the board's photo gesture (firmware/camera/service.py)
+            return
         n = self.app.notify
         if kind == G.TAP:
             if src != G.SRC_IMU and n is not None and n.waiting():

@@ -16,7 +16,8 @@ END = const(1)
 ERROR = const(2)
 NOTIFICATION = const(3)
 LOW_BATTERY = const(4)
-NAMES = ("start", "end", "error", "notification", "low_battery")
+SHUTTER = const(5)
+NAMES = ("start", "end", "error", "notification", "low_battery", "shutter")
 # The names the notification and sense features ask for (firmware/notify/presentation.py
 # CHIMES, firmware/sense/battery.py), by the chime each plays.
 ALIASES = {"message": NOTIFICATION, "call": NOTIFICATION, "reminder": NOTIFICATION,
@@ -36,6 +37,7 @@ _CHIMES = (
     ((330, 120, SQUARE), (0, 60, SINE), (330, 180, SQUARE)),  # error: two low buzzes
     ((1047, 80, SINE), (1319, 80, SINE), (1568, 140, SINE)),  # notification: arpeggio
     ((784, 150, SINE), (0, 50, SINE), (523, 150, SINE), (0, 50, SINE), (392, 250, SINE)),
+    ((2637, 25, SQUARE), (0, 40, SINE), (1760, 45, SQUARE)),  # shutter: a two-part click
 )
 
 
