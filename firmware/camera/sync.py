@@ -114,12 +114,13 @@ class PhotoSync:
                 meta[k] = v
         if m.get("boot") == self.boot_id:
             meta["age_ms"] = self.clock.ticks_diff(self.clock.ticks_ms(), m.get("up", 0))
-        if not self._send({_K: kinds.PHOTO_OFFER, 1: i, 2: m["bytes"], 3: m["sha256"],
-                           4: meta}):
-            return False
-        self.cur = i
+        self.cur = i  # before sending: the answer may come back at once
         self.size = m["bytes"]
         self.off = -1
+        if not self._send({_K: kinds.PHOTO_OFFER, 1: i, 2: m["bytes"], 3: m["sha256"],
+                           4: meta}):
+            self.cur = None
+            return False
         self.counts["offered"] += 1
         return True
 
@@ -133,9 +134,11 @@ class PhotoSync:
             self.photos.delete(i)
             self.cur = None
             return True
-        if not self._send({_K: kinds.PHOTO_DATA, 1: i, 2: off, 3: data}):
-            return False
         self.off = off + len(data)
+        if not self._send({_K: kinds.PHOTO_DATA, 1: i, 2: off, 3: data}):
+            if self.cur == i and self.off == off + len(data):
+                self.off = off
+            return False
         self.counts["chunks"] += 1
         self.counts["sent_bytes"] += len(data)
         return True
