@@ -49,3 +49,13 @@ def write_private(path, data):
         f.write(data.encode() if isinstance(data, str) else data)
     os.chmod(tmp, 0o600)  # an old .tmp may have had other rights
     os.replace(tmp, path)
+
+
+DEFAULT_GALLERY_DIR = "~/Pictures/glasses"
+
+
+def gallery_dir(path=None):
+    """Where the glasses' photos are saved on the phone: $GLASSES_GALLERY_DIR, or
+    ~/Pictures/glasses (docs/camera.md); not created."""
+    return os.path.expanduser(path or os.environ.get("GLASSES_GALLERY_DIR")
+                              or DEFAULT_GALLERY_DIR)

@@ -16,6 +16,7 @@ HOST_PLUGINS = [
     ("voice", "host_tools.voice.host"),
     ("notify", "host_tools.notify.host"),
     ("ota", "host_tools.ota.host"),
+    ("camera", "host_tools.camera.host"),
 ]
 
 

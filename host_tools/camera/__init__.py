@@ -1,0 +1,1 @@
+"""The phone's side of the camera feature (docs/camera.md)."""

@@ -1,0 +1,133 @@
+"""Photos from the glasses on the phone's side of the link (kinds 56..59, docs/camera.md):
+`attach(phone)` routes PHOTO_OFFER and PHOTO_DATA, keeps each photo's bytes in the
+gallery's `.partial/` folder as they come (so a dropped link or a restarted host resumes
+from what is held: PHOTO_WANT says the offset), checks the SHA-256 of the whole photo,
+moves it into the gallery with its metadata, and only then answers PHOTO_DONE ok (the
+glasses delete it). A full disk answers not ok: the glasses keep the photo and offer it
+again later.
+
+    cams = attach(phone, gallery_dir="~/Pictures/glasses", on_photo=print)
+    await cams.wait_photos(1, timeout_s=30)
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import host_tools  # noqa: F401  (MicroPython mirrors for the shared firmware code)
+from firmware.protocol import kinds
+from firmware.protocol.channels import FILE
+from host_tools import config
+from host_tools.camera.gallery import Gallery
+
+K = kinds.K
+log = logging.getLogger(__name__)
+
+
+class CameraHost:
+    def __init__(self, phone, gallery_dir=None, on_photo=None, clock=time.time):
+        self.phone = phone
+        self.gallery = Gallery(config.gallery_dir(gallery_dir))
+        self.on_photo = on_photo
+        self.clock = clock
+        self.offers = {}  # photo id -> (bytes, sha256, metadata) offered now
+        self.saved = []  # Photo, in the order they came
+        self.counts = {"offers": 0, "pieces": 0, "bytes": 0, "saved": 0, "bad": 0,
+                       "refused": 0}
+        self._changed = asyncio.Event()
+        phone.route(kinds.PHOTO_OFFER, self._on_offer)
+        phone.route(kinds.PHOTO_DATA, self._on_data)
+        phone.camera = self
+
+    def _board(self):
+        peer = getattr(self.phone, "peer", None) or {}
+        return str(peer.get("board") or "glasses")
+
+    def _send(self, msg):
+        if not self.phone.send(FILE, msg):
+            log.warning("camera: the file outbox to the glasses is full; answer dropped")
+
+    def _on_offer(self, msg):
+        pid, size, sha, meta = msg.get(1), msg.get(2), msg.get(3), msg.get(4) or {}
+        if not isinstance(pid, int) or not isinstance(size, int) or not isinstance(sha, bytes):
+            log.warning("camera: bad photo offer %r", msg)
+            return
+        self.counts["offers"] += 1
+        board = self._board()
+        if self.gallery.has(board, pid, sha):  # saved already: the DONE was lost
+            self._send({K: kinds.PHOTO_DONE, 1: pid, 2: True, 3: "saved already"})
+            return
+        m = dict(meta)
+        age = m.pop("age_ms", None)
+        now = self.clock()
+        if isinstance(age, int):
+            m["taken"] = now - age / 1000.0
+        else:
+            m["taken"] = now
+            m["time_approximate"] = True  # taken before the glasses last restarted
+        self.offers[pid] = (size, sha, m)
+        held = self.gallery.held(board, pid)
+        if held > size:
+            self.gallery.drop_part(board, pid)
+            held = 0
+        self._send({K: kinds.PHOTO_WANT, 1: pid, 2: held})
+        if held == size:
+            self._complete(board, pid)
+
+    def _on_data(self, msg):
+        pid, off, data = msg.get(1), msg.get(2), msg.get(3)
+        if pid not in self.offers or not isinstance(data, bytes) or not isinstance(off, int):
+            return
+        board = self._board()
+        size = self.offers[pid][0]
+        try:
+            held = self.gallery.append(board, pid, off, data)
+        except OSError as e:
+            self.counts["refused"] += 1
+            self.gallery.drop_part(board, pid)
+            self.offers.pop(pid, None)
+            self._send({K: kinds.PHOTO_DONE, 1: pid, 2: False,
+                        3: "the phone cannot store it: %s" % e})
+            return
+        self.counts["pieces"] += 1
+        self.counts["bytes"] += len(data)
+        if held >= size:
+            self._complete(board, pid)
+
+    def _complete(self, board, pid):
+        size, sha, meta = self.offers.pop(pid)
+        try:
+            photo = self.gallery.finish(board, pid, sha, meta)
+        except ValueError as e:
+            self.counts["bad"] += 1
+            log.warning("camera: %s; asking again", e)
+            self.offers[pid] = (size, sha, meta)
+            self._send({K: kinds.PHOTO_WANT, 1: pid, 2: 0})
+            return
+        except OSError as e:
+            self.counts["refused"] += 1
+            self._send({K: kinds.PHOTO_DONE, 1: pid, 2: False,
+                        3: "the phone cannot store it: %s" % e})
+            return
+        self.counts["saved"] += 1
+        self.saved.append(photo)
+        log.info("camera: photo saved: %s (%d bytes)", photo.path, photo.meta["bytes"])
+        self._send({K: kinds.PHOTO_DONE, 1: pid, 2: True, 3: None})
+        self._changed.set()
+        if self.on_photo is not None:
+            self.on_photo(photo)
+
+    async def wait_photos(self, n, timeout_s=30.0):
+        """Until n photos were saved since attach (asyncio.TimeoutError otherwise)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while len(self.saved) < n:
+            self._changed.clear()
+            await asyncio.wait_for(self._changed.wait(), max(0.0, deadline - loop.time()))
+        return self.saved[:n]
+
+
+def attach(phone, **kw) -> CameraHost:
+    """Photos from the glasses on this Phone (see CameraHost for the keywords)."""
+    return CameraHost(phone, **kw)

@@ -1,0 +1,90 @@
+"""Photos end to end over the real BLE stack (bumble, sim/linked.py): the board's photo
+gesture on the virtual touch pad, the virtual OV2640 through the camera module's mirror,
+the capture LED, the photo on the glasses' flash, then over the FILE channel into the
+phone's gallery; a link dropped while a photo travels resumes, and the gallery never
+holds half a photo; while the phone is away photos wait and sync when it is back."""
+import io
+import json
+import os
+
+import pytest
+from e2e_util import Rig, PinProbe
+from PIL import Image
+
+from host_tools.camera.host import attach
+
+
+@pytest.fixture
+def rig(tmp_path):
+    r = Rig(seed=41)
+    r.gallery = str(tmp_path / "gallery")
+    yield r
+    r.close()
+
+
+async def _start(r):
+    await r.start()
+    r.cams = attach(r.phone, gallery_dir=r.gallery)
+    r.part("prox").put_on()
+    assert await r.until(lambda: r.app.senses.wear.worn(), 5)
+
+
+def _jpegs(r):
+    return sorted(n for n in os.listdir(r.gallery) if n.endswith(".jpg")) \
+        if os.path.isdir(r.gallery) else []
+
+
+def test_the_gesture_takes_a_photo_that_lands_in_the_gallery(rig):
+    r = rig
+    led = PinProbe(r.world, 44)
+
+    async def scenario():
+        await _start(r)
+        r.part("camera").set_scene("sign")
+        r.part("touch1").touch(1.0)  # the board's photo gesture: a long press, back pad
+        saved = await r.cams.wait_photos(1, timeout_s=20)
+        photo = saved[0]
+        with open(photo.path, "rb") as f:
+            data = f.read()
+        img = Image.open(io.BytesIO(data))
+        assert img.format == "JPEG" and img.size == (640, 480)
+        with open(os.path.join(r.gallery, photo.name + ".json")) as f:
+            meta = json.load(f)
+        assert meta["by"] == "gesture" and meta["bytes"] == len(data)
+        assert meta["board"] == "xiao_esp32s3_sense" and meta["w"] == 640
+        assert abs(meta["taken"] - meta["received"]) < 30
+        # deleted once the phone said it has it
+        assert await r.until(lambda: r.app.camera.photos.count() == 0, 5)
+        ons = [t for t, on in led.changes if on]
+        assert len(ons) == 1  # the capture LED lit once, for the capture
+        assert not os.listdir(os.path.join(r.gallery, ".partial"))
+
+    r.run(scenario())
+
+
+def test_a_dropped_link_resumes_and_photos_wait_for_the_phone(rig):
+    r = rig
+
+    async def scenario():
+        await _start(r)
+        cams = r.cams
+        r.part("touch1").touch(1.0)
+        assert await r.until(lambda: cams.counts["pieces"] >= 2, 20)
+        assert r.world.radio.drop() == 1  # cut in the middle of the photo
+        assert _jpegs(r) == []  # never half a photo in the gallery
+        saved = await cams.wait_photos(1, timeout_s=30)
+        assert len(saved) == 1
+        assert await r.until(lambda: r.app.camera.photos.count() == 0, 5)
+        # the phone goes away; two photos wait on the glasses, then sync
+        r.world.radio.walk_away(20)
+        await r.until(lambda: not r.app.link.up, 10)
+        r.part("touch1").touch(1.0)
+        await r.until(lambda: r.app.camera.counts["taken"] == 2, 10)
+        r.part("touch1").touch(1.0)
+        await r.until(lambda: r.app.camera.counts["taken"] == 3, 10)
+        assert r.app.camera.photos.count() == 2 and len(_jpegs(r)) == 1
+        saved = await cams.wait_photos(3, timeout_s=60)
+        assert len(_jpegs(r)) == 3
+        assert await r.until(lambda: r.app.camera.photos.count() == 0, 5)
+
+    r.run(scenario())
