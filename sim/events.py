@@ -48,6 +48,9 @@ EVENTS = {
     "bus_error": ((), (("part", PART), ("count?", int)), {}, "COUNT failed I2C transfers"),
     "recover": ((), (("part", PART),), {}, "a faulty part answers again"),
     "reset": ((), (), {}, "the reset button"),
+    "photo": (("camera",), (("scene?", str),), {},
+              "the wearer takes a photo (the board's photo gesture); SCENE: what the camera "
+              "sees, a built-in scene (desk, street, park, sign, page, label) or an image file"),
 }
 
 
@@ -149,6 +152,11 @@ def _needs(e, v, base_dir):
         raise EventError("%s: %s needs its argument (%s)" % (e.where, n, usage(n)))
     if n == "battery" and not 0 <= v["soc"] <= 100:
         raise EventError("%s: battery soc is 0..100, not %g" % (e.where, v["soc"]))
+    if n == "photo" and v.get("scene"):
+        from sim.scenes import TEXT
+        if v["scene"] not in TEXT and not os.path.isfile(os.path.join(base_dir, v["scene"])):
+            raise EventError("%s: photo: no scene or image file %r (scenes: %s)"
+                             % (e.where, v["scene"], ", ".join(TEXT)))
     if n == "speak" and v.get("what", "tone") != "tone":
         path = os.path.join(base_dir, v["what"])
         if not os.path.isfile(path):

@@ -279,6 +279,20 @@ def _do(glasses, w, e, r1, r2, base_dir):
         w.part(e.values["part"]).reconnect()
     elif n == "reset":
         w.request_reset(_world.HARD_RESET, "reset button")
+    elif n == "photo":
+        _photo(w, e.values.get("scene"), base_dir)
+
+
+def _photo(w, scene, base_dir):
+    """The board's photo gesture (DATA["options"]["photo_gesture"], "long_press back"),
+    with SCENE before the camera first."""
+    from sim.scenes import TEXT
+    if scene:
+        w.part("camera").set_scene(scene if scene in TEXT else os.path.join(base_dir, scene))
+    gesture = w.data.get("options", {}).get("photo_gesture", "long_press back").split()
+    if gesture[0] != "long_press" or len(gesture) != 2:
+        raise KeyError("photo gesture %r is not one the simulator makes" % " ".join(gesture))
+    _pad(w, gesture[1]).touch(1.0)
 
 
 def _speech(text):

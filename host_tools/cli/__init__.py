@@ -20,6 +20,7 @@ COMMANDS = [  # in the order `glasses --help` lists them
     "host_tools.cli.forget",
     "host_tools.cli.host",
     "host_tools.cli.ota",
+    "host_tools.cli.photos",
     "host_tools.cli.world",
 ]
 
