@@ -80,3 +80,20 @@ def test_glasses_photos_lists_pulls_and_deletes(tmp_path, capsys):
     assert glasses(["photos", "delete", "nope", "--gallery", gal.root]) == 1
     assert glasses(["photos", "delete", "--all", "--gallery", gal.root]) == 0
     assert gal.photos() == []
+
+
+def test_take_a_photo_and_what_am_i_looking_at_are_intents():
+    from host_tools.voice import parse
+    from host_tools.voice.assist import default_registry
+    reg = default_registry()
+
+    def intent(text):
+        n = parse.normalise(text)
+        hits = [i for i in reg.intents if i.match(n) is not None]
+        return hits[0].name if hits else None
+    assert intent("Take a photo.") == "photo" and intent("snap a picture") == "photo"
+    assert intent("What am I looking at?") == "look" and intent("what is this") == "look"
+    assert intent("what time is it") == "time" and intent("photosynthesis") is None
+    look = [i for i in reg.intents if i.name == "look"][0].handler(None, {})
+    assert look["actions"] == [{"type": "photo", "ask": "what am I looking at"}]
+    assert "no vision service" in look["answer"]  # honest, and the photo is kept

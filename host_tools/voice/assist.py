@@ -82,9 +82,10 @@ class Context:
 
 
 def default_registry():
+    from host_tools.camera import intents as camera_intents
     from host_tools.voice import builtin
     from host_tools.voice.intents import Registry
-    return builtin.register(Registry())
+    return camera_intents.register(builtin.register(Registry()))
 
 
 class Assistant:

@@ -1,0 +1,24 @@
+"""The camera's voice intents (host_tools/voice/intents.py): "take a photo" asks the
+glasses for one (the action {"type": "photo"}, firmware/camera/service.py). The answer
+is empty: the shutter chime says it. "What am I looking at" needs a vision backend that
+is not built yet (docs/camera.md): it says so honestly, and keeps the photo."""
+from host_tools.voice.assist import Reply
+
+
+def _photo(ctx, slots):
+    return Reply("", [{"type": "photo"}])
+
+
+def _look(ctx, slots):
+    return Reply("I have no vision service set up, so I can't tell what the camera sees. "
+                 "I took a photo; it is in your gallery.",
+                 [{"type": "photo", "ask": "what am I looking at"}])
+
+
+def register(r):
+    r.intent("photo", ["(take|snap|shoot) a (photo|picture|pic|shot)",
+                       "(take|snap) [a] photo [of (this|that)]", "take a picture [of (this|that)]",
+                       "photo please"], "take photos")(_photo)
+    r.intent("look", ["what am i looking at", "what is (this|that)", "what do you see",
+                      "describe what you see"])(_look)
+    return r
