@@ -15,7 +15,8 @@ from simutil import run_for, world
 
 
 def i2c():
-    return machine.I2C(0, scl=machine.Pin(6), sda=machine.Pin(5))
+    bus = boards.load("xiao_esp32s3_sense").DATA["i2c"]  # the sensors' bus (the camera's SCCB)
+    return machine.I2C(0, scl=machine.Pin(bus["scl"]), sda=machine.Pin(bus["sda"]))
 
 
 def test_imu_at_rest_and_nodding():

@@ -20,7 +20,7 @@ def mic(bits=16, fmt=None, ibuf=16000):
 
 
 def speaker(ibuf=8000):
-    return machine.I2S(1, sck=machine.Pin(39), ws=machine.Pin(40), sd=machine.Pin(41),
+    return machine.I2S(1, sck=machine.Pin(5), ws=machine.Pin(6), sd=machine.Pin(41),
                        mode=machine.I2S.TX, bits=16, format=machine.I2S.MONO, rate=RATE,
                        ibuf=ibuf)
 
