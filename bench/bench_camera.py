@@ -57,7 +57,7 @@ def run(seed=7):
             base = _charge_mah(w)
             t0 = w.now_s()
             pad.touch(1.0)
-            await until(lambda: len(cams.saved) > i, 60)
+            await until(lambda i=i: len(cams.saved) > i, 60)
             lat.append((w.now_s() - t0) * 1000)
             sizes.append(cams.saved[i].meta["bytes"])
             await until(lambda: app.camera.photos.count() == 0, 10)
@@ -78,7 +78,7 @@ def run(seed=7):
         await until(lambda: not app.link.up, 20)
         for k in range(AWAY):
             pad.touch(1.0)
-            await until(lambda: app.camera.counts["taken"] == N + k + 1, 10)
+            await until(lambda k=k: app.camera.counts["taken"] == N + k + 1, 10)
             await asyncio.sleep(1.5)
         have = len(cams.saved)
         await until(lambda: app.link.up, 60)
