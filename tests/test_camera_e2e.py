@@ -88,3 +88,73 @@ def test_a_dropped_link_resumes_and_photos_wait_for_the_phone(rig):
         assert await r.until(lambda: r.app.camera.photos.count() == 0, 5)
 
     r.run(scenario())
+
+
+class _VisionServer:
+    """An OpenAI-compatible chat endpoint that takes an image: a test double of a
+    third-party service. It answers what it was shown (the JPEG's size), or garbage."""
+
+    def __init__(self):
+        import base64
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        self.mode = "ok"
+        self.requests = []
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                content = body["messages"][-1]["content"]
+                url = content[1]["image_url"]["url"]
+                jpeg = base64.b64decode(url.split(",", 1)[1])
+                outer.requests.append((content[0]["text"], jpeg))
+                data = (b"<html>garbage</html>" if outer.mode == "garbage" else json.dumps(
+                    {"choices": [{"message": {"role": "assistant", "content":
+                                  "A green sign that says EXIT (%d bytes)." % len(jpeg)}}]}
+                ).encode())
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d/v1" % self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def test_what_am_i_looking_at_goes_to_the_vision_backend_and_is_said(rig):
+    from host_tools.camera.vision import VisionBackend
+    r = rig
+    srv = _VisionServer()
+
+    async def scenario():
+        await _start(r)
+        r.cams.vision = VisionBackend(srv.url, "llava", timeout_s=5)
+        r.part("camera").set_scene("sign")
+        r.app.emit("voice_action", {"type": "photo", "ask": "what am I looking at"})
+        assert await r.until(lambda: r.cams.answers, 20)
+        name, ask, text = r.cams.answers[0]
+        q, jpeg = srv.requests[0]
+        assert ask == q == "what am I looking at" and jpeg[:2] == b"\xff\xd8"
+        assert text == "A green sign that says EXIT (%d bytes)." % len(jpeg)
+        assert await r.until(lambda: text in r.voice.said, 5)  # the glasses said it
+        assert await r.until(lambda: r.app.camera.photos.count() == 0, 5)
+        srv.mode = "garbage"  # a backend that answers garbage: said honestly, photo kept
+        r.app.emit("voice_action", {"type": "photo", "ask": "what is this"})
+        assert await r.until(lambda: len(r.cams.answers) == 2, 20)
+        bad = r.cams.answers[1][2]
+        assert "not a chat completion" in bad and "in your gallery" in bad
+        assert len(_jpegs(r)) == 2
+
+    try:
+        r.run(scenario())
+    finally:
+        srv.close()

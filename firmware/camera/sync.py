@@ -71,6 +71,10 @@ class PhotoSync:
         if i != self.cur:
             return
         if msg.get(2) is True:
+            say = msg.get(4)  # the phone's answer about the photo ("what am I looking at")
+            v = self.app.voice
+            if isinstance(say, str) and say and v is not None:
+                v.say(say[:400])
             self.photos.delete(i)
             self.counts["delivered"] += 1
             self.log.info("camera: photo %d is on the phone (%d left)" % (i, self.photos.count()))

@@ -62,9 +62,9 @@ LOG = const(48)
 PHOTO_OFFER = const(56)  # {0:56, 1: id, 2: bytes, 3: sha256, 4: {metadata}} glasses -> host
 PHOTO_WANT = const(57)  # {0:57, 1: id, 2: offset}: send that photo from offset  host -> gl.
 PHOTO_DATA = const(58)  # {0:58, 1: id, 2: offset, 3: bytes}                glasses -> host
-PHOTO_DONE = const(59)  # {0:59, 1: id, 2: ok, 3: detail}                   host -> glasses
+PHOTO_DONE = const(59)  # {0:59, 1: id, 2: ok, 3: detail, 4: text to say}   host -> glasses
 #   ok: saved in the phone's gallery (the glasses delete it); not ok: kept, offered again
-#   later (detail says why, e.g. the phone's disk is full)
+#   later (detail says why, e.g. the phone's disk is full); 4: the answer about the photo
 
 
 def kind(msg):

@@ -6,6 +6,11 @@ moves it into the gallery with its metadata, and only then answers PHOTO_DONE ok
 glasses delete it). A full disk answers not ok: the glasses keep the photo and offer it
 again later.
 
+A photo taken with a question ("what am I looking at": its metadata's "ask") goes, once
+saved, to the vision backend when one is configured (host_tools/camera/vision.py,
+GLASSES_VISION_URL); its answer (or why there is none) rides on PHOTO_DONE {4: text}, and
+the glasses say it. Without one the voice intent has said so already.
+
     cams = attach(phone, gallery_dir="~/Pictures/glasses", on_photo=print)
     await cams.wait_photos(1, timeout_s=30)
 """
@@ -20,14 +25,18 @@ from firmware.protocol import kinds
 from firmware.protocol.channels import FILE
 from host_tools import config
 from host_tools.camera.gallery import Gallery
+from host_tools.camera.vision import VisionBackend
 
 K = kinds.K
 log = logging.getLogger(__name__)
 
 
 class CameraHost:
-    def __init__(self, phone, gallery_dir=None, on_photo=None, clock=time.time):
+    def __init__(self, phone, gallery_dir=None, on_photo=None, clock=time.time, vision=False):
         self.phone = phone
+        self.vision = VisionBackend.from_env() if vision is False else vision
+        self.answers = []  # (photo name, question, what the glasses were told)
+        self._tasks = set()
         self.gallery = Gallery(config.gallery_dir(gallery_dir))
         self.on_photo = on_photo
         self.clock = clock
@@ -113,10 +122,24 @@ class CameraHost:
         self.counts["saved"] += 1
         self.saved.append(photo)
         log.info("camera: photo saved: %s (%d bytes)", photo.path, photo.meta["bytes"])
-        self._send({K: kinds.PHOTO_DONE, 1: pid, 2: True, 3: None})
+        ask = photo.meta.get("ask")
+        if ask and self.vision is not None:
+            t = asyncio.get_running_loop().create_task(self._look(pid, photo, ask))
+            self._tasks.add(t)
+            t.add_done_callback(self._tasks.discard)
+        else:
+            self._send({K: kinds.PHOTO_DONE, 1: pid, 2: True, 3: None})
         self._changed.set()
         if self.on_photo is not None:
             self.on_photo(photo)
+
+    async def _look(self, pid, photo, ask):
+        """The vision backend's answer about a saved photo, to the glasses to say."""
+        with open(photo.path, "rb") as f:
+            jpeg = f.read()
+        text = await asyncio.to_thread(self.vision.answer, ask, jpeg)
+        self.answers.append((photo.name, ask, text))
+        self._send({K: kinds.PHOTO_DONE, 1: pid, 2: True, 3: None, 4: text})
 
     async def wait_photos(self, n, timeout_s=30.0):
         """Until n photos were saved since attach (asyncio.TimeoutError otherwise)."""

@@ -15,12 +15,10 @@ except ImportError:  # MicroPython's WebAssembly port has no machine module
         pass
 
     sys.modules["machine"] = _Machine()
-camera_double.install()
 
 from firmware import app as _app  # noqa: E402
 from firmware.ble.link import LinkService  # noqa: E402
 from firmware.camera import service as camera_service  # noqa: E402
-from firmware.drivers.camera import Camera  # noqa: E402
 from firmware.drivers.led import Led  # noqa: E402
 from firmware.hw import Board  # noqa: E402
 from firmware.protocol import kinds  # noqa: E402
@@ -132,7 +130,7 @@ class Rig:
         b.fs_root = self.root
         b.store = Store(self.root + "/data")
         b.capture_led = Led(_Pin()) if led else None
-        b.camera = Camera(SPEC)
+        b.camera = camera_double.make(SPEC)
         self.cam = b.camera.cam  # the module's object (camera_double.Camera)
         self.cam.led = b.capture_led
         self.board = b
