@@ -147,6 +147,10 @@ class OutboxFull(HostError, OSError):
     """The phone's events outbox stayed full for the whole timeout."""
 
 
+class VisionError(HostError, RuntimeError):
+    """The vision backend gave no answer about a photo (host_tools/camera/vision.py)."""
+
+
 class PairingRefused(BleakError, HostError):
     """The peripheral (or this host) refused or failed the pairing; the reason says why."""
 

@@ -13,13 +13,11 @@ import os
 import urllib.error
 import urllib.request
 
+from host_tools.errors import VisionError
+
 PROMPT = ("You see through the camera of a pair of smart glasses without a screen. "
           "Answer the wearer in one or two short spoken sentences, no lists, no markdown.")
 MAX_ANSWER_CHARS = 400
-
-
-class VisionError(RuntimeError):
-    pass
 
 
 class VisionBackend:
