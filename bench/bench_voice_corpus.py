@@ -15,7 +15,9 @@ bench/run.py, `python bench/run.py voice_corpus`):
   intent_accuracy_pct_<family> (the right intent with the right slots, of the queries),
   wrong_intent_count_<family> (an out-of-scope question taken for a command, or a query
   for another command); the same per SNR (_20db, _10db); intent_misses_<family>: which
-  intents failed and how often.
+  intents failed and how often; vad_late_start_pct_<family>_<snr>db: the share of
+  utterances whose first ONSET_MS or more the glasses did not stream (their VAD started
+  later than their pre-roll reaches back; or never), the cause of most misses at 10 dB.
 - wake_detect_pct: "hey jarvis, <query>" (WAKE) in both families at both SNRs through the
   VAD and ADPCM, the wake worker's detector on each utterance: the share it fires on.
 - wake_false_per_hour: ordinary talk without the wake word (tests/voice_corpus.py
@@ -38,6 +40,7 @@ from host_tools.voice.compute import Compute  # noqa: E402
 from host_tools.voice.engines import Engines  # noqa: E402
 
 SNRS = (20, 10)
+ONSET_MS = 40  # more than this of an utterance's start not streamed: its first sound
 ORDINARY_S = 30 * 60  # at least this much ordinary speech
 STEP = max(1, int(os.environ.get("GLASSES_BENCH_SLICE", "1")))
 
@@ -53,6 +56,9 @@ def _accuracy(engines, out):
             out["intent_accuracy_pct_%s_%ddb" % (fam, snr)] = r["intent_pct"]
             for key in ("errs", "words", "right", "wrong", "n"):
                 tot[key] += r[key]
+            late = [c for c in r["clipped_ms"] if c is None or c > ONSET_MS]
+            out["vad_late_start_pct_%s_%ddb" % (fam, snr)] = round(
+                100 * len(late) / len(r["clipped_ms"]), 1)
             want = {t: i for t, i, _ in C.QUERIES}
             for text, heard, got in r["misses"]:
                 misses[want.get(text, "out-of-scope")] += 1

@@ -126,7 +126,10 @@ def voice(name, text):
     raise KeyError(name)
 
 
-def room(pcm, snr_db, seed, lead_s=1.5, tail_s=0.5):
+LEAD_S = 1.5
+
+
+def room(pcm, snr_db, seed, lead_s=LEAD_S, tail_s=0.5):
     """The utterance in a room: lead_s of room before it (the glasses' VAD, listening
     while worn, has learned the room by then) and tail_s after, and room noise (white,
     low-passed: rumble and hiss) at snr_db against the speech's power over the clip."""
@@ -139,26 +142,43 @@ def room(pcm, snr_db, seed, lead_s=1.5, tail_s=0.5):
     return array.array("h", np.clip(speech + noise, -32768, 32767).astype("<i2").tobytes())
 
 
+def _capture_default(name):
+    import inspect
+    from firmware.voice.capture import Capture
+    return inspect.signature(Capture.__init__).parameters[name].default
+
+
+PREROLL = _capture_default("preroll_frames")  # the glasses' pre-roll, frames of 20 ms
+
+
+def glasses_frames(pcm):
+    """(index of the first frame streamed, [the frames streamed]) as the glasses' VAD
+    (listening) takes the utterance, with their pre-roll; (None, []) if it never started."""
+    vad = V.Vad()
+    frames = [pcm[i:i + 320] for i in range(0, len(pcm) - 319, 320)]
+    for k, f in enumerate(frames):
+        if vad.feed(f, 320) == V.EV_START:
+            first = max(0, k - PREROLL)
+            out = frames[first:k + 1]
+            for g in frames[k + 1:]:
+                out.append(g)
+                if vad.feed(g, 320) in (V.EV_END, V.EV_MAX):
+                    break
+            return first, out
+    return None, []
+
+
 def through_glasses(pcm):
     """The utterance as the phone gets it: the glasses' VAD (as when listening), ADPCM
-    packets of 20 ms with a 160 ms pre-roll, decoded by the phone. Empty if the VAD never
+    packets of 20 ms with their pre-roll, decoded by the phone. Empty if the VAD never
     started."""
-    vad = V.Vad()
+    return to_phone(glasses_frames(pcm)[1])
+
+
+def to_phone(frames):
+    """Frames the glasses stream, as the phone decodes them from their ADPCM packets."""
     st = adpcm.State()
-    frames = [pcm[i:i + 320] for i in range(0, len(pcm) - 319, 320)]
-    out = []
-    streaming = False
-    for k, f in enumerate(frames):
-        ev = vad.feed(f, 320)
-        if not streaming and ev == V.EV_START:
-            streaming = True
-            for g in frames[max(0, k - 8):k]:
-                out.append(_pkt(st, g))
-        if streaming:
-            out.append(_pkt(st, f))
-            if ev in (V.EV_END, V.EV_MAX):
-                break
-    return b"".join(decode_packet(p) for p in out)
+    return b"".join(decode_packet(_pkt(st, f)) for f in frames)
 
 
 def _pkt(st, frame):
@@ -194,16 +214,22 @@ def slots_ok(reply, want):
 
 
 def evaluate(engines, voice_name, queries, oos, snr_db, seed=1):
-    """{"wer_pct", "intent_pct", "wrong", "n", "misses": [...], "errs", "words", "right"}
-    for one voice, or for a list of voices taking turns (item i in voice i % len).
-    The word error rate is over every utterance, out-of-scope ones too."""
+    """{"wer_pct", "intent_pct", "wrong", "n", "misses": [...], "errs", "words", "right",
+    "clipped_ms": [...]} for one voice, or for a list of voices taking turns (item i in
+    voice i % len). The word error rate is over every utterance, out-of-scope ones too;
+    clipped_ms: per utterance, how much of its start the glasses did not stream (their
+    VAD started too late for the pre-roll to cover it), None where it never started."""
     names = [voice_name] if isinstance(voice_name, str) else list(voice_name)
 
     async def go():
         errs = words = right = wrong = 0
         misses = []
+        clipped = []
         for i, (text, intent, want) in enumerate(list(queries) + [(t, None, {}) for t in oos]):
-            pcm = through_glasses(room(voice(names[i % len(names)], text), snr_db, seed + i))
+            first, frames = glasses_frames(room(voice(names[i % len(names)], text), snr_db,
+                                                seed + i))
+            clipped.append(None if first is None else max(0, 20 * first - 1000 * LEAD_S))
+            pcm = to_phone(frames)
             res = await engines.asr(pcm, 16000)
             reply = await engines.assist(res["text"], {"timers": [[200, 300], [500, 600]],
                                                        "volume": 5}, res["confidence"])
@@ -225,7 +251,7 @@ def evaluate(engines, voice_name, queries, oos, snr_db, seed=1):
         return {"wer_pct": round(100 * errs / max(1, words), 1),
                 "intent_pct": round(100 * right / max(1, len(queries)), 1),
                 "wrong": wrong, "n": len(queries), "misses": misses,
-                "errs": errs, "words": words, "right": right}
+                "errs": errs, "words": words, "right": right, "clipped_ms": clipped}
     return asyncio.run(go())
 
 
