@@ -1,7 +1,8 @@
-"""Accuracy floors on a slice of the spoken corpus (tests/voice_corpus.py; the whole of it
-is in `make bench`): real speech in the test voice and in an eSpeak NG voice, with room
-noise at 20 dB SNR, through the glasses' VAD and ADPCM to the phone's Whisper worker and
-the assistant. Out-of-scope speech never becomes a command."""
+"""Accuracy floors on a slice of the spoken corpus (tests/voice_corpus.py; the whole of it,
+and the targets, are in `make bench`: bench/bench_voice_corpus.py): the Piper family at
+20 and at 10 dB SNR of room noise and the eSpeak NG family at 20 dB, each family's voices
+taking turns, through the glasses' VAD and ADPCM to the phone's Whisper worker and the
+assistant. Out-of-scope speech never becomes a command. ~40 s."""
 import voice_corpus as C
 from host_tools.voice.compute import Compute
 from host_tools.voice.engines import Engines
@@ -10,13 +11,24 @@ SLICE = C.QUERIES[::4]  # every intent family, varied slot values
 OOS = C.OUT_OF_SCOPE[::3]
 
 
-def test_the_test_voice_is_understood_and_nothing_out_of_scope_is_a_command():
-    r = C.evaluate(Engines(Compute("thread")), "piper-1.15", SLICE, OOS, 20)
-    assert r["wrong"] == 0, r["misses"]
-    assert r["intent_pct"] >= 85, r  # measured 90; the target of the bench is 95
+def _eval(family, queries, oos, snr_db):
+    return C.evaluate(Engines(Compute("thread")), C.FAMILIES[family], queries, oos, snr_db)
 
 
-def test_an_espeak_voice_is_understood_well_enough():
-    r = C.evaluate(Engines(Compute("thread")), "espeak-m3-160", SLICE[::2], OOS[::2], 20)
+def test_the_piper_family_is_understood_and_nothing_out_of_scope_is_a_command():
+    r = _eval("piper", SLICE, OOS, 20)
     assert r["wrong"] == 0, r["misses"]
-    assert r["intent_pct"] >= 40, r  # measured 48 (tiny.en on robotic speech); target 85
+    assert r["intent_pct"] >= 90, r  # measured 95; the bench's target is 95
+    assert r["wer_pct"] <= 8, r  # measured 2
+
+
+def test_the_piper_family_in_a_loud_room():
+    r = _eval("piper", C.QUERIES[2::8], C.OUT_OF_SCOPE[1::6], 10)
+    assert r["wrong"] == 0, r["misses"]
+    assert r["intent_pct"] >= 70, r  # measured 90: the VAD starts late in the noise
+
+
+def test_the_espeak_family_is_understood_well_enough():
+    r = _eval("espeak", C.QUERIES[::8], C.OUT_OF_SCOPE[::6], 20)
+    assert r["wrong"] == 0, r["misses"]
+    assert r["intent_pct"] >= 40, r  # measured 45 (tiny.en on robotic speech); target 85

@@ -16,6 +16,7 @@ def test_intents_numbers_repeat_stop_and_notifications():
         {"type": "timer", "seconds": 1500}]
     assert a.answer("set a timer for 25 hours")["answer"].startswith("I can set timers")
     assert a.answer("repeat that")["answer"] == "I can set timers from one second to 24 hours."
+    assert a.answer("What did you say?")["intent"] == "repeat"  # and "... just say"
     assert a.answer("what is my battery level")["answer"].startswith("I don't know")
     assert a.answer("read my notifications")["answer"] == "You have no notifications."
     ctx.update({"notifications": [{"app": "Messages", "title": "Ana", "text": "Running late"}]})

@@ -249,7 +249,7 @@ def register(r):
                       "nevermind", "forget it", "be quiet", "shut up", "that is enough",
                       "quiet", "enough", "silence"], "stop")(_stop)
     r.intent("repeat", ["repeat [that|it|please]", "say that again", "(can|could) you repeat "
-                        "that", "what did you (just) say", "come again", "pardon",
+                        "that", "what did you [just] say", "come again", "pardon",
                         "one more time"], "repeat the last answer")(_repeat)
     r.intent("help", ["what can you do", "what can i (say|ask [you])", "help [me]",
                       "what are your (commands|skills)", "how can you help [me]",
