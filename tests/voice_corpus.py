@@ -80,7 +80,7 @@ QUERIES += [("what time is it right now", "time", {}), ("tell me the date", "dat
             ("speak up", "volume_up", {}), ("forget it", "stop", {})]
 
 OUT_OF_SCOPE = [
-    "what's the weather like", "take a picture", "call my wife", "send a message to John",
+    "what's the weather like", "book a table for two", "call my wife", "send a message to John",
     "play some music", "what's on my calendar today", "navigate to the nearest coffee shop",
     "how tall is mount everest", "who won the game last night", "tell me a joke",
     "what's the capital of France", "translate hello into Spanish",

@@ -12,15 +12,17 @@ from micropython import const
 
 from firmware import version
 from firmware.protocol import kinds
-from firmware.protocol.channels import CONTROL, EVENTS, LOG
+from firmware.protocol.channels import CONTROL, EVENTS, LOG, MessageTooLarge
 from firmware.ble.consent import Consent
 from firmware.ble.gatt import GattPeripheral
 from firmware.ble.link import LinkService
+from firmware.runtime import cbor
 from firmware.runtime import sched as _s
 from firmware.runtime.log import INFO, format_record
 
 CAPS = ("rpc", "notify", "voice", "ota", "logs")
 _LOG_BATCH = const(4)  # log records sent per wake, so logs never crowd out the rest
+_TEXT_MAX = const(60)  # a text in a status that must be shortened to fit its channel
 _LINK_STATS = ("state", "rtt_ms", "retransmits", "duplicates", "bad_frames", "audio_dropped",
                "audio_lost", "goodput_in", "goodput_out", "connects")
 
@@ -72,7 +74,23 @@ class LinkCommands:
 
     def on_status(self, msg):
         # on the events channel: a status is larger than a control message may be
-        self.link.send(EVENTS, {kinds.K: kinds.STATUS, 1: self.status()})
+        st = self.status()
+        try:
+            self.link.send(EVENTS, {kinds.K: kinds.STATUS, 1: st})
+        except MessageTooLarge:  # long fault texts: the log has them whole
+            st = _shortened(st, 3)
+            cut = []
+            for _ in range(len(st)):  # then the largest sections go, named in "cut"
+                try:
+                    self.link.send(EVENTS, {kinds.K: kinds.STATUS, 1: st})
+                    return
+                except MessageTooLarge:
+                    big = _largest(st)
+                    if big is None:
+                        raise
+                    del st[big]
+                    cut.append(big)
+                    st["cut"] = cut
 
     def on_forget(self, msg):
         every = msg.get(1) == kinds.FORGET_ALL
@@ -120,6 +138,28 @@ class LinkCommands:
                 n += 1
                 if n >= _LOG_BATCH:
                     break
+
+
+def _shortened(v, depth):
+    """The status with every text cut to _TEXT_MAX characters (nested at most `depth`)."""
+    if isinstance(v, str) and len(v) > _TEXT_MAX:
+        return v[:_TEXT_MAX - 3] + "..."
+    if depth > 0 and isinstance(v, dict):
+        return {k: _shortened(x, depth - 1) for k, x in v.items()}
+    if depth > 0 and isinstance(v, list):
+        return [_shortened(x, depth - 1) for x in v]
+    return v
+
+
+def _largest(st):
+    """The name of the status's largest section (a dict), or None."""
+    best, size = None, 0
+    for k, v in st.items():
+        if isinstance(v, dict):
+            n = len(cbor.dumps(v))
+            if n > size:
+                best, size = k, n
+    return best
 
 
 def _pairing(app, open_, why):

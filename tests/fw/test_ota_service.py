@@ -7,7 +7,9 @@ from firmware.protocol.channels import CONTROL, FILE, WINDOW
 from firmware.ota import boot
 
 # Two sessions (glasses and host) live in these tests.
-HEAP_BUDGET = {"test_an_update_is_staged_switched_and_restarts_into": 96 * 1024}
+HEAP_BUDGET = {"test_an_update_is_staged_switched_and_restarts_into": 96 * 1024,
+               # two rigs at once, and the Ed25519 check in Python
+               "test_signatures_are_required_when_the_board_has_a_key": 72 * 1024}
 FILE_HEAP_BUDGET = 208 * 1024  # imports included: the OTA service, a link and a host session
 GOOD = (80.0, 3.9, False, 0)  # app.latest["battery"]: soc, volts, charging, t
 
