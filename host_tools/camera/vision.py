@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 
 from host_tools.errors import VisionError
+from host_tools.voice.backend import completions_url
 
 PROMPT = ("You see through the camera of a pair of smart glasses without a screen. "
           "Answer the wearer in one or two short spoken sentences, no lists, no markdown.")
@@ -24,9 +25,7 @@ class VisionBackend:
     def __init__(self, url, model, key=None, timeout_s=30.0):
         if not url.startswith(("http://", "https://")) or not model:
             raise VisionError("the vision service needs an http(s) URL and a model name")
-        self.url = url.rstrip("/")
-        if not self.url.endswith("/chat/completions"):
-            self.url += "/chat/completions"
+        self.url = completions_url(url)
         self.model = model
         self.key = key
         self.timeout_s = timeout_s

@@ -24,6 +24,12 @@ class BackendError(RuntimeError):
     pass
 
 
+def completions_url(url):
+    """An OpenAI-compatible service's base URL -> its /chat/completions endpoint."""
+    url = url.rstrip("/")
+    return url if url.endswith("/chat/completions") else url + "/chat/completions"
+
+
 class ChatBackend:
     def __init__(self, url, model, key=None, timeout_s=20.0, max_tokens=200):
         if not url or not model:
@@ -31,9 +37,7 @@ class ChatBackend:
         if not url.startswith(("http://", "https://")):
             raise BackendError("the answer service URL must start with http:// or "
                                "https://, got %r" % url)
-        self.url = url.rstrip("/")
-        if not self.url.endswith("/chat/completions"):
-            self.url += "/chat/completions"
+        self.url = completions_url(url)
         self.model = model
         self.key = key
         self.timeout_s = timeout_s
