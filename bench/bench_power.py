@@ -115,8 +115,9 @@ class VoiceLoad:
             await asyncio.sleep(0.02)
 
 
-def measure(voice=False, interval_ms=None, seed=7):
-    """Figures of one run: (report over RUN_S, details)."""
+def measure(voice=False, interval_ms=None, seed=7, policy=False):
+    """Figures of one run: (report over RUN_S, details). policy: the phone's idle
+    interval policy (host_tools/power/host.py) moves the connection as the traffic says."""
     from sim.linked import Linked
     # tap-to-talk: the voice service does not listen (the load generator drives the mic
     # and speaker itself; always-on listening is measured in bench_voice_e2e.py)
@@ -128,6 +129,9 @@ def measure(voice=False, interval_ms=None, seed=7):
 
     async def scenario():
         await rig.start()
+        if policy:
+            from host_tools.power.host import IntervalPolicy
+            out["policy"] = IntervalPolicy(rig.phone)
         await rig.phone.wait_open(30)
         if interval_ms:
             conn = rig.phone.client._backend._conn  # the bumble connection under bleak
@@ -135,10 +139,14 @@ def measure(voice=False, interval_ms=None, seed=7):
         await asyncio.sleep(SETTLE_S)
         p = rig.world.power
         r0 = p.report()
+        runs0 = _runs(rig)
         if load is not None:
             rig.phone.on("audio", load.on_phone_audio)
         await asyncio.sleep(RUN_S)
         r1 = p.report()
+        out["task_runs_per_s"] = {k: (v - runs0.get(k, 0)) / RUN_S
+                                  for k, v in _runs(rig).items()}
+        out["cpu_hz"] = rig.world.cpu_hz
         out["r0"], out["r1"] = r0, r1
         out["interval_ms"] = rig.radio_power.interval_ms
         out["awake"] = rig.glasses.board.awake_reasons()
@@ -150,6 +158,11 @@ def measure(voice=False, interval_ms=None, seed=7):
     finally:
         rig.close()
     return _delta(out["r0"], out["r1"]), out, load
+
+
+def _runs(rig):
+    """{task name: slices run so far} of the firmware's scheduler."""
+    return {t[0]: t[3] for t in rig.glasses.sched.stats()}
 
 
 def _delta(r0, r1):
@@ -166,20 +179,41 @@ def _delta(r0, r1):
             "wakes_per_s": (r1["wakes"] - r0["wakes"]) / secs}
 
 
+def levers(figs):
+    """The idle levers of stock MicroPython, each added to the one before, side by side
+    in one run (docs/power.md, "Longer on stock firmware"): none; the CPU at 80 MHz while
+    only the connection holds it awake; the phone's idle interval policy (30 ms)."""
+    with board_variant(cpu_hz_idle=0):
+        none, info0, _ = measure()
+    clock, info1, _ = measure()
+    both, info2, _ = measure(policy=True)
+    assert info0["cpu_hz"] == 160000000 and info1["cpu_hz"] == 80000000
+    assert info0["interval_ms"] == info1["interval_ms"] == 15.0
+    assert info2["interval_ms"] == 30.0 and info2["link_up"]
+    for name, r in (("none", none), ("cpu_80mhz", clock), ("cpu_80mhz_interval_30ms", both)):
+        figs["lever_%s_avg_ma" % name] = round(r["avg_ma"], 2)
+        figs["lever_%s_life_h" % name] = round(r["life_h"], 1)
+    figs["battery_life_h_connected_idle"] = round(both["life_h"], 1)
+    figs["idle_connected_avg_ma"] = round(both["avg_ma"], 2)
+    figs["idle_wakes_per_s"] = round(both["wakes_per_s"], 1)
+    for task, n in sorted(info2["task_runs_per_s"].items()):
+        if n >= 0.05:
+            figs["idle_task_runs_per_s_" + task] = round(n, 1)
+    return both
+
+
 def run():
     figs = {}
-    idle, info, _ = measure()
+    idle = levers(figs)
+    _, info, _ = measure()
     assert info["link_up"] and info["awake"] == ("ble",) and info["interval_ms"] == 15.0
     mixed, info_m, load = measure(voice=True)
     assert load.frames_up >= 1400 and load.frames_down >= 1400 and info_m["link_up"]
     assert info_m["speaker_frames"] >= 0.9 * 16000 * VOICE_S / 2 * RUN_S / CYCLE_S
     figs["idle_sleep_fraction"] = round(idle["sleep"], 4)
     figs["idle_cpu_idle_fraction"] = round(idle["cpu_idle"], 4)
-    figs["idle_connected_avg_ma"] = round(idle["avg_ma"], 2)
     figs["idle_connected_radio_ma"] = round(idle["adders_ma"].get("radio", 0.0)
                                             + idle["adders_ma"].get("radio_data", 0.0), 2)
-    figs["idle_wakes_per_s"] = round(idle["wakes_per_s"], 1)
-    figs["battery_life_h_connected_idle"] = round(idle["life_h"], 1)
     figs["mixed_avg_ma"] = round(mixed["avg_ma"], 2)
     figs["battery_life_h_mixed"] = round(mixed["life_h"], 1)
     idle30, info30, _ = measure(interval_ms=30)

@@ -35,7 +35,8 @@ DEFAULTS = {
 
 # (slot, module, the board parts it needs, what the log says without them). In start
 # order: the link first (the others route on it), senses before notify (notify asks it
-# for nod / shake), OTA last (it reports the boot to the phone).
+# for nod / shake), OTA (it reports the boot to the phone), then the battery's end (it
+# uses the voice and the link to say goodbye).
 FEATURES = (
     ("link", "firmware.ble.service", ("ble", "store"),
      "link: no radio or no flash store; running without a phone"),
@@ -46,10 +47,11 @@ FEATURES = (
      "notify: no flash store; notifications are off"),
     ("ota", "firmware.ota.service", ("store",), "ota: no flash store; updates off"),
     ("camera", "firmware.camera.service", ("camera", "store"), None),
+    ("power", "firmware.power.service", ("store",), None),
 )
 
 _TOPICS = ("tap", "touch", "gyro", "prox", "battery", "fault", "voice_action")
-_MAX_STATUS = const(8)
+_MAX_STATUS = const(10)
 
 
 class App(Emitter):
@@ -79,6 +81,11 @@ class App(Emitter):
         self.notify = None  # firmware.notify.service.Notify
         self.ota = None  # firmware.ota.service.OtaService
         self.camera = None  # firmware.camera.service.CameraService
+        self.power = None  # firmware.power.service.Power (the battery's end)
+        # the wall clock (firmware/runtime/wall.py; set from the phone's TIME) and the
+        # power record the boot found (firmware/power/service.py boot_check)
+        self.wall = None
+        self.power_record = {}
         # the battery policy, as the senses decide it for everyone (sense/service.py)
         self.shedding = False  # battery critical: load shed
         self.ota_allowed = None  # fn() -> bool: may an update start now?
@@ -206,7 +213,13 @@ def start(sched, board, log=None, config=None):
     """Start everything this board has; returns the App."""
     import machine
     app = App(sched, board, log, config)
-    app.log.info("boot: %s, reset cause %s", board.name, machine.reset_cause())
+    cause = machine.reset_cause()
+    app.log.info("boot: %s, reset cause %s", board.name, cause)
+    if board.store is not None:
+        from firmware.power import service as power
+        app.power_record = power.boot_check(app)  # may go back to sleep: a flat battery
+        from firmware.runtime.wall import Wall
+        app.wall = Wall(sched.clock, board.store, cause, app.log)
     for name, why in board.missing.items():
         app.log.warn("%s missing: %s", name, why)
     start_watchdog(app)
@@ -215,6 +228,7 @@ def start(sched, board, log=None, config=None):
     start_features(app)
     start_heartbeat(app)
     start_feedback(app)
+    board.tune_clock()  # booted at full speed; idle from here on (firmware/hw.py)
     return app
 
 

@@ -23,7 +23,8 @@ def build_board(d, log=None, store_root="/data", store_bytes=131072, radio=None)
     b = Board(d["name"], caps=d["caps"], ram_bytes=d["ram_bytes"],
               flash_bytes=d["flash_bytes"], pins=d["pin_names"], currents=d["currents_ma"],
               battery_mah=d["battery_mah"], log=log, options=d.get("options"),
-              config=d.get("config"), heap_bytes=d.get("heap_bytes", 0))
+              config=d.get("config"), heap_bytes=d.get("heap_bytes", 0),
+              cpu_hz=d.get("cpu_hz", 0), cpu_hz_idle=d.get("cpu_hz_idle", 0))
     bus = d["i2c"]
     b.i2c = try_part(b, "i2c", lambda: machine.I2C(bus["id"], scl=Pin(bus["scl"]),
                                                    sda=Pin(bus["sda"]), freq=bus["freq"]))

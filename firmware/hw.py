@@ -6,17 +6,24 @@
 # lightly (machine.lightsleep) when it can: it has the capability and no service holds it
 # awake (`stay_awake(reason, True)`: audio streaming, a BLE connection on boards that cannot
 # keep one through lightsleep). Otherwise it waits without sleeping (clock.sleep_ms).
+#
+# The CPU clock: on a board with DATA "cpu_hz_idle" the CPU runs at that frequency while
+# nothing but the BLE connection holds it awake (modem sleep draws less at a lower clock:
+# docs/power.md), and at its full cpu_hz while the microphone, the speaker or the camera
+# work. machine.freq() is called only when that choice changes.
 import machine
 from micropython import const
 
 from firmware.runtime import clock as _clock
 
 _MAX_AWAKE = const(8)
+_LIGHT = ("ble",)  # reasons to stay awake that need no speed: connection events
 
 
 class Board:
     def __init__(self, name, caps=(), ram_bytes=0, flash_bytes=0, pins=None, currents=None,
-                 battery_mah=0, log=None, options=None, config=None, heap_bytes=0):
+                 battery_mah=0, log=None, options=None, config=None, heap_bytes=0,
+                 cpu_hz=0, cpu_hz_idle=0):
         self.name = name
         self.caps = tuple(caps)
         self.ram_bytes = ram_bytes
@@ -50,6 +57,10 @@ class Board:
         self.capture_led = None
         self.missing = {}  # part name -> reason
         self._awake = []
+        self.cpu_hz = cpu_hz  # full speed (the board's default clock)
+        self.cpu_hz_idle = cpu_hz_idle  # the clock while idle (0: never changed)
+        self.clock_changes = 0
+        self._hz = cpu_hz
         self.sleeps = 0
         self.waits = 0
 
@@ -77,6 +88,28 @@ class Board:
                 self._awake.append(reason)
         elif reason in self._awake:
             self._awake.remove(reason)
+        self.tune_clock()
+
+    def tune_clock(self):
+        """Full speed while a part that streams holds the board awake, else cpu_hz_idle."""
+        if not self.cpu_hz_idle:
+            return
+        busy = False
+        for r in self._awake:
+            if r not in _LIGHT:
+                busy = True
+        hz = self.cpu_hz if busy else self.cpu_hz_idle
+        if hz == self._hz:
+            return
+        try:
+            machine.freq(hz)
+        except (ValueError, AttributeError, OSError) as e:  # a port without it
+            self.cpu_hz_idle = 0
+            if self.log is not None:
+                self.log.warn("cpu clock stays at %d MHz: %s", self._hz // 1000000, str(e))
+            return
+        self._hz = hz
+        self.clock_changes += 1
 
     def awake_reasons(self):
         return tuple(self._awake)
@@ -98,6 +131,18 @@ class Board:
                 _clock.active().sleep_ms(ms)
             else:
                 machine.idle()  # until the next interrupt
+
+    def deepsleep(self, ms=0, touch=False):
+        """Deep sleep (it never returns: the board boots again). Wakes after ms (0: no
+        timer) or, with touch and a board that can (capability touch_wake), at a touch of
+        a pad (esp32.wake_on_touch)."""
+        if touch and self.touch and "touch_wake" in self.caps:
+            import esp32
+            esp32.wake_on_touch(True)
+        if ms > 0:
+            machine.deepsleep(ms)
+        else:
+            machine.deepsleep()
 
     def unique_id(self):
         return machine.unique_id()

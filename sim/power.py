@@ -89,6 +89,15 @@ class PowerMeter:
         for fn in self.hooks:
             fn()
 
+    def set_clock(self, currents_ma, active_us_per_wake):
+        """The CPU clock changed (machine.freq): these state currents and wake cost now."""
+        self._advance()
+        for k, v in currents_ma.items():
+            if k not in self.currents_ma:
+                raise ValueError("unknown power state %r" % (k,))
+            self.currents_ma[k] = v
+        self.active_us_per_wake = active_us_per_wake
+
     def set_adder(self, name, ma):
         """A part or activity now draws `ma` on top of the state's current (0: off)."""
         if ma < 0:

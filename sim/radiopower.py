@@ -79,11 +79,14 @@ class RadioPower:
         adv_ma = 0.0
         if ble is not None and getattr(ble, "adv_interval_us", 0):
             adv_ma = self.adv_uc * 1000.0 / ble.adv_interval_us
+        down = p.state in ("deepsleep", "off")  # the chip's radio is powered down
+        if down:
+            adv_ma = 0.0
         conn_ma = 0.0
         self.interval_ms = 0.0
         live = self.radio.glasses_connections()
         for m in live:
-            if m.alive:
+            if m.alive and not down:
                 self.interval_ms = m.interval_ms
                 conn_ma += self.event_uc / m.interval_ms
         for m in set(self._seen) | set(live):

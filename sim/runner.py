@@ -90,11 +90,12 @@ class SimGlasses:
         self.board = board_module.build(log=log, store_root=w.flash_dir)
         self.board.fs_root = w.flash_dir
         self.board.options.update(self.board_options)
-        self.app = _app.start(self.sched, self.board, log, self.config)
+        self.boots += 1
+        self.driver = None
+        self.app = _app.start(self.sched, self.board, log, self.config)  # may deep-sleep
         self.driver = FirmwareDriver(self.sched, idle=self.board.idle,
                                      on_wake=w.power.wake)
         w.driver = self.driver
-        self.boots += 1
         if self.on_boot is not None:
             self.on_boot(self)
         return self.app
@@ -138,8 +139,8 @@ class SimGlasses:
         if self.radio_settings and w.radio is None:
             self._make_radio()
         while not self._stopping:
-            self.boot()
             try:
+                self.boot()  # may deep-sleep at once (a battery still too low)
                 await self.driver.run()
             except SimReset:
                 pass

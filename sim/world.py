@@ -71,6 +71,7 @@ class FirmwareClock:
         self.ticks_diff = c.ticks_diff
         self.ticks_add = c.ticks_add
         self._power = world.power
+        self.rtc_s = world.rtc_s
 
     def sleep_ms(self, ms):
         self._power.set_state("idle")
@@ -114,6 +115,7 @@ class World(Wiring):
         self.reset_cause = PWRON_RESET
         self.reset_request = None  # (cause, why, wake_after_ms) once asked for
         self.supply = None  # sim/supply.py: the rail and the brown-out detector (populate)
+        self._rtc_origin_us = 0
         self.deep_sleeping = False
         self.deep_wake_touch = False  # esp32.wake_on_touch(True): a touch ends deep sleep
         self._deep_wake = None  # an asyncio.Event while deep sleeping
@@ -169,6 +171,24 @@ class World(Wiring):
 
     def now_s(self):
         return self.now_us() / 1e6
+
+    def set_cpu_hz(self, hz):
+        """machine.freq(hz): the power states' currents follow the board's figures for
+        that clock (DATA "currents_ma_at_mhz"; the board's `currents_ma` are at its
+        cpu_hz), and a wake's slice of MicroPython takes longer in proportion."""
+        d = self.data
+        base = d.get("cpu_hz", 160000000)
+        at = d.get("currents_ma_at_mhz", {}).get(hz // 1000000)
+        cur = {k: d["currents_ma"][k] for k in ("active", "idle")} if hz == base else at
+        if cur is None:
+            raise ValueError("the board data has no currents at %d MHz" % (hz // 1000000))
+        self.cpu_hz = hz
+        self.power.set_clock(cur, d.get("active_us_per_wake", 0) * base // hz)
+
+    def rtc_s(self):
+        """The MCU's RTC: whole seconds since it last powered up (deep sleep and soft
+        resets keep it running; a power-on or the reset button start it again)."""
+        return (self.now_us() - self._rtc_origin_us) // 1000000
 
     def call_at_us(self, t_us, fn, *args):
         """Run fn(*args) in the loop at simulated time t_us (or now, if past)."""
@@ -256,8 +276,12 @@ class World(Wiring):
         cause = self.reset_request[0] if self.reset_request else HARD_RESET
         self.reset_request = None
         self.halt()
+        if cause in (PWRON_RESET, HARD_RESET):
+            self._rtc_origin_us = self.now_us()  # the RTC domain was reset too
         self.reset_cause = cause
         self.boot_count += 1
+        if self.cpu_hz != self.data.get("cpu_hz", 160000000):  # it boots at its default
+            self.set_cpu_hz(self.data.get("cpu_hz", 160000000))
         self.power.set_state("active")
         self.note("hw", "boot #%d (%s)" % (self.boot_count, RESET_NAMES.get(cause, cause)))
 

@@ -49,7 +49,8 @@ def test_plugin_states(fake_plugins):
     assert states["broken"][0] == "failed" and "model file missing" in states["broken"][1]
     assert states["inert"][0] == "failed" and "no attach(phone)" in states["inert"][1]
     assert states["absent"] == ("absent", "tests_no_such_host_module is not in this build")
-    assert [name for name, _m in plugins.HOST_PLUGINS] == ["voice", "notify", "ota", "camera"]
+    assert [name for name, _m in plugins.HOST_PLUGINS] == ["voice", "notify", "ota", "camera",
+                                                         "power"]
 
 
 def test_the_host_serves_offload_jobs_through_drops(tmp_path, fake_plugins):

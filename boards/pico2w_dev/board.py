@@ -24,7 +24,7 @@ DATA = {
     "heap_stock_bytes": 457024,
     # what the whole firmware leaves of it at its peak (make bench, 32-bit): its code
     # imported from .mpy files (the stock build), or kept in flash (ROMFS)
-    "heap_left_bytes": {"mpy": 141000, "flash": 240000},
+    "heap_left_bytes": {"mpy": 93000, "flash": 240000},
     "flash_bytes": 4 * 1024 * 1024,
     "gpios": tuple(range(0, 30)),
     "touch_gpios": (),

@@ -21,6 +21,9 @@ DATA = {
     "arch": "xtensawin",
     "cpu_hz": 160000000,
     "cpu_hz_allowed": (20000000, 40000000, 80000000, 160000000, 240000000),
+    # the clock while only the BLE connection keeps the CPU awake (firmware/hw.py): the
+    # lowest one the radio allows (ESP-IDF: Bluetooth needs the CPU at 80 MHz or more)
+    "cpu_hz_idle": 80000000,
     "ram_bytes": 512 * 1024,
     "psram_bytes": 8 * 1024 * 1024,
     # The GC heap (boards/README.md, "Memory"): the stock ESP32_GENERIC_S3-SPIRAM_OCT build
@@ -33,7 +36,7 @@ DATA = {
     "heap_internal_bytes": 64000 + 188352,
     # what the whole firmware leaves of heap_bytes at its peak (make bench, 32-bit): its
     # code imported from .mpy files (a stock build), or kept in flash (ROMFS)
-    "heap_left_bytes": {"mpy": 164000, "flash": 264000},
+    "heap_left_bytes": {"mpy": 112000, "flash": 264000},
     # the app config this board chooses (firmware/app.py, firmware/voice/settings.py):
     # buffers sized for the internal-RAM target (data after start <= 64 KB): a 2 s query
     # kept offline, a 320 ms capture ring, a jitter buffer for 20 ms ADPCM packets (what
@@ -53,7 +56,7 @@ DATA = {
     "touch_rises": True,  # ESP32-S3: the raw touch value rises with a finger
     "caps": ("i2s_mic", "i2s_speaker", "imu", "imu_tap_irq", "proximity", "fuel_gauge",
              "touch", "swipe", "led", "privacy_led", "haptic", "ble", "lightsleep",
-             "deepsleep", "viper_xtensawin",
+             "deepsleep", "touch_wake", "viper_xtensawin",
              "camera"),
     # the sensors share the camera's SCCB lines (GPIO39/40, the JTAG pads MTCK/MTDO on the
     # XIAO's back); the camera driver takes the same machine.I2C (boards/README.md)
@@ -90,6 +93,12 @@ DATA = {
         "radio_adv": 0.6,  # BLE advertising every 500 ms, on top of the state
         "radio_connected": 3.0,  # BLE connection events at 30 ms, on top of the state
     },
+    # the active and idle (modem-sleep) currents at the other clocks machine.freq() can
+    # set, scaled from those at 160 MHz by Espressif's modem-sleep figures for the
+    # ESP32-S2's single core (22 / 17 / 14 mA at 240 / 160 / 80 MHz; the ESP32-S3
+    # datasheet gives no per-clock idle figure): an estimate, not a measurement
+    "currents_ma_at_mhz": {80: {"active": 32.9, "idle": 14.8},
+                           240: {"active": 51.8, "idle": 23.3}},
     "active_us_per_wake": 1500,  # wake from lightsleep (~0.3 ms) + a typical slice
     "battery_mah": 500,  # 2 x 250 mAh LiPo in parallel (one per temple)
     "battery": "2 x 250 mAh 1S LiPo in parallel",

@@ -19,6 +19,7 @@ from firmware.ble.link import LinkService
 from firmware.runtime import cbor
 from firmware.runtime import sched as _s
 from firmware.runtime.log import INFO, format_record
+from firmware.runtime.sync import Event
 
 CAPS = ("rpc", "notify", "voice", "ota", "logs")
 _LOG_BATCH = const(4)  # log records sent per wake, so logs never crowd out the rest
@@ -43,9 +44,11 @@ class LinkCommands:
         self.log_on = False
         self.log_level = INFO
         self._log_seq = None
+        self._log_wanted = Event()  # set while the phone wants logs and the link is up
         link.route(kinds.STATUS_REQ, self.on_status)
         link.route(kinds.FORGET, self.on_forget)
         link.route(kinds.LOGS, self.on_logs)
+        link.on("up", lambda up: self._logs_check())
 
     def status(self):
         app = self.app
@@ -117,15 +120,23 @@ class LinkCommands:
         if isinstance(lvl, int):
             self.log_level = lvl
         self._log_seq = None
+        self._logs_check()
         self.link.wake.set()
 
+    def _logs_check(self):
+        if self.log_on and self.link.up:
+            self._log_wanted.set()
+
     async def stream_logs(self):
-        """While the phone asked for them, send new log records on the LOG channel."""
+        """While the phone asked for them, send new log records on the LOG channel (every
+        200 ms); otherwise wait without waking until it asks again (docs/power.md)."""
         log = self.app.log
         while True:
-            await _s.sleep_ms(200)
             if not (self.log_on and self.link.up):
+                self._log_wanted.clear()
+                await self._log_wanted.wait()
                 continue
+            await _s.sleep_ms(200)
             n = 0
             for seq, tick, level, msg, a, b in log.records(self._log_seq):
                 self._log_seq = seq

@@ -115,6 +115,12 @@ class Notify:
 
     def on_time(self, msg):
         why = self.time.on_message(msg)
+        wall = self.app.wall
+        if why is None and wall is not None:
+            try:
+                wall.set(msg.get(1))
+            except ValueError as e:
+                why = str(e)
         if why is not None:
             self.app.log.warn("time from the phone refused: %s", why)
             link = self.app.link

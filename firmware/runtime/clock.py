@@ -1,4 +1,5 @@
-# The one clock seam of the firmware: ticks_ms / ticks_us / ticks_diff / ticks_add.
+# The one clock seam of the firmware: ticks_ms / ticks_us / ticks_diff / ticks_add, and
+# rtc_s() (the RTC's seconds, which run on through deep sleep: firmware/runtime/wall.py).
 #
 # On a board the active clock is RealClock (MicroPython's `time.ticks_*`). Tests and the
 # simulator install a VirtualClock: time only moves when someone advances it, so a run is
@@ -63,6 +64,10 @@ class RealClock:
         if ms > 0:
             time.sleep_ms(ms) if hasattr(time, "sleep_ms") else time.sleep(ms / 1000)
 
+    def rtc_s(self):
+        """The RTC's seconds (time.time()): they run on through deep sleep."""
+        return int(time.time())
+
 
 class VirtualClock:
     """Time that moves only when advanced. The seed picks where the ticks start (close to
@@ -107,6 +112,10 @@ class VirtualClock:
 
     def sleep_ms(self, ms):
         self.advance_us(ms * 1000)
+
+    def rtc_s(self):
+        """Whole seconds since the clock started (a virtual RTC that never stops)."""
+        return self.elapsed_s
 
 
 _active = None

@@ -17,17 +17,29 @@ class Timers:
     def __len__(self):
         return len(self.items)
 
-    def add(self, seconds, text=None):
+    def add(self, seconds, text=None, left_s=None):
         """Start a timer (or a reminder, with text); False for a length out of range or
-        when too many run."""
+        when too many run. left_s: it rings in that many seconds (one restored from
+        flash), else in `seconds`."""
         if not isinstance(seconds, int) or not 0 < seconds <= MAX_SECONDS or \
                 len(self.items) >= MAX_TIMERS:
             return False
         if text is None and len(self.plain()) >= MAX_PLAIN:
             return False
+        left = seconds if left_s is None else min(max(0, left_s), MAX_SECONDS)
         c = self.clock
-        self.items.append([c.ticks_add(c.ticks_ms(), seconds * 1000), seconds, text])
+        self.items.append([c.ticks_add(c.ticks_ms(), left * 1000), seconds, text])
         return True
+
+    def export(self):
+        """[[seconds left, length s, text or None], ...] of every timer and reminder."""
+        c = self.clock
+        now = c.ticks_ms()
+        out = []
+        for t in self.items:
+            d = c.ticks_diff(t[0], now)
+            out.append([(d + 999) // 1000 if d > 0 else 0, t[1], t[2]])
+        return out
 
     def plain(self):
         return [t for t in self.items if t[2] is None]
@@ -95,3 +107,13 @@ def done_text(seconds):
     if seconds % 60 == 0:
         return "Your %d minute timer is done." % (seconds // 60)
     return "Your %d second timer is done." % seconds
+
+
+def late_text(seconds, text, late_s):
+    """What the glasses say for a timer or reminder that fell due while they were off."""
+    m = late_s // 60
+    late = "%d minutes late" % m if m < 120 else "%d hours late" % (m // 60)
+    if text:
+        return "Reminder, %s: %s" % (late if m else "a moment late", text)
+    what = "%d minute" % (seconds // 60) if seconds % 60 == 0 else "%d second" % seconds
+    return "Your %s timer finished while the glasses were off." % what

@@ -175,11 +175,17 @@ class _Upload:
         mtu = getattr(client, "mtu_size", 0) if client is not None else 0
         return min(247, mtu) if mtu and mtu >= 23 else 247
 
+    def _check_phone(self):
+        if self.phone.stopped:
+            raise OtaFailed("the phone was stopped; the glasses keep what they received "
+                            "and the next update resumes from there")
+
     async def _send(self, msg, epoch):
         while True:
             mark = self.host.mark()
             if self.restarted != epoch:
                 raise _Restart()
+            self._check_phone()
             if self.phone.is_open() and self.phone.send(FILE, msg):
                 return
             await self.host.wait(mark, 5.0)
@@ -194,6 +200,7 @@ class _Upload:
                 return
             if self.restarted != epoch:
                 raise _Restart()
+            self._check_phone()
             if left < 0.001:  # (a wait shorter than the loop's clock resolution
                 # returns at once without time passing)
                 raise OtaFailed("the glasses did not answer within %.0f s" % timeout_s)

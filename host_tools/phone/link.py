@@ -39,6 +39,7 @@ HOST_VERSION = "0.1.0"
 CAPS = ("rpc", "notify", "voice", "ota", "logs")
 RX_UUID = uuids.RX
 TX_UUID = uuids.TX
+_STOP_POLL_S = 0.5  # wait_open() looks this often whether the phone was stopped
 
 
 def system_local_time():
@@ -100,8 +101,41 @@ class Phone(Endpoint):
     def is_open(self):
         return self._open is not None and self._open.is_set()
 
+    async def prefer_interval(self, idle):
+        """Ask the BLE stack for the slow (idle) or fast end of the glasses' preferred
+        connection interval. False where the stack decides that itself (BlueZ and
+        CoreBluetooth through bleak offer no call) or the link is down."""
+        client = self.client
+        fn = getattr(getattr(client, "_backend", None), "prefer_interval", None)
+        if fn is None or not self.is_open():
+            return False
+        try:
+            return await fn(idle)
+        except Exception as e:  # the link went meanwhile, the controller refused
+            log.info("connection interval not changed: %s: %s", type(e).__name__, e)
+            return False
+
+    @property
+    def stopped(self):
+        """stop() was called: the link will not open again."""
+        return self._stopping
+
     async def wait_open(self, timeout_s=None):
-        await asyncio.wait_for(self._open_event().wait(), timeout_s)
+        """Until the link is open (asyncio.TimeoutError after timeout_s); PhoneError once
+        the phone is stopped: it will not open again."""
+        loop = asyncio.get_running_loop()
+        end = None if timeout_s is None else loop.time() + timeout_s
+        ev = self._open_event()
+        while not ev.is_set():
+            if self._stopping:
+                raise PhoneError("the phone was stopped")
+            step = _STOP_POLL_S if end is None else min(_STOP_POLL_S, end - loop.time())
+            if step <= 0:
+                raise asyncio.TimeoutError()
+            try:
+                await asyncio.wait_for(ev.wait(), step)
+            except asyncio.TimeoutError:
+                pass
 
     async def request(self, ch, msg, reply_kind, timeout_s=5.0):
         """Send msg and wait for the next message of reply_kind."""
@@ -302,7 +336,9 @@ class Phone(Endpoint):
                     raise
                 except Exception as e:  # not found, refused, dropped: try again later
                     self.last_error = "%s: %s" % (type(e).__name__, e)
-                    self.announce("link: %s; retrying in %.1f s" % (self.last_error, delay))
+                    if getattr(self, "glasses_off", None) is None:  # they said they went off
+                        self.announce("link: %s; retrying in %.1f s" % (self.last_error,
+                                                                        delay))
                 if self.fatal is not None:
                     raise self.fatal
                 if self._stopping:

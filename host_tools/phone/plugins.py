@@ -17,6 +17,7 @@ HOST_PLUGINS = [
     ("notify", "host_tools.notify.host"),
     ("ota", "host_tools.ota.host"),
     ("camera", "host_tools.camera.host"),
+    ("power", "host_tools.power.host"),
 ]
 
 

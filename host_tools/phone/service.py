@@ -113,6 +113,10 @@ class HostService:
             return "open"
         if p.client is not None:
             return "connected, waiting for the hello"
+        off = getattr(p, "glasses_off", None)
+        if off is not None:
+            from host_tools.power.host import describe
+            return describe(off) + "; waiting for them"
         return "connecting" + (" (last: %s)" % p.last_error if p.last_error else "")
 
     def hello(self):

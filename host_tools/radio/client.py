@@ -189,6 +189,18 @@ class BleakClientBumble(BaseBleakClient):
                 pass
             self._conn = None
 
+    async def prefer_interval(self, idle: bool) -> bool:
+        """Move the connection to the slow end of the interval range the glasses prefer
+        (idle) or to its fast end (data flows), as a phone's stack does (Android:
+        requestConnectionPriority). False when they state no range or there is no link."""
+        pref = preferred_interval_ms(self._adv)
+        conn = self._conn
+        if pref is None or conn is None:
+            return False
+        ms = pref[1] if idle else pref[0]
+        await conn.update_parameters(ms, ms, 0, SUPERVISION_TIMEOUT_MS)
+        return True
+
     async def disconnect(self) -> None:
         await self._drop()
 

@@ -110,7 +110,7 @@ def freq(hz=None):
     if allowed and hz not in allowed:
         raise ValueError("frequency must be one of %s"
                          % ", ".join("%dMHz" % (f // 1000000) for f in allowed))
-    w.cpu_hz = hz
+    w.set_cpu_hz(hz)
     return None
 
 
