@@ -32,6 +32,8 @@ MAX_CHARS = 300  # what is said of a long text (the glasses say at most 400 char
 MAX_WAITING = 2  # photos being read or waiting to be; more are turned away
 NO_TEXT = "I don't see any text to read."
 BUSY = "I'm still reading the last photos; ask me again in a moment."
+_shared = {}  # settings -> TextReader (TextReader.from_env)
+_shared_lock = threading.Lock()
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -211,10 +213,16 @@ class TextReader:
 
     @classmethod
     def from_env(cls, env=None):
+        """The process's reader for these settings: shared by every CameraHost (a host
+        makes one per link session), so there is one worker process per settings."""
         env = os.environ if env is None else env
-        worker = OcrWorker(env.get("GLASSES_OCR_MODELS_DIR") or None,
-                           float(env.get("GLASSES_OCR_TIMEOUT_S") or 30))
-        return cls(worker, float(env.get("GLASSES_OCR_MIN_SCORE") or 0.6))
+        key = (env.get("GLASSES_OCR_MODELS_DIR") or None,
+               float(env.get("GLASSES_OCR_TIMEOUT_S") or 30),
+               float(env.get("GLASSES_OCR_MIN_SCORE") or 0.6))
+        with _shared_lock:
+            if key not in _shared:
+                _shared[key] = cls(OcrWorker(key[0], key[1]), key[2])
+            return _shared[key]
 
     def answer(self, jpeg):
         """What to say: the text, "no text", or an honest sentence why there is none."""
