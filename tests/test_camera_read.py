@@ -148,3 +148,28 @@ def test_read_this_end_to_end_the_glasses_say_the_text(tmp_path, reader):
         r.run(scenario())
     finally:
         r.close()
+
+
+def test_read_this_in_the_simulator_scenario(tmp_path, capsys, monkeypatch):
+    """`glasses sim --fast` on sim/scenarios/read_this.txt: the wearer's words through the
+    speech stack, the intent, the photo of the label / the page, its text said."""
+    import re
+
+    from host_tools import cli
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    monkeypatch.setenv("GLASSES_GALLERY_DIR", str(tmp_path / "gallery"))
+    monkeypatch.setenv("GLASSES_CONFIG_DIR", str(tmp_path / "config"))
+    log = str(tmp_path / "log.txt")
+    try:
+        rc = cli.main(["sim", "--fast", "--seed", "3", "--seconds", "32", "--log", log,
+                       "--scenario", os.path.join(root, "sim", "scenarios", "read_this.txt")])
+    finally:
+        ocr.TextReader.from_env().close()  # the host's shared reader: its worker ends
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    with open(log) as f:
+        said = re.findall(r"host voice: say 'It says: ([^']*)'", f.read())
+    assert len(said) == 2, said
+    assert scenes.word_accuracy("label", said[0]) >= WORD_ACCURACY_FLOOR, said
+    assert scenes.word_accuracy("page", said[1]) >= WORD_ACCURACY_FLOOR, said
+    assert len([n for n in os.listdir(tmp_path / "gallery") if n.endswith(".jpg")]) == 2
