@@ -21,6 +21,9 @@ on the glasses -> the text back at the glasses (the PHOTO_DONE they say it from)
 virtual time, p50: the capture, the transfer and the answer's way back; the OCR's own
 time is read_this_ms, not in this one (virtual time stands still while it runs).
 ocr_word_accuracy_pct: the scenes' words found in what was said, in order, mean.
+ocr_install_mb: what "read this" adds to the install: rapidocr-onnxruntime and the
+distributions it requires (their closure, as installed here) that no other dependency of
+the project needs, by their wheels' file lists.
 """
 import asyncio
 import os
@@ -132,7 +135,40 @@ async def _read_this(cams, app, w, until):
     reads = cams.read_ms
     return {"read_this_ms": round(_p50(reads), 1), "read_this_cold_ms": round(reads[0], 1),
             "read_this_at_glasses_ms": round(_p50(said_ms), 1),
-            "ocr_word_accuracy_pct": round(100 * sum(accs) / len(accs), 1)}
+            "ocr_word_accuracy_pct": round(100 * sum(accs) / len(accs), 1),
+            "ocr_install_mb": round(ocr_install_mb(), 1)}
+
+
+def _closure(names):
+    """{distribution: bytes installed} of names and everything they require."""
+    import importlib.metadata as md
+    from packaging.requirements import Requirement
+    seen, todo = {}, list(names)
+    while todo:
+        name = todo.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        try:
+            dist = md.distribution(name)
+        except md.PackageNotFoundError:
+            continue
+        seen[name] = sum(os.path.getsize(dist.locate_file(f)) for f in dist.files or ()
+                         if os.path.isfile(dist.locate_file(f)))
+        for r in dist.requires or ():
+            req = Requirement(r)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return seen
+
+
+def ocr_install_mb():
+    import importlib.metadata as md
+    from packaging.requirements import Requirement
+    ours = ("rapidocr-onnxruntime", "opencv-python")
+    others = [Requirement(r).name for r in md.distribution("glasses").requires or ()
+              if "extra" not in r and Requirement(r).name.lower() not in ours]
+    rest = _closure(others)
+    return sum(b for n, b in _closure(ours).items() if n not in rest) / 1e6
 
 
 def _p50(xs):
