@@ -80,6 +80,55 @@ def test_missing_models_are_a_clear_error_and_the_photo_is_kept(tmp_path):
     assert r.worker.proc is None  # the worker that could not load is gone
 
 
+def test_a_missing_engine_or_broken_models_are_said_naming_the_package(tmp_path, monkeypatch):
+    stub = tmp_path / "stub" / "rapidocr_onnxruntime"  # shadows the installed package
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("raise ImportError('no module named onnxruntime')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "stub"))
+    r = ocr.TextReader(ocr.OcrWorker())
+    said = r.answer(_jpeg("sign"))
+    assert said.startswith("I couldn't read that: the OCR engine rapidocr-onnxruntime is "
+                           "not installed"), said
+    monkeypatch.delenv("PYTHONPATH")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    from host_tools.camera.ocr_worker import FILES
+    for name in FILES.values():
+        (broken / name).write_bytes(b"not an onnx model")
+    r = ocr.TextReader(ocr.OcrWorker(str(broken)))
+    said = r.answer(_jpeg("sign"))
+    assert "the OCR models of rapidocr-onnxruntime in %s do not load" % broken in said, said
+
+
+def test_one_photo_is_read_at_a_time_and_a_third_waiting_is_turned_away():
+    import asyncio
+
+    class Slow:
+        timeout_s = ready_s = 1.0
+        running = peak = 0
+
+        def job(self, jpeg):
+            Slow.running += 1
+            Slow.peak = max(Slow.peak, Slow.running)
+            time.sleep(0.2)
+            Slow.running -= 1
+            return [[jpeg.decode(), 0.9, 0, 0]]
+
+    class OneAtATime(Slow):
+        lock = threading.Lock()
+
+        def job(self, jpeg):
+            with self.lock:  # what OcrWorker.job does
+                return Slow.job(self, jpeg)
+
+    r = ocr.TextReader(OneAtATime())
+
+    async def three():
+        return await asyncio.gather(*(r.answer_async(b) for b in (b"one", b"two", b"three")))
+    said = asyncio.run(three())
+    assert said == ["It says: one", "It says: two", ocr.BUSY] and Slow.peak == 1
+
+
 def test_a_worker_killed_mid_job_fails_honestly_and_the_next_job_works(reader):
     w = reader.worker
     out = []
