@@ -9,6 +9,21 @@ photo_mAh: the glasses' charge per photo (the camera, the capture LED, and the b
 extra above its idle draw), from the power meter over the capture and the transfer.
 The firmware's own run time is not in virtual time (docs/power.md), so the figures are
 the sensor's settle and frame time, the flash steps' scheduling and the link.
+
+"Read this" (the voice intent's action, {"type": "photo", "ask": "read this"}) at each
+text scene (sign, page, label), READS times round:
+read_this_ms: the photo saved in the gallery -> its text from the offline text reader
+(host_tools/camera/ocr.py), in real milliseconds on this machine (the worker process's
+round trip: JPEG decode, detection, recognition; virtual time stands still meanwhile),
+p50 over the reads; read_this_cold_ms: the first one, which starts the worker (importing
+OpenCV and onnxruntime, loading the models). read_this_at_glasses_ms: the intent's action
+on the glasses -> the text back at the glasses (the PHOTO_DONE they say it from), in
+virtual time, p50: the capture, the transfer and the answer's way back; the OCR's own
+time is read_this_ms, not in this one (virtual time stands still while it runs).
+ocr_word_accuracy_pct: the scenes' words found in what was said, in order, mean.
+ocr_install_mb: what "read this" adds to the install: rapidocr-onnxruntime and the
+distributions it requires (their closure, as installed here) that no other dependency of
+the project needs, by their wheels' file lists.
 """
 import asyncio
 import os
@@ -21,6 +36,7 @@ if ROOT not in sys.path:
 
 N = 3
 AWAY = 3  # photos taken while the phone is away
+READS = 2  # "read this" rounds over the text scenes
 
 
 def _charge_mah(w):
@@ -36,6 +52,7 @@ def run(seed=7):
     w = rig.world
     out = {}
     gallery = tempfile.mkdtemp(prefix="glasses-gallery-")
+    cams_ref = []
 
     async def until(cond, timeout_s):
         t_end = w.now_s() + timeout_s
@@ -48,6 +65,7 @@ def run(seed=7):
         await rig.start()
         await rig.phone.wait_open(30)
         cams = attach(rig.phone, gallery_dir=gallery)
+        cams_ref.append(cams)
         w.part("prox").put_on()
         await asyncio.sleep(5)
         app = rig.glasses.app
@@ -86,12 +104,77 @@ def run(seed=7):
         await until(lambda: len(cams.saved) == have + AWAY, 120)
         nbytes = sum(p.meta["bytes"] for p in cams.saved[have:])
         out["photo_sync_kBps"] = round(nbytes / 1024 / (w.now_s() - t_back), 1)
+        await until(lambda: app.camera.photos.count() == 0, 30)
+        out.update(await _read_this(cams, app, w, until))
 
     try:
         rig.run(scenario())
     finally:
         rig.close()
+        if cams_ref:
+            cams_ref[0].close()
     return out
+
+
+async def _read_this(cams, app, w, until):
+    from host_tools.camera.ocr import READ_ASK
+    from sim.scenes import TEXT, word_accuracy
+    said_ms, accs = [], []
+    for _ in range(READS):
+        for scene in (s for s in TEXT if TEXT[s]):
+            w.part("camera").set_scene(scene)
+            n = len(cams.answers)
+            t0 = w.now_s()
+            app.emit("voice_action", {"type": "photo", "ask": READ_ASK})
+            await until(lambda n=n: len(cams.answers) > n, 60)
+            text = cams.answers[-1][2]
+            # the glasses delete the photo as they take its PHOTO_DONE and say the text
+            await until(lambda: app.camera.photos.count() == 0, 10)
+            said_ms.append((w.now_s() - t0) * 1000)
+            accs.append(word_accuracy(scene, text))
+    reads = cams.read_ms
+    return {"read_this_ms": round(_p50(reads), 1), "read_this_cold_ms": round(reads[0], 1),
+            "read_this_at_glasses_ms": round(_p50(said_ms), 1),
+            "ocr_word_accuracy_pct": round(100 * sum(accs) / len(accs), 1),
+            "ocr_install_mb": round(ocr_install_mb(), 1)}
+
+
+def _closure(names):
+    """{distribution: bytes installed} of names and everything they require."""
+    import importlib.metadata as md
+    from packaging.requirements import Requirement
+    seen, todo = {}, list(names)
+    while todo:
+        name = todo.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        try:
+            dist = md.distribution(name)
+        except md.PackageNotFoundError:
+            continue
+        seen[name] = sum(os.path.getsize(dist.locate_file(f)) for f in dist.files or ()
+                         if os.path.isfile(dist.locate_file(f)))
+        for r in dist.requires or ():
+            req = Requirement(r)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return seen
+
+
+def ocr_install_mb():
+    import importlib.metadata as md
+    from packaging.requirements import Requirement
+    ours = ("rapidocr-onnxruntime", "opencv-python")
+    others = [Requirement(r).name for r in md.distribution("glasses").requires or ()
+              if "extra" not in r and Requirement(r).name.lower() not in ours]
+    rest = _closure(others)
+    return sum(b for n, b in _closure(ours).items() if n not in rest) / 1e6
+
+
+def _p50(xs):
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
 
 
 if __name__ == "__main__":

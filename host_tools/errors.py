@@ -28,6 +28,7 @@ The exceptions, all under HostError (the modules that raise them import them fro
       OtaFailed(reason)             the update did not happen (ota/host.py)
         UpdateRefused               the glasses refused the package
         RolledBack                  the new firmware did not get healthy
+      VisionError, OcrError         no answer about a photo (camera/vision.py, camera/ocr.py)
       OutboxFull  (OSError)         the phone's events outbox stayed full (notify/host.py)
       PairingRefused  (BleakError)  the pairing was refused or failed (radio/client.py)
 
@@ -149,6 +150,11 @@ class OutboxFull(HostError, OSError):
 
 class VisionError(HostError, RuntimeError):
     """The vision backend gave no answer about a photo (host_tools/camera/vision.py)."""
+
+
+class OcrError(HostError, RuntimeError):
+    """The offline text reader gave no text for a photo (host_tools/camera/ocr.py): its
+    engine or models are missing, or its worker process timed out or died."""
 
 
 class PairingRefused(BleakError, HostError):

@@ -51,6 +51,9 @@ EVENTS = {
     "photo": (("camera",), (("scene?", str),), {},
               "the wearer takes a photo (the board's photo gesture); SCENE: what the camera "
               "sees, a built-in scene (desk, street, park, sign, page, label) or an image file"),
+    "scene": (("camera",), (("scene", str),), {},
+              "the camera points at SCENE (as for photo) and nothing is taken: what a photo "
+              "asked for by voice (say hey jarvis, read this) then shows"),
 }
 
 
@@ -152,11 +155,13 @@ def _needs(e, v, base_dir):
         raise EventError("%s: %s needs its argument (%s)" % (e.where, n, usage(n)))
     if n == "battery" and not 0 <= v["soc"] <= 100:
         raise EventError("%s: battery soc is 0..100, not %g" % (e.where, v["soc"]))
-    if n == "photo" and v.get("scene"):
+    if n == "scene" and not v.get("scene"):
+        raise EventError("%s: scene needs a scene or image file (%s)" % (e.where, usage(n)))
+    if n in ("photo", "scene") and v.get("scene"):
         from sim.scenes import TEXT
         if v["scene"] not in TEXT and not os.path.isfile(os.path.join(base_dir, v["scene"])):
-            raise EventError("%s: photo: no scene or image file %r (scenes: %s)"
-                             % (e.where, v["scene"], ", ".join(TEXT)))
+            raise EventError("%s: %s: no scene or image file %r (scenes: %s)"
+                             % (e.where, n, v["scene"], ", ".join(TEXT)))
     if n == "speak" and v.get("what", "tone") != "tone":
         path = os.path.join(base_dir, v["what"])
         if not os.path.isfile(path):

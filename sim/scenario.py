@@ -281,14 +281,22 @@ def _do(glasses, w, e, r1, r2, base_dir):
         w.request_reset(_world.HARD_RESET, "reset button")
     elif n == "photo":
         _photo(w, e.values.get("scene"), base_dir)
+    elif n == "scene":
+        _point(w, e.values["scene"], base_dir)
+
+
+def _point(w, scene, base_dir):
+    """SCENE (a built-in scene, else an image file relative to the scenario) before the
+    camera."""
+    from sim.scenes import TEXT
+    w.part("camera").set_scene(scene if scene in TEXT else os.path.join(base_dir, scene))
 
 
 def _photo(w, scene, base_dir):
     """The board's photo gesture (DATA["options"]["photo_gesture"], "long_press back"),
     with SCENE before the camera first."""
-    from sim.scenes import TEXT
     if scene:
-        w.part("camera").set_scene(scene if scene in TEXT else os.path.join(base_dir, scene))
+        _point(w, scene, base_dir)
     gesture = w.data.get("options", {}).get("photo_gesture", "long_press back").split()
     if gesture[0] != "long_press" or len(gesture) != 2:
         raise KeyError("photo gesture %r is not one the simulator makes" % " ".join(gesture))

@@ -105,6 +105,16 @@ def render(scene, w, h, quality, seed, frame):
     return out.getvalue()
 
 
+def word_accuracy(scene, text):
+    """The share of a text scene's words found in text, in their order (case aside): how
+    well "read this" read it (1.0: every word)."""
+    import difflib
+    truth = TEXT[scene].lower().split()
+    got = text.lower().split()
+    m = difflib.SequenceMatcher(a=truth, b=got, autojunk=False)
+    return sum(b.size for b in m.get_matching_blocks()) / len(truth)
+
+
 def folder_images(path):
     """The image files of a folder, in name order (ValueError if there are none)."""
     names = sorted(n for n in os.listdir(path) if n.lower().endswith(IMAGE_EXT))

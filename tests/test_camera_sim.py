@@ -30,6 +30,24 @@ def test_the_photo_event_takes_one_with_the_led_and_the_cameras_current():
         g.close()
 
 
+def test_the_scene_event_points_the_camera_and_takes_nothing():
+    g = _glasses()
+    try:
+        sc = S.parse_text("1 put_on\n2 scene label\n")
+        g.run_for(4, scenario=sc)
+        assert g.world.part("camera").scene == "label"
+        assert g.app.camera.counts["taken"] == 0 and g.app.camera.photos.count() == 0
+        for bad in ("1 scene\n", "1 scene nowhere.jpg\n"):
+            try:
+                S.parse_text(bad)
+            except ValueError as e:
+                assert "scene" in str(e)
+            else:
+                raise AssertionError("%r was accepted" % bad)
+    finally:
+        g.close()
+
+
 def test_a_stalled_or_cutting_camera_is_retried_then_reported():
     g = _glasses(6)
     try:

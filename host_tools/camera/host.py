@@ -9,7 +9,10 @@ again later.
 A photo taken with a question ("what am I looking at": its metadata's "ask") goes, once
 saved, to the vision backend when one is configured (host_tools/camera/vision.py,
 GLASSES_VISION_URL); its answer (or why there is none) rides on PHOTO_DONE {4: text}, and
-the glasses say it. Without one the voice intent has said so already.
+the glasses say it. Without one the voice intent has said so already. A photo taken to
+be read ("read this": ask READ_ASK) goes to the offline text reader instead
+(host_tools/camera/ocr.py: RapidOCR in a worker process, started on first use, stopped
+by close()); the text, or why there is none, rides on PHOTO_DONE the same way.
 
     cams = attach(phone, gallery_dir="~/Pictures/glasses", on_photo=print)
     await cams.wait_photos(1, timeout_s=30)
@@ -25,6 +28,7 @@ from firmware.protocol import kinds
 from firmware.protocol.channels import FILE
 from host_tools import config
 from host_tools.camera.gallery import Gallery
+from host_tools.camera.ocr import READ_ASK, TextReader
 from host_tools.camera.vision import VisionBackend
 
 K = kinds.K
@@ -32,10 +36,13 @@ log = logging.getLogger(__name__)
 
 
 class CameraHost:
-    def __init__(self, phone, gallery_dir=None, on_photo=None, clock=time.time, vision=False):
+    def __init__(self, phone, gallery_dir=None, on_photo=None, clock=time.time, vision=False,
+                 reader=False):
         self.phone = phone
         self.vision = VisionBackend.from_env() if vision is False else vision
+        self.reader = TextReader.from_env() if reader is False else reader  # no process yet
         self.answers = []  # (photo name, question, what the glasses were told)
+        self.read_ms = []  # real ms from a saved photo to its text (the reader's round trip)
         self._tasks = set()
         self.gallery = Gallery(config.gallery_dir(gallery_dir))
         self.on_photo = on_photo
@@ -123,8 +130,13 @@ class CameraHost:
         self.saved.append(photo)
         log.info("camera: photo saved: %s (%d bytes)", photo.path, photo.meta["bytes"])
         ask = photo.meta.get("ask")
-        if ask and self.vision is not None:
-            t = asyncio.get_running_loop().create_task(self._look(pid, photo, ask))
+        job = None
+        if ask == READ_ASK and self.reader is not None:
+            job = self._read(pid, photo)
+        elif ask and ask != READ_ASK and self.vision is not None:
+            job = self._look(pid, photo, ask)
+        if job is not None:
+            t = asyncio.get_running_loop().create_task(job)
             self._tasks.add(t)
             t.add_done_callback(self._tasks.discard)
         else:
@@ -140,6 +152,21 @@ class CameraHost:
         text = await asyncio.to_thread(self.vision.answer, ask, jpeg)
         self.answers.append((photo.name, ask, text))
         self._send({K: kinds.PHOTO_DONE, 1: pid, 2: True, 3: None, 4: text})
+
+    async def _read(self, pid, photo):
+        """The text in a saved photo, read offline, to the glasses to say."""
+        with open(photo.path, "rb") as f:
+            jpeg = f.read()
+        t0 = time.monotonic()
+        text = await self.reader.answer_async(jpeg)
+        self.read_ms.append((time.monotonic() - t0) * 1000)
+        self.answers.append((photo.name, READ_ASK, text))
+        self._send({K: kinds.PHOTO_DONE, 1: pid, 2: True, 3: None, 4: text})
+
+    def close(self):
+        """Stop the text reader's worker process, if it was started."""
+        if self.reader is not None:
+            self.reader.close()
 
     async def wait_photos(self, n, timeout_s=30.0):
         """Until n photos were saved since attach (asyncio.TimeoutError otherwise)."""
