@@ -139,31 +139,11 @@ async def _read_this(cams, app, w, until):
             "ocr_install_mb": round(ocr_install_mb(), 1)}
 
 
-def _closure(names):
-    """{distribution: bytes installed} of names and everything they require."""
-    import importlib.metadata as md
-    from packaging.requirements import Requirement
-    seen, todo = {}, list(names)
-    while todo:
-        name = todo.pop().lower().replace("_", "-")
-        if name in seen:
-            continue
-        try:
-            dist = md.distribution(name)
-        except md.PackageNotFoundError:
-            continue
-        seen[name] = sum(os.path.getsize(dist.locate_file(f)) for f in dist.files or ()
-                         if os.path.isfile(dist.locate_file(f)))
-        for r in dist.requires or ():
-            req = Requirement(r)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                todo.append(req.name)
-    return seen
-
-
 def ocr_install_mb():
     import importlib.metadata as md
     from packaging.requirements import Requirement
+
+    from bench.installed import closure as _closure
     ours = ("rapidocr-onnxruntime", "opencv-python")
     others = [Requirement(r).name for r in md.distribution("glasses").requires or ()
               if "extra" not in r and Requirement(r).name.lower() not in ours]

@@ -110,36 +110,11 @@ def _stack():
     return asyncio.run(go())
 
 
-def _dist_bytes(dist):
-    total = 0
-    for f in dist.files or ():
-        try:
-            total += os.path.getsize(dist.locate_file(f))
-        except OSError:
-            pass
-    return total
-
-
 def install_size():
     """(MB, [(MB, name)] largest first): STACK's distributions and what they require
     (their requirements' closure, as installed here), and host_tools/voice."""
-    import importlib.metadata as md
-    from packaging.requirements import Requirement
-    seen = {}
-    todo = list(STACK)
-    while todo:
-        name = todo.pop().lower().replace("_", "-")
-        if name in seen:
-            continue
-        try:
-            dist = md.distribution(name)
-        except md.PackageNotFoundError:
-            continue
-        seen[name] = _dist_bytes(dist)
-        for r in dist.requires or ():
-            req = Requirement(r)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                todo.append(req.name)
+    from bench.installed import closure
+    seen = closure(STACK)
     voice = os.path.join(ROOT, "host_tools", "voice")
     seen["host_tools/voice"] = sum(os.path.getsize(os.path.join(voice, f))
                                    for f in os.listdir(voice) if f.endswith(".py"))
