@@ -31,8 +31,11 @@ class PinState:
         self.irq_pin = None  # the machine.Pin object passed to the handler
         self.irq_count = 0
         self.observers = []  # fn(level) on every change of the level on the wire
+        self.fault = None  # a level a fault forces on the wire (a short), whatever drives it
 
     def level(self):
+        if self.fault is not None:
+            return self.fault
         if self.mode == MODE_OUT:
             return self.out
         if self.mode == MODE_OPEN_DRAIN and self.out == 0:

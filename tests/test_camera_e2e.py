@@ -158,3 +158,26 @@ def test_what_am_i_looking_at_goes_to_the_vision_backend_and_is_said(rig):
         r.run(scenario())
     finally:
         srv.close()
+
+
+def test_a_shorted_capture_led_refuses_the_photo_out_loud_until_it_is_repaired(rig):
+    from firmware.camera.service import SAY_NO_LED
+    r = rig
+    led = r.part("capture_led")
+
+    async def scenario():
+        await _start(r)
+        led.short()
+        r.app.emit("voice_action", {"type": "photo"})
+        assert await r.until(lambda: SAY_NO_LED in r.spoken, 10)
+        cam = r.app.camera
+        assert cam.counts["refused"] == 1 and cam.counts["taken"] == 0
+        assert cam.photos.count() == 0 and _jpegs(r) == []
+        assert not led.is_on()
+        assert "capture LED is missing or not lit" in r.glasses.log_text()
+        led.short(False)  # repaired: photos again
+        r.app.emit("voice_action", {"type": "photo"})
+        saved = await r.cams.wait_photos(1, timeout_s=20)
+        assert len(saved) == 1 and cam.counts["taken"] == 1
+
+    r.run(scenario())

@@ -55,6 +55,15 @@ class LED(Part):
             self.world.note("out", "%s %s" % (self.name, "on" if b > 0 else "off"),
                             detail=self.name == "led")
 
+    def short(self, on=True):
+        """Fault injection: the LED shorted to ground (on=False: repaired). It stays dark
+        and its pin reads back low even while the firmware drives it high (the pad's input
+        sees the wire), which is how the firmware can tell; an open LED it cannot."""
+        st = self.world.pin(self.gpio)
+        st.fault = 0 if on else None
+        self.note("shorted to ground (fault injected)" if on else "repaired")
+        self._pin(st.level())
+
     def is_on(self):
         return self.brightness > 0
 
