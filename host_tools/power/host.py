@@ -72,7 +72,8 @@ class IntervalPolicy:
         self.phone = phone
         self.idle = False  # the slow interval was granted
         self.changes = 0
-        self._task = None
+        self._timer = None  # the next check (a loop timer: nothing pending at exit)
+        self._tasks = set()  # interval requests under way
         self._last = 0  # the goodput seen at the last check
         self._quiet_s = 0.0
         phone.on("session", self._on_session)
@@ -90,14 +91,19 @@ class IntervalPolicy:
         self.idle = False  # a new connection starts at the fast end
         self._quiet_s = 0.0
         self._last = self._goodput()
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.CHECK_S, self._check)
 
     def _on_audio(self, pkt):
         self._quiet_s = 0.0
         if self.idle:
-            self.idle = False  # at once: the wearer is speaking
-            asyncio.get_running_loop().create_task(self._set(False))
+            self._request(False)  # at once: the wearer is speaking
+
+    def _request(self, idle):
+        self.idle = idle
+        t = asyncio.get_running_loop().create_task(self._set(idle))
+        self._tasks.add(t)
+        t.add_done_callback(self._tasks.discard)
 
     async def _set(self, idle):
         if await self.phone.prefer_interval(idle):
@@ -107,22 +113,22 @@ class IntervalPolicy:
         else:
             self.idle = False
 
-    async def _run(self):
+    def _check(self):
         p = self.phone
-        while not p.stopped:
-            await asyncio.sleep(self.CHECK_S)
-            if not p.is_open():
-                continue
-            g = self._goodput()
-            busy = g - self._last > self.BUSY_BYTES
-            self._last = g
-            self._quiet_s = 0.0 if busy else self._quiet_s + self.CHECK_S
-            if busy and self.idle:
-                self.idle = False
-                await self._set(False)
-            elif not self.idle and self._quiet_s >= self.IDLE_S:
-                self.idle = True
-                await self._set(True)
+        self._timer = None
+        if p.stopped:
+            return
+        self._timer = asyncio.get_running_loop().call_later(self.CHECK_S, self._check)
+        if not p.is_open() or self._tasks:
+            return
+        g = self._goodput()
+        busy = g - self._last > self.BUSY_BYTES
+        self._last = g
+        self._quiet_s = 0.0 if busy else self._quiet_s + self.CHECK_S
+        if busy and self.idle:
+            self._request(False)
+        elif not self.idle and self._quiet_s >= self.IDLE_S:
+            self._request(True)
 
 
 def attach(phone):
