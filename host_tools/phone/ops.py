@@ -134,6 +134,8 @@ class DirectLink:
                                          return_when=asyncio.FIRST_COMPLETED)
         finally:
             opened.cancel()
+        if opened.done() and not opened.cancelled():
+            opened.exception()  # (a phone stopped meanwhile: the task's outcome says why)
         if phone.is_open():
             return phone.peer
         if self._task in done:

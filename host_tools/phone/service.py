@@ -164,6 +164,9 @@ class HostService:
                 await asyncio.wait_for(p.wait_open(), 0.25)
             except asyncio.TimeoutError:
                 continue
+            except exits.PhoneError:  # that phone was stopped: its successor comes
+                await asyncio.sleep(0.05)
+                continue
             if p is self.phone:
                 return
 
