@@ -253,6 +253,8 @@ class SimGlasses:
         r = self.world.radio
         if r is None:
             return "no radio"
+        if self.world.power.state in ("deepsleep", "off"):  # the radio is down with it
+            return "down (the board is in %s)" % self.world.power.state
         link = self.app.link if self.app is not None else None
         if link is None:
             return "radio, firmware not linked"
