@@ -246,7 +246,8 @@ def profile_phases():
     """The phases of profile_step(): the code of every module the minute imports, then
     the start as firmware/app.py does it, part by part (the features in FEATURES order;
     nothing of the firmware is imported before "code")."""
-    return ["code", "board", "core", "link", "voice", "senses", "notify", "ota", "rest"]
+    return ["code", "board", "core", "link", "voice", "senses", "notify", "ota", "camera",
+            "rest"]
 
 
 def profile_step(name, modules=()):
