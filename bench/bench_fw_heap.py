@@ -23,7 +23,7 @@ import fwboot  # noqa: E402
 from host_tools.flash import build  # noqa: E402
 
 STEP = 8 * 1024
-PHASES = ("board", "core", "link", "voice", "senses", "notify", "ota", "rest")
+PHASES = ("board", "core", "link", "voice", "senses", "notify", "ota", "camera", "rest")
 
 
 def _kb(n):

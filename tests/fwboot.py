@@ -235,6 +235,21 @@ def check(rep):
         missing.append("no status with the OTA state came back (%r)" % ph.get("status"))
     if not rep.get("speaker_loud"):
         missing.append("the answer was not played")
+    mods = rep.get("modules") or []
+    cam = "firmware.camera.service" in mods
+    if rep.get("camera_cap"):  # the photo at 25 s: taken, sent, confirmed, deleted
+        c = rep.get("camera") or {}
+        if not cam or not c:
+            missing.append("the camera feature did not start (%r)" % rep.get("services"))
+        elif not (c.get("counts") or {}).get("taken"):
+            missing.append("no photo was taken (%r)" % c.get("counts"))
+        elif not ph.get("photos") or ph["photos"][0][1] != (c.get("last") or (0, 0))[1]:
+            missing.append("the photo did not reach the phone whole (phone %r, glasses %r)"
+                           % (ph.get("photos"), c))
+        elif c.get("waiting") or not (c.get("sync") or {}).get("delivered"):
+            missing.append("the delivered photo was not deleted on the glasses (%r)" % c)
+    elif cam or [m for m in mods if m.startswith("firmware.camera")]:
+        missing.append("a board without a camera loaded firmware.camera")
     return missing
 
 

@@ -7,9 +7,12 @@
 # The minute: boot through main.py's own path (firmware/bootmain.py), the phone connects
 # at 2 s and pairs, a notification at 8 s, the wearer asks a question at 15 s (1.2 s of
 # speech into the microphone: VAD, the audio to the phone, its answer played), a status
-# request (it carries the OTA state) at 40 s, then on to 60 s. Every error the firmware
-# logs (a task that failed, a MemoryError) and every step the phone did not see is in
-# the report, which the host turns into a failure naming the heap and what ran out.
+# request (it carries the OTA state) at 40 s, then on to 60 s. On a board with a camera
+# (stand-in camera.py) the wearer asks for a photo at 25 s (the voice action): taken,
+# kept on flash and sent to the phone over FILE, which confirms it (PHOTO_DONE).
+# Every error the firmware logs (a task that failed, a MemoryError) and every step the
+# phone did not see is in the report, which the host turns into a failure naming the heap
+# and what ran out.
 import gc
 import sys
 
@@ -45,6 +48,10 @@ def _parts(d):
     W.parts[(bus, p["imu"]["addr"])] = imu
     W.parts[(bus, p["prox"]["addr"])] = Part({0x0C: 0x0186, 0x08: 2500}, words=True)
     W.parts[(bus, p["gauge"]["addr"])] = gauge
+    if "camera" in p and "camera" in d["caps"]:  # the OV2640 on SCCB and its frame buffer
+        import camera
+        c = p["camera"]
+        camera.power_on(bus, c.get("frame", "VGA"), c.get("quality", 80))
     return p["imu"]["int1"]
 
 
@@ -57,6 +64,13 @@ def _speech():
 
 def _quiet():
     W.mic_source = None
+    return False
+
+
+def _photo():
+    """The wearer's "take a photo": the voice action, as firmware/voice/actions.py emits it
+    (nothing listens on a board without the camera feature)."""
+    _app[0].emit("voice_action", {"type": "photo"})
     return False
 
 
@@ -81,6 +95,7 @@ def setup():
         import board
         d = board.DATA
         _R["board"] = d["name"]
+        _R["camera_cap"] = "camera" in d["caps"]
         _parts(d)
         del sys.modules["board"]
     except Exception as e:
@@ -122,6 +137,7 @@ def add_phone():
             (8 * SEC, lambda: ph.notify("n1", "Lunch at noon?") and False),
             (15 * SEC, _speech),
             (16 * SEC + 200000, _quiet),
+            (25 * SEC, _photo),
             (40 * SEC, lambda: ph.ask_status() and False),
         )))
     except Exception as e:
@@ -173,7 +189,9 @@ def report():
         r["phone"] = {"opened": ph.opened, "calls": ph.calls, "answered": ph.answered,
                       "audio_in": ph.audio_in, "replies": ph.replies,
                       "status": sorted(ph.status) if ph.status else None,
-                      "ota_reports": ph.ota_reports}
+                      "ota_reports": ph.ota_reports,
+                      "photos": [[i, n] for i, n, _m in ph.photos],
+                      "photo_pieces": ph.photo_pieces, "photo_bad": ph.photo_bad}
     r["speaker_frames"] = W.speaker_frames
     r["speaker_loud"] = W.speaker_loud
     if app is not None or not r.get("modules"):
@@ -184,6 +202,10 @@ def report():
         if v is not None:
             r["voice"] = {"asks": v.asks, "answers": v.answers, "errors": v.errors,
                           "last_error": v.last_error}
+        c = app.camera
+        if c is not None:
+            r["camera"] = {"counts": c.counts, "waiting": c.photos.count(), "last": c.last,
+                           "sync": c.sync.counts if c.sync is not None else None}
         r["failed_tasks"] = [t[0] for t in app.sched.stats() if t[1] == "failed"]
         r["ok"] = not r["errors"] and r["t_ms"] >= MINUTE_MS and not r["failed_tasks"]
     return r
@@ -224,7 +246,8 @@ def profile_phases():
     """The phases of profile_step(): the code of every module the minute imports, then
     the start as firmware/app.py does it, part by part (the features in FEATURES order;
     nothing of the firmware is imported before "code")."""
-    return ["code", "board", "core", "link", "voice", "senses", "notify", "ota", "rest"]
+    return ["code", "board", "core", "link", "voice", "senses", "notify", "ota", "camera",
+            "rest"]
 
 
 def profile_step(name, modules=()):

@@ -4,11 +4,16 @@
 # ("ask": the text answer, then ANSWER_PACKETS of audio; "tts": audio only) with the
 # firmware's RpcServer, hears the wake word at the start of every utterance that waits
 # for one, and records what the glasses said. What it sends (a notification,
-# a status request) is the scenario's (fwboot.py).
+# a status request) is the scenario's (fwboot.py). Photos (kinds 56..59 on FILE) it takes
+# as host_tools/camera/host.py does, minimally: PHOTO_WANT from 0 on the offer, the pieces
+# kept only as a running SHA-256 and a count (in order; one out of order asks again from
+# what it holds), PHOTO_DONE ok once the bytes and the hash are the offer's (the glasses
+# then delete the photo), not ok if the hash differs.
 import array
+import hashlib
 
 from firmware.protocol import kinds
-from firmware.protocol.channels import CONTROL, EVENTS
+from firmware.protocol.channels import CONTROL, EVENTS, FILE
 from firmware.protocol.endpoint import Endpoint
 from firmware.protocol.rpc_server import RpcServer
 from firmware.runtime.clock import RealClock
@@ -56,6 +61,10 @@ class Phone:
         self.status = None  # the last STATUS the glasses sent
         self.ota_reports = 0
         self.opened = 0
+        self.photo = None  # [id, bytes, sha256 offered, bytes held, running sha256]
+        self.photos = []  # (id, bytes, metadata) of the photos saved whole
+        self.photo_pieces = 0
+        self.photo_bad = 0
         self._pcm = array.array("h", bytes(2 * _SAMPLES))  # a 400 Hz square wave
         for k in range(_SAMPLES):
             self._pcm[k] = 0x0F00 if (k // 20) & 1 else -0x0F00
@@ -65,6 +74,8 @@ class Phone:
         ep.route(kinds.STATUS, self._on_status)
         ep.route(kinds.OTA_REPORT, self._on_ota_report)
         ep.route(2, self._on_reply)  # notify's REPLY (firmware/notify/wire.py)
+        ep.route(kinds.PHOTO_OFFER, self._on_photo_offer)
+        ep.route(kinds.PHOTO_DATA, self._on_photo_data)
 
     # ---- the radio's side ---------------------------------------------------------------
     def link_up(self, mtu):
@@ -126,6 +137,35 @@ class Phone:
 
     def _on_reply(self, msg):
         self.replies.append(msg.get(2))
+
+    def _on_photo_offer(self, msg):
+        pid, size, sha = msg.get(1), msg.get(2), msg.get(3)
+        if not isinstance(pid, int) or not isinstance(size, int) or not isinstance(sha, bytes):
+            return
+        self.photo = [pid, size, sha, 0, hashlib.sha256(), msg.get(4) or {}]
+        self.ep.send(FILE, {kinds.K: kinds.PHOTO_WANT, 1: pid, 2: 0})
+
+    def _on_photo_data(self, msg):
+        ph = self.photo
+        pid, off, data = msg.get(1), msg.get(2), msg.get(3)
+        if ph is None or pid != ph[0] or not isinstance(data, bytes):
+            return
+        if off != ph[3]:  # not where it holds to: from there again
+            self.ep.send(FILE, {kinds.K: kinds.PHOTO_WANT, 1: pid, 2: ph[3]})
+            return
+        self.photo_pieces += 1
+        ph[3] += len(data)
+        ph[4].update(data)
+        if ph[3] < ph[1]:
+            return
+        self.photo = None
+        ok = ph[3] == ph[1] and ph[4].digest() == ph[2]
+        if ok:
+            self.photos.append((pid, ph[1], ph[5]))
+        else:
+            self.photo_bad += 1
+        self.ep.send(FILE, {kinds.K: kinds.PHOTO_DONE, 1: pid, 2: ok,
+                            3: None if ok else "the photo's SHA-256 differs"})
 
     def _on_request(self, job):
         self.calls.append(job.method)
