@@ -20,7 +20,10 @@ HEADROOM = 0.9  # the estimate must fit this share of heap_bytes (fragmentation)
 RUNNING_BYTES = 7000  # what the data grows by while connected (sessions, a query)
 # data at start per feature, without the buffers the config sizes (below)
 FIXED = {"board": 3500, "core": 5200, "link": 7100, "voice": 5600, "senses": 2700,
-         "notify": 1600, "ota": 2000, "rest": 600}
+         "notify": 1600, "ota": 2000, "rest": 600,
+         # the camera's start (2 KB) and a photo in flight: the FILE channel's window of
+         # pieces sent but not yet acknowledged (the frame buffer is outside the GC heap)
+         "camera": 2000 + 8192}
 # config keys whose buffers a feature allocates at start: bytes per unit
 VOICE_BUFFERS = (("voice_offline_bytes", 1), ("voice_ring_frames", 640))
 JITTER = ("voice_jitter_slots", "voice_jitter_packet_bytes")
@@ -73,6 +76,8 @@ def features(data):
         on.append("link")
     if "mic" in parts and "speaker" in parts:
         on.append("voice")
+    if "camera" in caps:
+        on.append("camera")
     return on
 
 
