@@ -92,7 +92,8 @@ def test_a_dropped_link_resumes_and_photos_wait_for_the_phone(rig):
 
 class _VisionServer:
     """An OpenAI-compatible chat endpoint that takes an image: a test double of a
-    third-party service. It answers what it was shown (the JPEG's size), or garbage."""
+    third-party service. It answers what it was shown (the JPEG's size), garbage, or too
+    late."""
 
     def __init__(self):
         import base64
@@ -109,14 +110,20 @@ class _VisionServer:
                 url = content[1]["image_url"]["url"]
                 jpeg = base64.b64decode(url.split(",", 1)[1])
                 outer.requests.append((content[0]["text"], jpeg))
+                if outer.mode == "slow":
+                    import time
+                    time.sleep(2.5)  # past the backend's timeout
                 data = (b"<html>garbage</html>" if outer.mode == "garbage" else json.dumps(
                     {"choices": [{"message": {"role": "assistant", "content":
                                   "A green sign that says EXIT (%d bytes)." % len(jpeg)}}]}
                 ).encode())
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up
+                    pass
 
             def log_message(self, *a):
                 pass
@@ -153,6 +160,14 @@ def test_what_am_i_looking_at_goes_to_the_vision_backend_and_is_said(rig):
         bad = r.cams.answers[1][2]
         assert "not a chat completion" in bad and "in your gallery" in bad
         assert len(_jpegs(r)) == 2
+        srv.mode = "slow"  # a backend that times out: said honestly, photo kept
+        r.cams.vision.timeout_s = 1.0
+        r.app.emit("voice_action", {"type": "photo", "ask": "what is this"})
+        assert await r.until(lambda: len(r.cams.answers) == 3, 20)
+        late = r.cams.answers[2][2]
+        assert "did not answer within 1 s" in late and "in your gallery" in late, late
+        assert await r.until(lambda: late in r.voice.said, 5)
+        assert len(_jpegs(r)) == 3
 
     try:
         r.run(scenario())
@@ -179,5 +194,34 @@ def test_a_shorted_capture_led_refuses_the_photo_out_loud_until_it_is_repaired(r
         r.app.emit("voice_action", {"type": "photo"})
         saved = await r.cams.wait_photos(1, timeout_s=20)
         assert len(saved) == 1 and cam.counts["taken"] == 1
+
+    r.run(scenario())
+
+
+def test_a_full_phone_disk_keeps_the_photo_on_the_glasses_until_there_is_room(rig, monkeypatch):
+    import errno
+    from host_tools.camera import gallery as gallery_mod
+    r = rig
+    real_append = gallery_mod.Gallery.append
+    full = [True]
+
+    def append(self, board, pid, offset, data):
+        if full[0]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_append(self, board, pid, offset, data)
+
+    async def scenario():
+        await _start(r)
+        monkeypatch.setattr(gallery_mod.Gallery, "append", append)
+        cam = r.app.camera
+        r.app.emit("voice_action", {"type": "photo"})
+        assert await r.until(lambda: cam.sync.counts["refused"] >= 1, 20)
+        assert cam.photos.count() == 1 and _jpegs(r) == []  # kept there, nothing half here
+        assert r.cams.counts["refused"] >= 1
+        assert "No space left on device" in cam.sync.last_error
+        full[0] = False  # room again: the retry delivers it
+        saved = await r.cams.wait_photos(1, timeout_s=60)
+        assert len(saved) == 1 and len(_jpegs(r)) == 1
+        assert await r.until(lambda: cam.photos.count() == 0, 10)
 
     r.run(scenario())

@@ -149,7 +149,14 @@ class CameraHost:
         """The vision backend's answer about a saved photo, to the glasses to say."""
         with open(photo.path, "rb") as f:
             jpeg = f.read()
-        text = await asyncio.to_thread(self.vision.answer, ask, jpeg)
+        # a network call (not compute): in the simulator's virtual time the clock stands
+        # still while it is out (sim/kernel.py hold), so its own timeout is real seconds
+        hold = getattr(asyncio.get_running_loop(), "hold", None)
+        if hold is None:
+            text = await asyncio.to_thread(self.vision.answer, ask, jpeg)
+        else:
+            with hold(self.vision.timeout_s + 5):
+                text = await asyncio.to_thread(self.vision.answer, ask, jpeg)
         self.answers.append((photo.name, ask, text))
         self._send({K: kinds.PHOTO_DONE, 1: pid, 2: True, 3: None, 4: text})
 

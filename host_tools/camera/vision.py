@@ -59,6 +59,10 @@ class VisionBackend:
         except urllib.error.HTTPError as e:
             raise VisionError("the vision service answered HTTP %d" % e.code) from e
         except (urllib.error.URLError, OSError) as e:
+            if isinstance(e, TimeoutError) or isinstance(getattr(e, "reason", None),
+                                                         TimeoutError):
+                raise VisionError("the vision service did not answer within %.0f s"
+                                  % self.timeout_s) from e
             raise VisionError("the vision service is not reachable (%s)"
                               % getattr(e, "reason", e)) from e
         try:
