@@ -153,3 +153,10 @@ def test_the_cached_phrase_says_phone_not_reachable_and_fits():
         pcm.extend(frame)
     res = run(eng().asr(bytes(6400) + pcm.tobytes() + bytes(6400), RATE))
     assert "reachable" in res["text"].lower(), res
+
+
+def test_a_restarted_workers_cpu_counts_from_zero_never_negative():
+    from host_tools.voice.speech import cpu_delta
+    assert cpu_delta(2.5, 3.0) == 0.5
+    assert cpu_delta(40.0, 0.7) == 0.7  # a new process: its own count so far
+    assert cpu_delta(None, 3.0) is None and cpu_delta(1.0, None) is None

@@ -38,6 +38,15 @@ def _nohold():
     yield
 
 
+def cpu_delta(cpu0, cpu1):
+    """CPU seconds a worker spent between two readings (None without both). A worker that
+    was restarted in between counts from zero: its process's count started over (the
+    difference would be negative)."""
+    if cpu0 is None or cpu1 is None:
+        return None
+    return cpu1 - cpu0 if cpu1 >= cpu0 else cpu1
+
+
 class Speech:
     def __init__(self, settings, compute):
         self.settings = settings
@@ -134,7 +143,8 @@ class Speech:
         audio_s = len(pcm) / (2 * RATE)
         if self.compute.mode == "measured":
             cpu1 = w.cpu_s()
-            spent = res.get("cpu_s") if cpu0 is None or cpu1 is None else cpu1 - cpu0
+            d = cpu_delta(cpu0, cpu1)
+            spent = res.get("cpu_s") if d is None else d
         elif self.settings.profile == "light":
             spent = LIGHT_ASR_S_PER_AUDIO_S * audio_s
         else:
@@ -197,7 +207,7 @@ class Speech:
     async def _charge_tts(self, w, cpu0, audio_s):
         if self.compute.mode == "measured":
             cpu1 = w.cpu_s()
-            spent = 0.0 if cpu0 is None or cpu1 is None else cpu1 - cpu0
+            spent = cpu_delta(cpu0, cpu1) or 0.0
         else:
             spent = TTS_S_PER_AUDIO_S * audio_s
         await self._charge("tts", spent)
