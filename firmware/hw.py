@@ -98,6 +98,7 @@ class Board:
         for r in self._awake:
             if r not in _LIGHT:
                 busy = True
+                break
         hz = self.cpu_hz if busy else self.cpu_hz_idle
         if hz == self._hz:
             return

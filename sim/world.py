@@ -125,7 +125,8 @@ class World(Wiring):
         self._wdt_fed_us = 0
         self._wdt_handle = None
         self.wdt_resets = 0
-        self.cpu_hz = self.data.get("cpu_hz", 160000000)
+        self.cpu_hz_default = self.data.get("cpu_hz", 160000000)  # what it boots at
+        self.cpu_hz = self.cpu_hz_default
         self.log_sink = log_sink
         self.verbose = verbose
         self.lines = [] if keep_log else None
@@ -177,7 +178,7 @@ class World(Wiring):
         that clock (DATA "currents_ma_at_mhz"; the board's `currents_ma` are at its
         cpu_hz), and a wake's slice of MicroPython takes longer in proportion."""
         d = self.data
-        base = d.get("cpu_hz", 160000000)
+        base = self.cpu_hz_default
         at = d.get("currents_ma_at_mhz", {}).get(hz // 1000000)
         cur = {k: d["currents_ma"][k] for k in ("active", "idle")} if hz == base else at
         if cur is None:
@@ -280,8 +281,8 @@ class World(Wiring):
             self._rtc_origin_us = self.now_us()  # the RTC domain was reset too
         self.reset_cause = cause
         self.boot_count += 1
-        if self.cpu_hz != self.data.get("cpu_hz", 160000000):  # it boots at its default
-            self.set_cpu_hz(self.data.get("cpu_hz", 160000000))
+        if self.cpu_hz != self.cpu_hz_default:  # it boots at its default clock
+            self.set_cpu_hz(self.cpu_hz_default)
         self.power.set_state("active")
         self.note("hw", "boot #%d (%s)" % (self.boot_count, RESET_NAMES.get(cause, cause)))
 

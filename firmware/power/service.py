@@ -42,21 +42,13 @@ def _gauge_now(board):
         return None
 
 
-def _read(store):
-    if store is None:
-        return {}
-    try:
-        rec = store.read_cbor(RECORD)
-    except Exception:
-        rec = None
-    return rec if isinstance(rec, dict) else {}
-
-
 def boot_check(app):
     """First thing at boot. Returns the record of the last run (a dict); does not return
     when the battery is still too low after its shutdown (back to deep sleep)."""
     b = app.board
-    rec = _read(b.store)
+    rec = b.store.read_cbor(RECORD)
+    if not isinstance(rec, dict):
+        rec = {}
     cause = machine.reset_cause()
     if rec.get("state") == "off" and cause == _DEEPSLEEP_RESET:
         now = _gauge_now(b)
@@ -121,11 +113,8 @@ class Power:
         return self
 
     def _write(self, rec):
-        st = self.app.board.store
-        if st is None:
-            return
         try:
-            st.write_cbor(RECORD, rec)
+            self.app.board.store.write_cbor(RECORD, rec)
         except OSError as e:
             self.app.log.warn("power record not saved: %s", str(e))
 

@@ -25,11 +25,7 @@ class Wall:
         self.restored = False  # known since boot, from the record (the RTC ran on)
         self.listeners = []  # fn() once the time becomes known
         if store is not None and reset_cause in _KEEPS_RTC:
-            rec = None
-            try:
-                rec = store.read_cbor(_RECORD)
-            except Exception:
-                rec = None
+            rec = store.read_cbor(_RECORD)
             if isinstance(rec, dict) and isinstance(rec.get(1), int):
                 self._offset = rec[1]
                 self.restored = True

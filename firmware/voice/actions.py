@@ -65,10 +65,7 @@ class Actions:
         st = self.store
         if st is None:
             return
-        try:
-            rec = st.read_cbor(_TIMERS)
-        except Exception:
-            rec = None
+        rec = st.read_cbor(_TIMERS)
         if not isinstance(rec, list) or not rec:
             return
         w = self._wall()

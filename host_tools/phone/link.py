@@ -94,6 +94,7 @@ class Phone(Endpoint):
         self._disconnected = None
         self.fatal = None  # an error that ends run(): retrying cannot help
         self.forgotten = None  # why the glasses forgot us (then run() ends)
+        self.glasses_off = None  # their last word before a flat battery (host_tools/power)
         self.on("event", self._on_glasses_event)
         self.on("session", self._on_session)
 
@@ -336,7 +337,7 @@ class Phone(Endpoint):
                     raise
                 except Exception as e:  # not found, refused, dropped: try again later
                     self.last_error = "%s: %s" % (type(e).__name__, e)
-                    if getattr(self, "glasses_off", None) is None:  # they said they went off
+                    if self.glasses_off is None:  # not while they said they went off
                         self.announce("link: %s; retrying in %.1f s" % (self.last_error,
                                                                         delay))
                 if self.fatal is not None:

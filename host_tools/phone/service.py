@@ -113,7 +113,7 @@ class HostService:
             return "open"
         if p.client is not None:
             return "connected, waiting for the hello"
-        off = getattr(p, "glasses_off", None)
+        off = p.glasses_off
         if off is not None:
             from host_tools.power.host import describe
             return describe(off) + "; waiting for them"

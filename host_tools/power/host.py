@@ -36,7 +36,6 @@ class PowerWatch:
         self.phone = phone
         self.clock = clock
         self.offs = 0
-        phone.glasses_off = None
         phone.on("event", self.on_event)
 
     def on_event(self, topic, payload):
