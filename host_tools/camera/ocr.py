@@ -59,7 +59,7 @@ class OcrWorker:
         return None if self.proc is None else self.proc.pid
 
     def _start(self):
-        from host_tools.voice.workers import _die_with_parent  # the speech workers' recipe
+        from host_tools.voice.workers import die_with_parent  # the speech workers' recipe
         if self._log is None:
             fd, self._log = tempfile.mkstemp(prefix="glasses-ocr-", suffix=".log")
             os.close(fd)
@@ -72,7 +72,7 @@ class OcrWorker:
         with open(self._log, "ab") as log:
             self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=log, bufsize=0, env=env,
-                                         preexec_fn=_die_with_parent)
+                                         preexec_fn=die_with_parent)
         self.starts += 1
         try:
             msg = self._recv(time.monotonic() + self.ready_s)
@@ -87,12 +87,9 @@ class OcrWorker:
             raise OcrError(msg["error"])
 
     def _tail(self):
-        try:
-            with open(self._log, "rb") as f:
-                lines = f.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
-        except OSError:
-            return ""
-        return ": " + lines[-1] if lines else ""
+        from host_tools.voice.workers import log_tail
+        t = log_tail(self._log)
+        return ": " + t if t else ""
 
     def _send(self, body, deadline):
         fd = self.proc.stdin.fileno()

@@ -35,7 +35,21 @@ def _folder():
     return _dir[0]
 
 
-def _die_with_parent():
+def log_tail(path):
+    """The last non-empty line of a worker's log ("" without one): why it stopped."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 2000))
+            lines = f.read().decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return ""
+    useful = [ln for ln in lines if ln.strip()]
+    return useful[-1] if useful else ""
+
+
+def die_with_parent():
+    """A worker's preexec_fn: it gets SIGTERM when the host dies, and runs below it."""
     try:
         import ctypes
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -82,15 +96,7 @@ class Worker:
             return None
 
     def _tail(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(0, 2)
-                f.seek(max(0, f.tell() - 2000))
-                lines = f.read().decode("utf-8", "replace").strip().splitlines()
-        except OSError:
-            return ""
-        useful = [ln for ln in lines if ln.strip()]
-        return useful[-1] if useful else ""
+        return log_tail(self.log_path)
 
     def start_sync(self, ready_s=READY_S):
         """Start the process if it is not running and wait until it answers describe.
@@ -115,7 +121,7 @@ class Worker:
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                              stdout=log, stderr=log, env=env,
-                                             preexec_fn=_die_with_parent)
+                                             preexec_fn=die_with_parent)
             self.starts += 1
             end = time.monotonic() + ready_s
             while time.monotonic() < end:
