@@ -16,7 +16,7 @@ from host_tools.voice.engines import Engines
 from host_tools.voice.errors import Unavailable
 from host_tools.voice.settings import Settings
 from host_tools.voice.speech import Speech
-from host_tools.voice.voices import speak
+from host_tools.voice.voices import espeak, speak
 
 RATE = 16000
 
@@ -121,6 +121,22 @@ def test_a_plugin_adds_an_intent_in_a_few_lines():
         eng(plugins=["nope"]).assistant()
 
 
+def test_the_commands_vocabulary_reaches_the_recogniser_as_transcript_terms():
+    """The host sends its phrases with each query (Wyoming's transcript_terms); the worker
+    prompts Whisper with them: a word it cannot spell alone comes out right."""
+    sp = Speech(Settings(), Compute("thread"))
+    pcm = speak("Zorblax").tobytes()
+
+    async def go():
+        return (await sp.asr(pcm))["text"], (await sp.asr(pcm, terms=["Zorblax"]))["text"]
+    plain, primed = run(go())
+    assert "zorblax" not in plain.lower() and "zorblax" in primed.lower(), (plain, primed)
+    # the host's terms: one plain phrase per intent, a plugin's too
+    terms = eng(plugins=["voice_plugin"]).terms()
+    assert "Set a timer for 5 minutes" in terms and "Dismiss" in terms, terms
+    assert any("flashlight" in t.lower() for t in terms), terms
+
+
 def test_the_wake_word_fires_on_the_test_voice_and_not_on_other_speech():
     sp = Speech(Settings(), Compute("thread"))
 
@@ -135,6 +151,29 @@ def test_the_wake_word_fires_on_the_test_voice_and_not_on_other_speech():
         return hits
     assert run(detect(speak("hey jarvis, what is the date").tobytes()))
     assert not run(detect(speak("hey travis, what is the date").tobytes()))
+
+
+def test_the_wake_cutoff_is_a_setting():
+    """A robotic voice the model scores 0.93 does not wake it at the model's own cutoff
+    (0.97), and does at GLASSES_WAKE_CUTOFF=0.5; a cutoff that is not a probability is
+    refused naming the setting."""
+    pcm = bytes(6400) + espeak("hey jarvis, what time is it", "en-us+f3", 140).tobytes() \
+        + bytes(6400)
+
+    async def detect(settings):
+        sp = Speech(settings, Compute("thread"))
+        hits = []
+        ws = sp.wake_stream(lambda n, ms: hits.append(ms))
+        for off in range(0, len(pcm), 640):
+            ws.feed(pcm[off:off + 640])
+        await asyncio.sleep(0.3)
+        await ws.close()
+        return hits
+    assert not run(detect(Settings()))
+    assert run(detect(Settings.from_env({"GLASSES_WAKE_CUTOFF": "0.5"})))
+    for bad in ("2", "zero", "0"):
+        with pytest.raises(Unavailable, match="GLASSES_WAKE_CUTOFF is"):
+            Settings.from_env({"GLASSES_WAKE_CUTOFF": bad})
 
 
 def test_the_cached_phrase_says_phone_not_reachable_and_fits():
@@ -160,3 +199,14 @@ def test_a_restarted_workers_cpu_counts_from_zero_never_negative():
     assert cpu_delta(2.5, 3.0) == 0.5
     assert cpu_delta(40.0, 0.7) == 0.7  # a new process: its own count so far
     assert cpu_delta(None, 3.0) is None and cpu_delta(1.0, None) is None
+
+
+def test_whispers_loop_on_a_short_window_is_undone_and_the_window_fits_the_utterance():
+    from host_tools.voice.asr_server import collapse_repeats, window_frames
+    assert collapse_repeats("Repeat that. Repeat that. Repeat that. Rep") == "Repeat that."
+    assert collapse_repeats("What time is it? What time is it?") == "What time is it?"
+    assert collapse_repeats("Stop. Stop the timer.") == "Stop. Stop the timer."
+    assert collapse_repeats("Yes. No.") == "Yes. No."
+    assert window_frames(16000) == 1500  # 1 s of speech: the 15 s floor
+    assert window_frames(16000 * 20) == 2100  # 20 s: the speech and 1 s after it
+    assert window_frames(16000 * 30) == 3000  # never past Whisper's 30 s

@@ -49,7 +49,7 @@ END_NAMES = ("", "", "", "end", "max", "stop", "silent", "abort")
 
 class Capture:
     def __init__(self, i2s, sched, send_audio, privacy_led, link_up=None, playback=None,
-                 vad=None, mode=MODE_VAD, ring_frames=24, preroll_frames=8,
+                 vad=None, mode=MODE_VAD, ring_frames=24, preroll_frames=12,
                  max_ms=15000, offline_bytes=32768, offline_keep_ms=60000, on_end=None,
                  on_handover=None, silence_ms=0, gate=None, handover_ok=None,
                  audio_room=None, wake=False):

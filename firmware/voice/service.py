@@ -58,6 +58,7 @@ class Voice:
         self.capture = C.Capture(
             None, self.sched, self._send_audio, self._privacy, link_up=self._link_up,
             playback=self.playback, ring_frames=_cfg(app, "voice_ring_frames"),
+            preroll_frames=_cfg(app, "voice_preroll_frames"),
             vad=Vad(max_ms=max_ms, hangover_ms=_cfg(app, "voice_hangover_ms")),
             mode=C.MODE_VAD if self.vad_mode else C.MODE_TAP, max_ms=max_ms,
             offline_bytes=_cfg(app, "voice_offline_bytes"),

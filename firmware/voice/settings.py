@@ -16,7 +16,10 @@ CONFIG = {
     "voice_offline_bytes": 32768,  # the query kept while the phone is unreachable
     "voice_keep_ms": 60000,  # ... for this long after it ended
     # buffers (a board chooses smaller ones in its DATA["config"]: boards/README.md)
-    "voice_ring_frames": 24,  # the capture ring, 20 ms frames of 640 bytes (>= 12)
+    "voice_ring_frames": 24,  # the capture ring, 20 ms frames of 640 bytes (>= preroll + 4)
+    # frames kept before a VAD start, from the ring (<= voice_ring_frames - 4): 12 (240 ms)
+    # keeps a soft first word the VAD starts late on in a noisy room (8: -5 points at 10 dB)
+    "voice_preroll_frames": 12,
     "voice_jitter_slots": 8,  # the playback jitter buffer: packets (a power of two)
     "voice_jitter_packet_bytes": 643,  # ... of at most this size (a 20 ms PCM16 packet)
 }

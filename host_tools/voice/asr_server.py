@@ -6,8 +6,11 @@
 Why not the wyoming-faster-whisper server: its transcriber keeps faster-whisper's
 temperature fallback (a repetition loop on odd audio retries up to T=1.0: seconds per
 clip) with no token cap, and its transcript carries the text only. This one decodes
-greedily at temperature 0 with a token cap, rejects repetitive output, and puts what the
-host's confidence floor needs into the transcript's context:
+greedily at temperature 0 with a token cap on a window as long as the utterance (not
+Whisper's fixed 30 s), prompts the decoder with the transcribe event's transcript_terms
+(the host sends its commands' phrases: the recogniser leans towards them), undoes
+Whisper's repetition loop and rejects other repetitive output, and puts what the host's
+confidence floor needs into the transcript's context:
 {"confidence", "avg_logprob", "no_speech_prob", "compression_ratio", "cpu_s", "audio_s"}.
 (The host can still be pointed at wyoming-faster-whisper or any Wyoming ASR service:
 settings.py, GLASSES_WYOMING_ASR.)
@@ -19,12 +22,17 @@ import argparse
 import asyncio
 import math
 import os
+import re
 import sys
 import time
 import zlib
 
 MAX_AUDIO_S = 30
 MAX_NEW_TOKENS = 48  # a spoken command or question is far shorter
+MIN_WINDOW_FRAMES = 1500  # 15 s: on a shorter window tiny.en loses words (10 s: -8 points)
+PAD_FRAMES = 100  # 1 s of quiet after the speech
+PROMPT_TOKENS = 160  # of the host's vocabulary (Whisper takes up to 223)
+MAX_TERMS = 64
 RATE = 16000
 
 
@@ -55,32 +63,77 @@ def repetitive(text):
     return len(raw) / max(1, len(zlib.compress(raw))) > 2.4
 
 
-def transcribe(model, pcm):
-    """{"text", "confidence", ...} for 16 kHz int16 mono PCM."""
+def collapse_repeats(text):
+    """Whisper's loop on a short window, undone: "Repeat that. Repeat that. Repeat" ->
+    "Repeat that." (every sentence after the first is it again, or the start of it)."""
+    parts = [p for p in re.split(r"(?<=[.?!])\s+", text.strip()) if p]
+    if len(parts) < 2:
+        return text.strip()
+    first = parts[0].lower().rstrip(".?!")
+    if all(first.startswith(p.lower().rstrip(".?!")) for p in parts[1:]):
+        return parts[0]
+    return text.strip()
+
+
+def _tokenizer(model):
+    from faster_whisper.tokenizer import Tokenizer
+    tok = getattr(model, "_glasses_tokenizer", None)
+    if tok is None:
+        tok = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
+                        language="en")
+        model._glasses_tokenizer = tok
+    return tok
+
+
+def prompt_tokens(tok, terms):
+    """The decoder's prompt for these phrases (the host's command vocabulary: Wyoming's
+    transcript_terms), its last PROMPT_TOKENS tokens; [] for none."""
+    if not terms:
+        return []
+    text = " ".join(t.strip().rstrip(".") + "." for t in terms if t and t.strip())
+    ids = tok.encode(" " + text) if text else []
+    return [tok.sot_prev] + ids[-PROMPT_TOKENS:] if ids else []
+
+
+def window_frames(n_samples):
+    """Encoder frames (10 ms) for an utterance: the speech and PAD_FRAMES of quiet after
+    it, at least MIN_WINDOW_FRAMES, at most Whisper's 30 s; even (the encoder halves)."""
+    n = max(MIN_WINDOW_FRAMES, n_samples // 160 + PAD_FRAMES)
+    return min(3000, n + (n & 1))
+
+
+def transcribe(model, pcm, terms=None):
+    """{"text", "confidence", ...} for 16 kHz int16 mono PCM. The encoder sees a window
+    as long as the utterance (window_frames(), not Whisper's fixed 30 s: its cost grows
+    with the window, ~4x less CPU for a command); greedy, no timestamps, a token cap."""
+    import ctranslate2
     import numpy as np
     t0 = time.process_time()
     audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-    segments, _info = model.transcribe(
-        audio, language="en", beam_size=1, temperature=0.0, without_timestamps=True,
-        condition_on_previous_text=False, vad_filter=False, max_new_tokens=MAX_NEW_TOKENS,
-        compression_ratio_threshold=None, log_prob_threshold=None, no_speech_threshold=None)
-    segs = list(segments)
-    text = " ".join(s.text.strip() for s in segs).strip()
-    if segs:
-        n = sum(max(1, len(s.tokens)) for s in segs)
-        logprob = sum(s.avg_logprob * max(1, len(s.tokens)) for s in segs) / n
-        no_speech = max(s.no_speech_prob for s in segs)
-        ratio = max(s.compression_ratio for s in segs)
-    else:
-        logprob, no_speech, ratio = -10.0, 1.0, 0.0
-    rejected = None
-    if repetitive(text):
-        rejected = "repetitive"
+    feats = model.feature_extractor(audio)
+    t = window_frames(len(audio))
+    x = np.zeros((1, feats.shape[0], t), np.float32)
+    k = min(t, feats.shape[1])
+    x[0, :, :k] = feats[:, :k]
+    tok = _tokenizer(model)
+    prompt = prompt_tokens(tok, terms) + list(tok.sot_sequence) + [tok.no_timestamps]
+    enc = model.model.encode(ctranslate2.StorageView.from_array(x), to_cpu=False)
+    r = model.model.generate(enc, [prompt], beam_size=1, max_length=len(prompt) + MAX_NEW_TOKENS,
+                             return_scores=True, return_no_speech_prob=True,
+                             suppress_blank=True, suppress_tokens=[-1])[0]
+    ids = [i for i in r.sequences_ids[0] if i < tok.eot]
+    raw = tok.decode(ids).strip()
+    text = collapse_repeats(raw)
+    n = len(ids)
+    logprob = r.scores[0] * n / (n + 1) if n else -10.0  # per token, as faster-whisper's
+    no_speech = r.no_speech_prob if n else 1.0
+    ratio = len(raw.encode()) / max(1, len(zlib.compress(raw.encode()))) if raw else 0.0
+    rejected = "repetitive" if repetitive(text) else None
     conf = 0.0 if rejected or not text else math.exp(logprob) * (1.0 - no_speech)
     return {"text": "" if rejected else text, "confidence": round(conf, 4),
             "avg_logprob": round(logprob, 4), "no_speech_prob": round(no_speech, 4),
             "compression_ratio": round(ratio, 3), "rejected": rejected,
-            "heard": text if rejected else None,
+            "heard": text if rejected else None, "window_s": t / 100,
             "cpu_s": round(time.process_time() - t0, 4), "audio_s": len(pcm) / (2 * RATE)}
 
 
@@ -97,7 +150,7 @@ def info_event(model_dir):
 
 
 def make_handler(model, model_dir):
-    from wyoming.asr import Transcript
+    from wyoming.asr import Transcribe, Transcript
     from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
     from wyoming.error import Error
     from wyoming.info import Describe
@@ -109,10 +162,15 @@ def make_handler(model, model_dir):
             self.conv = AudioChunkConverter(rate=RATE, width=2, channels=1)
             self.buf = bytearray()
             self.too_long = False
+            self.terms = None  # the transcribe event's transcript_terms, for the prompt
 
         async def handle_event(self, event):
             if Describe.is_type(event.type):
                 await self.write_event(info_event(model_dir))
+                return True
+            if Transcribe.is_type(event.type):
+                terms = Transcribe.from_event(event).transcript_terms
+                self.terms = [str(t) for t in terms[:MAX_TERMS]] if terms else None
                 return True
             if AudioStart.is_type(event.type):
                 self.buf.clear()
@@ -131,7 +189,7 @@ def make_handler(model, model_dir):
                                                  code="too_long").event())
                     return False
                 # one utterance at a time, in a thread of this server (its loop stays free)
-                res = await asyncio.to_thread(transcribe, model, bytes(self.buf))
+                res = await asyncio.to_thread(transcribe, model, bytes(self.buf), self.terms)
                 await self.write_event(Transcript(text=res["text"], language="en",
                                                   context=res).event())
                 return False  # one connection per utterance, as wyoming-faster-whisper

@@ -181,7 +181,7 @@ def register(r):
                       "[have you] got the time", "what is the current time"],
              "tell the time")(_time)
     r.intent("date", [q + " what (day|date) is it [today]", q + " what is the date [today]",
-                      q + " what is todays date", "what day of (the|a) week is it [today]",
+                      q + " what is todays (date|day)", "what day of (the|a) week is it [today]",
                       "what is today", "which day is it [today]", "tell me the date",
                       "[todays] date", "what month is it"], "the date")(_date)
     r.intent("battery", [q + " (what is|how is) [my|the] [glasses] battery [level|status]",

@@ -34,6 +34,7 @@ class Engines:
         self._plugins = plugins
         self._speech = None
         self._assistant = None
+        self._terms = None
 
     @property
     def settings(self):
@@ -85,7 +86,17 @@ class Engines:
                 pass
 
     async def asr(self, pcm, rate):
-        return await self.speech.asr(pcm, rate)
+        return await self.speech.asr(pcm, rate, self.terms())
+
+    def terms(self):
+        """The commands' phrases the recogniser leans towards (Registry.vocabulary());
+        none when the assistant cannot be made (its error is the assistant's to report)."""
+        if self._terms is None:
+            try:
+                self._terms = self.assistant().registry.vocabulary()
+            except Unavailable:
+                self._terms = []
+        return self._terms
 
     async def assist(self, text, context=None, confidence=None):
         a = self.assistant()

@@ -79,6 +79,27 @@ def slot_values(groups):
     return out
 
 
+SAMPLE = {"duration": "5 minutes", "time": "6 pm", "number": "5", "text": "call mom"}
+
+
+def plain_phrase(template):
+    """ "(set|start) a timer for {duration} [please]" -> "Set a timer for 5 minutes" """
+    t = template
+    while True:  # optional parts out, innermost first
+        t2 = re.sub(r"\[[^\[\]]*\]", "", t)
+        if t2 == t:
+            break
+        t = t2
+    while True:  # an alternation -> its first choice
+        t2 = re.sub(r"\(([^()|]*)(?:\|[^()]*)?\)", r"\1", t)
+        if t2 == t:
+            break
+        t = t2
+    t = " ".join(re.sub(r"\{(\w+)\}", lambda m: SAMPLE.get(m.group(1), ""), t).split())
+    t = re.sub(r"\bi\b", "I", t)
+    return t[:1].upper() + t[1:]
+
+
 class Intent:
     def __init__(self, name, examples, handler, action=None):
         if not examples:
@@ -130,6 +151,11 @@ class Registry:
             if slots is not None:
                 return i, slots
         return None, None
+
+    def vocabulary(self):
+        """One plain phrase per intent (its first example: first alternatives, no optional
+        words, slots as sample values), for the recogniser to lean towards."""
+        return [plain_phrase(i.examples[0]) for i in self.intents]
 
     def names(self):
         return [i.name for i in self.intents]

@@ -21,7 +21,7 @@ _LEAD = re.compile(r"^(?:(?:hey|hi|ok|okay|yo)\s+)?(?:jarvis|jervis|travis|jarvu
                    r"^(?:hey|okay|ok|um|uh|so|well|and|please|alright|all right)\b\s*")
 _POLITE = re.compile(r"^(?:(?:can|could|would|will) you(?: please)?|please|i want you to|"
                      r"i would like you to|i need you to|i want to|i would like to|"
-                     r"i need to|go ahead and|just)\b\s*")
+                     r"i need to|go ahead and|let us|just)\b\s*")
 _TAIL = re.compile(r"\s*\b(?:please|thanks|thank you|for me|now please|jarvis)$")
 
 

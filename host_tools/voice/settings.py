@@ -13,6 +13,9 @@ errors that name the setting to change and the package that provides the default
     GLASSES_TTS_LENGTH_SCALE  Piper's phoneme length (1.0; >1 speaks slower)
     GLASSES_WAKE_WORD         a microWakeWord model of pymicro-wakeword: hey_jarvis
                               (default), okay_nabu, hey_mycroft, alexa
+    GLASSES_WAKE_CUTOFF       the wake word fires above this probability (unset: the
+                              model's own, hey_jarvis 0.97; lower hears more voices and
+                              risks more false wakes: docs/voice.md, "Figures")
     GLASSES_WYOMING_ASR / _TTS / _WAKE   tcp://host:port (or unix://path) of a Wyoming
                               service you already run: used instead of starting one
     GLASSES_ASR_CONFIDENCE_FLOOR  below it the answer is "Sorry, I didn't catch that"
@@ -49,7 +52,7 @@ class Settings:
     def __init__(self, profile="neural", asr_model_dir=None, asr_server="glasses",
                  tts_voice=None, tts_length_scale=1.0, wake_word="hey_jarvis",
                  asr_uri=None, tts_uri=None, wake_uri=None, confidence_floor=None,
-                 threads=2, tts_deterministic=False):
+                 threads=2, tts_deterministic=False, wake_cutoff=None):
         if profile not in PROFILES:
             raise Unavailable("voice: GLASSES_VOICE_PROFILE is %r; it is one of %s"
                               % (profile, ", ".join(PROFILES)))
@@ -65,6 +68,13 @@ class Settings:
         self.tts_voice = tts_voice or default_tts_voice()
         self.tts_length_scale = float(tts_length_scale)
         self.wake_word = wake_word
+        try:
+            self.wake_cutoff = None if wake_cutoff is None else float(wake_cutoff)
+        except ValueError:
+            self.wake_cutoff = -1.0
+        if self.wake_cutoff is not None and not 0.0 < self.wake_cutoff < 1.0:
+            raise Unavailable("wake: GLASSES_WAKE_CUTOFF is %r; it is a probability "
+                              "between 0 and 1 (unset: the model's own)" % (wake_cutoff,))
         self.wake_phrase = WAKE_PHRASES[wake_word]
         self.uris = {"asr": asr_uri, "tts": tts_uri, "wake": wake_uri}
         self.confidence_floor = (CONFIDENCE_FLOOR if confidence_floor is None
@@ -88,7 +98,8 @@ class Settings:
                   asr_uri=get("GLASSES_WYOMING_ASR"), tts_uri=get("GLASSES_WYOMING_TTS"),
                   wake_uri=get("GLASSES_WYOMING_WAKE"),
                   confidence_floor=get("GLASSES_ASR_CONFIDENCE_FLOOR"),
-                  threads=get("GLASSES_VOICE_THREADS", 2))
+                  threads=get("GLASSES_VOICE_THREADS", 2),
+                  wake_cutoff=get("GLASSES_WAKE_CUTOFF"))
         kw.update(over)
         return cls(**kw)
 
@@ -107,7 +118,7 @@ class Settings:
             return (self.asr_server, self.asr_model_dir, self.threads)
         if kind == "tts":
             return (self.tts_voice, self.tts_length_scale, self.tts_deterministic)
-        return (self.wake_word,)
+        return (self.wake_word, self.wake_cutoff)
 
     def describe(self, kind):
         if self.uri(kind):

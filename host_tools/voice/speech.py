@@ -89,7 +89,9 @@ class Speech:
         return c
 
     # ---- speech to text ----------------------------------------------------------------
-    async def asr(self, pcm, rate=RATE):
+    async def asr(self, pcm, rate=RATE, terms=None):
+        """terms: phrases the recogniser should lean towards (Wyoming's transcript_terms:
+        the commands' vocabulary)."""
         if rate != RATE:
             raise SpeechError("asr: audio must be %d Hz, got %r" % (RATE, rate))
         if len(pcm) < 3200:  # under 100 ms: nothing to recognise
@@ -97,7 +99,7 @@ class Speech:
         for attempt in (0, 1):
             w = self.worker("asr")
             try:
-                return await self._asr_once(w, pcm)
+                return await self._asr_once(w, pcm, terms)
             except WorkerDied:
                 w.died()
                 self.restarts += 1
@@ -105,7 +107,7 @@ class Speech:
                     raise
         raise AssertionError("unreachable")
 
-    async def _asr_once(self, w, pcm):
+    async def _asr_once(self, w, pcm, terms=None):
         from wyoming.asr import Transcribe, Transcript
         from wyoming.audio import AudioChunk, AudioStart, AudioStop
         from wyoming.error import Error
@@ -114,7 +116,7 @@ class Speech:
         c = await self._connect(w)
         try:
             with self._hold():
-                await c.write_event(Transcribe(language="en").event())
+                await c.write_event(Transcribe(language="en", transcript_terms=terms).event())
                 await c.write_event(AudioStart(rate=RATE, width=2, channels=1).event())
                 for off in range(0, len(pcm), CHUNK_BYTES):
                     await c.write_event(AudioChunk(rate=RATE, width=2, channels=1,

@@ -2,6 +2,7 @@
 run by the host as a child process (host_tools/voice/workers.py):
 
     python -m host_tools.voice.wake_server --uri unix:///tmp/x/wake.sock [--refractory-s 2]
+        [--cutoff P]
 
 wyoming-microwakeword is not on the package registry, so this is the host's own small
 server speaking the same protocol: describe -> info (the models in the wheel);
@@ -44,14 +45,20 @@ def available():
 class Detector:
     """One stream: features -> each model -> the first that fires."""
 
-    def __init__(self, names, refractory_s=2.0):
+    def __init__(self, names, refractory_s=2.0, cutoff=None):
         from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures
         models = available()
         unknown = [n for n in names if n not in models]
         if unknown:
             raise ValueError("unknown wake word model %s (known: %s)"
                              % (", ".join(unknown), ", ".join(models)))
+        if cutoff is not None and not 0.0 < cutoff < 1.0:
+            raise ValueError("wake cutoff must be between 0 and 1, got %r" % (cutoff,))
         self.models = [(n, MicroWakeWord.from_config(models[n][1])) for n in names]
+        # the sliding mean of the model's probability must exceed this; None: the model's
+        # own (its config's probability_cutoff: hey_jarvis 0.97)
+        self.cutoffs = {n: m.probability_cutoff if cutoff is None else cutoff
+                        for n, m in self.models}
         self.features = MicroWakeWordFeatures()
         self.refractory_ms = int(refractory_s * 1000)
         self.last = {}  # name -> ms it last fired
@@ -71,7 +78,7 @@ class Detector:
                 if p is None:
                     continue
                 self.best = max(self.best, p)
-                if p > m.probability_cutoff:
+                if p > self.cutoffs[name]:
                     last = self.last.get(name)
                     if last is None or self.ms - last >= self.refractory_ms:
                         self.last[name] = self.ms
@@ -97,7 +104,7 @@ def info_event():
                                   models=models)]).event()
 
 
-def make_handler(default_names, refractory_s):
+def make_handler(default_names, refractory_s, cutoff=None):
     from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
     from wyoming.error import Error
     from wyoming.info import Describe
@@ -124,7 +131,7 @@ def make_handler(default_names, refractory_s):
             if AudioStart.is_type(event.type):
                 self._drop()
                 try:
-                    self.det = Detector(self.names, refractory_s)
+                    self.det = Detector(self.names, refractory_s, cutoff)
                 except ValueError as e:
                     await self.write_event(Error(text=str(e), code="unknown_model").event())
                     return False
@@ -161,12 +168,12 @@ def make_handler(default_names, refractory_s):
     return Handler
 
 
-async def serve(uri, names, refractory_s):
+async def serve(uri, names, refractory_s, cutoff=None):
     from functools import partial
     from wyoming.server import AsyncServer
-    Detector(names).close()  # fail now, not at the first stream, on an unknown model
+    Detector(names, refractory_s, cutoff).close()  # fail now, not at the first stream, on an unknown model
     server = AsyncServer.from_uri(uri)
-    await server.run(partial(make_handler(names, refractory_s)))
+    await server.run(partial(make_handler(names, refractory_s, cutoff)))
 
 
 def main(argv=None):
@@ -175,9 +182,12 @@ def main(argv=None):
     ap.add_argument("--model", action="append", default=None,
                     help="model name (repeatable; default hey_jarvis)")
     ap.add_argument("--refractory-s", type=float, default=2.0)
+    ap.add_argument("--cutoff", type=float, default=None,
+                    help="fire above this probability (default: the model's own)")
     args = ap.parse_args(argv)
     try:
-        asyncio.run(serve(args.uri, args.model or ["hey_jarvis"], args.refractory_s))
+        asyncio.run(serve(args.uri, args.model or ["hey_jarvis"], args.refractory_s,
+                          args.cutoff))
     except ValueError as e:
         print("wake_server: %s" % e, file=sys.stderr)
         return 3

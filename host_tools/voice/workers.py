@@ -218,8 +218,11 @@ def argv_for(settings, kind):
         return argv
     if kind == "light":
         return [py, "-m", "host_tools.voice.light_server", "--uri", "{uri}"]
-    return [py, "-m", "host_tools.voice.wake_server", "--uri", "{uri}", "--model",
+    argv = [py, "-m", "host_tools.voice.wake_server", "--uri", "{uri}", "--model",
             settings.wake_word]
+    if settings.wake_cutoff is not None:
+        argv += ["--cutoff", str(settings.wake_cutoff)]
+    return argv
 
 
 def worker_for(settings, kind):

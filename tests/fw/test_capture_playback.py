@@ -116,9 +116,10 @@ def test_vad_capture_streams_one_utterance_with_preroll_led_and_chimes():
     assert all(P.flags(p) == 0 for p in pkts[1:-1])
     assert [P.seq(p) for p in pkts] == list(range(len(pkts)))
     assert all(len(p) == 166 and P.codec(p) == P.CODEC_ADPCM for p in pkts)
-    # pre-roll: the stream begins preroll (8) frames before the frame that started it,
+    # pre-roll: the stream begins preroll frames before the frame that started it,
     # which is 3..6 frames into the speech
-    n_pre = 8
+    n_pre = cap.preroll
+    assert n_pre == 12
     assert 75 + n_pre - 6 <= len(pkts) <= 75 + n_pre + 31, len(pkts)
     # LED on exactly while streaming: on before the first packet, off after the last
     assert [on for _, on in led] == [True, False], led
@@ -169,7 +170,7 @@ def test_tap_to_talk_streams_between_start_and_stop():
     pkts = [p for _, p in sent]
     assert cap.utterances == 1
     # 1 s of speech between the taps: 50 frames (+ pre-roll frames before the start)
-    assert 50 <= len(pkts) - 8 <= 52, len(pkts)
+    assert 50 <= len(pkts) - cap.preroll <= 52, len(pkts)
     assert P.flags(pkts[0]) & P.F_START and P.flags(pkts[-1]) & P.F_END
     assert [on for _, on in led] == [True, False]
     assert 400 <= led[0][0] <= 440 and 1400 <= led[1][0] <= 1440, led
