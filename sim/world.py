@@ -332,6 +332,17 @@ class World(Wiring):
             return True
         return False
 
+    def couple_audio(self, gain_db=-12.0, delay_ms=1.0, speaker="speaker", mic="mic"):
+        """The microphone hears the glasses' own speaker from now on, gain_db below what it
+        plays, delay_ms later (sound over a few cm, and the amplifier); None: not at all
+        (the default: a room where only the wearer is heard)."""
+        spk = self.part(speaker)
+        if gain_db is None:
+            spk.echo_to = None
+            return
+        gain = int(32768 * 10 ** (gain_db / 20.0))
+        spk.echo_to = (self.part(mic), min(32767, gain), int(delay_ms * 1000))
+
     def part(self, name):
         p = self.parts.get(name)
         if p is None:

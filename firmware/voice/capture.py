@@ -160,9 +160,13 @@ class Capture:
         return True
 
     def abort(self):
-        """Drop the utterance in progress now: no END packet, no chime, not kept."""
+        """Drop the utterance in progress now: no END packet, no chime, not kept. The VAD's
+        utterance ends with it (the floor it learned stays): speech that goes on, or comes
+        back within the VAD's hangover, is a new utterance (the phone dropped this one at
+        a pause with no wake word; "hey jarvis" said right after is not lost)."""
         if not self.streaming:
             return
+        self.vad.end_utterance()
         self.streaming = False
         self._stop_req = False
         self.last_end = END_ABORT

@@ -128,6 +128,13 @@ class Vad:
             return EV_MAX
         return EV_SPEECH
 
+    def end_utterance(self):
+        """End the utterance in progress (the stream was dropped): the next start_frames
+        loud frames start a new one. The floor is kept."""
+        if self.speaking:
+            self._stop()
+        self.cooldown = False
+
     def _stop(self):
         self.speaking = False
         self.loud = 0

@@ -186,11 +186,13 @@ def register(r):
                       "[todays] date", "what month is it"], "the date")(_date)
     r.intent("battery", [q + " (what is|how is) [my|the] [glasses] battery [level|status]",
                          "how much battery [is] [left|do i have [left]]",
-                         "[what is the] battery [level|status]", "is [my|the] battery low",
+                         "[what is the] battery [level|status]",
+                         "[it|this] is [my|the] battery low",
                          "how much charge [is left|do i have [left]]",
                          "what is my battery at", "how charged are my glasses"],
              "say the battery level")(_battery)
-    r.intent("timer_cancel_all", ["(cancel|stop|delete|clear|remove) all [of] [the|my] timers",
+    r.intent("timer_cancel_all", ["(cancel|stop|delete|clear|remove) all [of] [the|my] "
+                                  "(timers|timer)",
                                   "(cancel|delete|clear) [the|my] timers"])(_timer_cancel_all)
     r.intent("timer_cancel", ["(cancel|stop|delete|remove|end) [the|my] timer",
                               "(cancel|stop|delete|remove|end) [the|my] {duration} timer",
@@ -237,12 +239,14 @@ def register(r):
                                 "volume [to|at] {number} percent"])(_volume(percent=True))
     r.intent("volume_set", ["(set|change|turn|put) [the] volume (to|at) [level] {number}",
                             "volume [to|at] [level] {number}"])(_volume())
-    r.intent("volume_up", ["(turn|crank) [the] volume up", "(turn|crank) it up", "volume up",
-                           "(increase|raise) the volume", "turn up the volume", "louder",
+    r.intent("volume_up", ["(turn|crank) [the|my] volume up", "(turn|crank) it up", "volume up",
+                           "(increase|raise) [the|my] volume", "turn up [the|my] volume",
+                           "louder",
                            "(make it|speak) louder", "speak up", "more volume"],
              "change the volume")(_volume(+1))
-    r.intent("volume_down", ["turn [the] volume down", "turn it down", "volume down",
-                             "(decrease|lower|reduce) the volume", "turn down the volume",
+    r.intent("volume_down", ["turn [the|my] volume down", "turn it down", "volume down",
+                             "(decrease|lower|reduce) [the|my] volume",
+                             "turn down [the|my] volume",
                              "(quieter|softer)", "(make it|speak) (quieter|softer)",
                              "less volume"])(_volume(-1))
     r.intent("stop", ["stop [it|that|talking|please]", "cancel [that]", "never mind",

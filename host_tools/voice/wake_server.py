@@ -171,7 +171,7 @@ def make_handler(default_names, refractory_s, cutoff=None):
 async def serve(uri, names, refractory_s, cutoff=None):
     from functools import partial
     from wyoming.server import AsyncServer
-    Detector(names, refractory_s, cutoff).close()  # fail now, not at the first stream, on an unknown model
+    Detector(names, refractory_s, cutoff).close()  # an unknown model fails now, not later
     server = AsyncServer.from_uri(uri)
     await server.run(partial(make_handler(names, refractory_s, cutoff)))
 

@@ -8,6 +8,9 @@ pattern.
 High-level side (room audio): a quiet-room noise floor, `play(samples, rate)` /
 `play_wav(path)` (mixed in from now on; mono 16-bit, resampled to the I2S rate if needed),
 `play_tone(hz, seconds)`, or a live `source(start_sample, n, rate) -> array('h')`.
+Echo: `hear_speaker(t_us, samples, rate)` adds what the glasses' own speaker plays (the
+speaker calls it once World.couple_audio() has coupled them: on real glasses the
+speaker sits a few cm from the microphone), kept for the last _ECHO_S seconds.
 """
 import math
 import wave
@@ -17,6 +20,7 @@ from sim.devices.base import Part, noise
 
 _NOISE_LEN = 4093  # a prime, so the table does not repeat in step with frame sizes
 _MAX_CLIPS = 16
+_ECHO_S = 4  # echo segments kept: the I2S is read within this of being played
 
 
 def _resample(samples, src_rate, dst_rate):
@@ -69,6 +73,8 @@ class I2SMic(Part):
         self.source = None
         self.streams = 0
         self.rate = None
+        self.echo = []  # [start sample at the rate, samples, rate]: the speaker, heard
+        self.echo_samples = 0
 
     # ---- bus side -------------------------------------------------------------------------
     def i2s_open(self, stream):
@@ -102,7 +108,7 @@ class I2SMic(Part):
                 take = min(n - len(out), _NOISE_LEN - k)
                 out.extend(self._noise[k:k + take])
                 k = 0
-        for c in self.clips:
+        for c in self.clips + self.echo:
             cs, data, crate = c[0], c[1], c[2]
             if crate != rate:
                 continue
@@ -112,6 +118,23 @@ class I2SMic(Part):
                 v = out[s - s0] + data[s - cs]
                 out[s - s0] = 32767 if v > 32767 else (-32768 if v < -32768 else v)
         return out
+
+    def hear_speaker(self, t_us, samples, rate):
+        """The glasses' own speaker, already scaled by the coupling, from t_us on."""
+        start = t_us * rate // 1000000
+        last = self.echo[-1] if self.echo else None
+        if last is not None and last[2] == rate and last[0] + len(last[1]) == start:
+            last[1].extend(samples)
+        else:
+            self.echo.append([start, array("h", samples), rate])
+        self.echo_samples += len(samples)
+        keep = start - _ECHO_S * rate
+        while self.echo and self.echo[0][0] + len(self.echo[0][1]) < keep:
+            self.echo.pop(0)
+        e = self.echo[0]
+        if e[0] < keep:  # one long segment: trim its head
+            del e[1][:keep - e[0]]
+            e[0] = keep
 
     # ---- high-level side ------------------------------------------------------------------
     def play(self, samples, rate, label="clip"):

@@ -43,6 +43,7 @@ class MAX98357A(Part):
         self._stream = None
         self._until_us = 0
         self._end_timer = None
+        self.echo_to = None  # (mic part, gain q15, delay us): World.couple_audio()
         if sd_mode is not None:
             world.observe_pin(sd_mode, self._sd_mode)
         self._update_power()
@@ -86,6 +87,10 @@ class MAX98357A(Part):
         self.segments[-1][1] += len(samples)
         self._next_slot = slot + len(samples)
         self.frames_heard += len(samples)
+        if self.echo_to is not None:
+            mic, gain, delay_us = self.echo_to
+            mic.hear_speaker(t_us + delay_us, array("h", (v * gain >> 15 for v in samples)),
+                             rate)
         if len(self._kept) < _MAX_KEPT:
             self._kept.extend(samples)
         was = self.playing()

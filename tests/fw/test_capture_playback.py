@@ -27,6 +27,7 @@ HEAP_BUDGET = {
     "test_offline_query_expires": 56000,
     "test_playback_orders_packets_fills_gaps_and_refuses_unknown_codecs": 64000,
     "test_capture_refuses_a_ring_smaller_than_the_preroll": 8000,
+    "test_speech_right_after_a_dropped_stream_is_a_new_utterance": 72000,
 }
 
 
@@ -301,6 +302,22 @@ def test_playback_orders_packets_fills_gaps_and_refuses_unknown_codecs():
     assert all(lv > 0 for lv, _ in spk.out[12:12 + n_chime])
     raises(ValueError, pb.play_chime, 42)
     raises(ValueError, pb.play_phrase)  # this Playback has no phrase
+
+
+def test_speech_right_after_a_dropped_stream_is_a_new_utterance():
+    # wake mode: the phone drops a stream at a pause with no wake word (abort()); speech
+    # resuming 0.4 s later, inside the VAD's 600 ms hangover, starts a new stream with
+    # its pre-roll instead of being taken for the dropped utterance going on
+    plan = [(50, "quiet"), (40, "speech"), (20, "quiet"), (60, "speech"), (60, "quiet")]
+    s, world, cap, pb, mic, spk, src, led, sent = rig(plan, wake=True)
+    world.at = [(2100, cap.abort)]
+    yield from run_for(s, world, 5000)
+    yield
+    starts = [t for t, p in sent if P.flags(p) & P.F_START]
+    assert cap.utterances == 2 and len(starts) == 2, (cap.utterances, starts)
+    assert 2100 < starts[1] <= 2200 + 3 * 20 + 40, starts  # the speech's 3rd frame
+    assert P.flags(sent[-1][1]) & P.F_END and not cap.streaming
+    assert [on for _, on in led] == [True, False, True, False], led
 
 
 def test_capture_refuses_a_ring_smaller_than_the_preroll():

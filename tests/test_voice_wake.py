@@ -1,0 +1,150 @@
+"""Hands-free start by wake word over the rig (the glasses' default, voice_start "wake"):
+the glasses' VAD opens a stream, the phone runs the wake-word worker on it; with the wake
+word the words after it are the query, without one the phone tells the glasses to drop
+the stream before their own VAD would have ended it; the wake word during an answer stops
+it and is the next query (barge-in). The privacy LED is on whenever the mic streams."""
+import asyncio
+
+from firmware.voice import capture as C
+from voice_e2e_util import VoiceRig, assert_nothing_left, spoken_time, transcribe
+
+
+def wake_rig(seed=7):
+    return VoiceRig(seed=seed, config={"voice_start": "wake"})
+
+
+async def stream_end_after(vr, t_end, timeout_s=10.0):
+    """Virtual seconds from t_end until the glasses stopped streaming (10 ms steps)."""
+    await vr.until(lambda: not vr.voice.capture.streaming, timeout_s, step_s=0.01)
+    return vr.now() - t_end
+
+
+def test_the_wake_word_starts_a_query_and_only_the_words_after_it_are_asked():
+    vr = wake_rig()
+    led = vr.world.part("privacy_led")
+
+    async def scenario():
+        await vr.start()
+        v, host = vr.voice, vr.host
+        before = vr.phone_now()
+        mark = vr.tap.mark()
+        _, end = vr.say_to_mic("hey jarvis, what time is it")
+        await vr.until(lambda: v.capture.streaming, 3, step_s=0.01)
+        assert led.is_on()
+        await vr.until(lambda: v.answers == 1 or v.errors, 20)
+        await vr.idle()
+        after = vr.phone_now()
+        assert host.wakes == 1 and host.wake_drops == 0
+        assert "jarvis" not in v.heard.lower() and "time" in v.heard.lower(), v.heard
+        got = spoken_time(transcribe(vr.tap.stream(mark)[1]))
+        assert got in {(d.hour, d.minute) for d in (before, after)}, got
+        assert not led.is_on() and v.errors == 0
+        assert_nothing_left(vr)
+    try:
+        vr.run(scenario())
+    finally:
+        vr.close()
+
+
+def test_speech_without_the_wake_word_is_dropped_within_300_ms_and_never_transcribed():
+    vr = wake_rig(seed=8)
+    led = vr.world.part("privacy_led")
+
+    async def scenario():
+        await vr.start()
+        v, host = vr.voice, vr.host
+        asr_calls = host.engines.compute.calls["asr"]
+        mark = vr.tap.mark()
+        _, end = vr.say_to_mic("what time is it")
+        await vr.until(lambda: v.capture.streaming, 3, step_s=0.01)
+        assert led.is_on()
+        late = await stream_end_after(vr, end)
+        await asyncio.sleep(2.0)
+        assert host.wake_drops == 1 and host.wakes == 0
+        assert v.capture.last_end == C.END_ABORT, v.capture.last_end
+        # the glasses' own VAD would end it after its 600 ms hangover; the phone's word
+        # comes first
+        assert late <= 0.3, late
+        assert not led.is_on() and v.asks == 0 and v.answers == 0
+        assert host.engines.compute.calls["asr"] == asr_calls  # nothing was transcribed
+        assert vr.tap.stream(mark)[0] is None  # no answer played
+        assert_nothing_left(vr)
+    try:
+        vr.run(scenario())
+    finally:
+        vr.close()
+
+
+def test_the_wake_word_during_an_answer_stops_it_and_is_the_next_query():
+    vr = wake_rig(seed=9)
+
+    async def scenario():
+        await vr.start()
+        v, host = vr.voice, vr.host
+        vr.say_to_mic("hey jarvis, what can you do")  # a long answer
+        await vr.until(lambda: v.job is not None and v.playback.busy(), 20, step_s=0.01)
+        await asyncio.sleep(0.5)  # the answer is playing
+        assert v.playback.busy() and v.job is not None
+        before = vr.phone_now()
+        _, end = vr.say_to_mic("hey jarvis, what time is it")
+        await vr.until(lambda: host.wakes == 2, 6, step_s=0.01)
+        t_wake = vr.now()
+        # the answer stops at once (its job cancelled, the playback stopped)
+        await vr.until(lambda: v.job is None and not v.playback.busy(), 0.3, step_s=0.01)
+        assert vr.now() - t_wake <= 0.3 and vr.now() < end
+        mark = vr.tap.mark()
+        await vr.until(lambda: v.answers == 1 or v.errors, 20)
+        await vr.idle()
+        after = vr.phone_now()
+        # the first answer was cut short (not counted as answered), the second answered
+        assert v.asks == 2 and v.answers == 1 and v.errors == 0, v.status()
+        t, pcm = vr.tap.stream(mark)
+        got = spoken_time(transcribe(pcm))
+        assert t is not None and t > end and got in {(d.hour, d.minute)
+                                                     for d in (before, after)}, got
+        assert_nothing_left(vr)
+    try:
+        vr.run(scenario())
+    finally:
+        vr.close()
+
+
+def test_with_the_speaker_heard_by_the_mic_its_own_answer_is_never_a_query():
+    """The glasses' speaker couples into their microphone (World.couple_audio): the VAD
+    starts on the answer's own sound, the phone hears no wake word in it and drops the
+    stream; the answer plays to its end, nothing is transcribed; the wake word said over
+    the answer still stops it and is the next query."""
+    vr = wake_rig(seed=10)
+    vr.world.couple_audio(-12.0)
+    mic = vr.world.part("mic")
+
+    async def scenario():
+        await vr.start()
+        v, host = vr.voice, vr.host
+        vr.say_to_mic("hey jarvis, what is my battery level")
+        await vr.until(lambda: v.answers == 1 or v.errors, 30)
+        await vr.idle()
+        assert mic.echo_samples > 16000  # the mic heard over a second of the answer
+        assert host.wake_drops >= 1  # a stream the VAD opened on it, dropped
+        assert v.asks == 1 and v.answers == 1 and v.errors == 0, v.status()
+        assert host.wakes == 1 and host.engines.compute.calls["asr"] == 1
+        # now the wake word over a long answer
+        vr.say_to_mic("hey jarvis, what can you do")
+        await vr.until(lambda: v.job is not None and v.playback.busy(), 20, step_s=0.01)
+        await asyncio.sleep(1.0)
+        before = vr.phone_now()
+        _, end = vr.say_to_mic("hey jarvis, what time is it")
+        await vr.until(lambda: host.wakes == 3, 8, step_s=0.01)
+        await vr.until(lambda: v.job is None and not v.playback.busy(), 0.3, step_s=0.01)
+        mark = vr.tap.mark()
+        await vr.until(lambda: v.answers == 2 or v.errors, 20)
+        await vr.idle()
+        after = vr.phone_now()
+        assert v.asks == 3 and v.answers == 2 and v.errors == 0, v.status()
+        got = spoken_time(transcribe(vr.tap.stream(mark)[1]))
+        assert got in {(d.hour, d.minute) for d in (before, after)}, got
+        assert_nothing_left(vr)
+    try:
+        vr.run(scenario())
+    finally:
+        vr.close()
