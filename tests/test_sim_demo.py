@@ -151,10 +151,10 @@ def test_the_demo_asks_out_loud_and_the_phone_answers(capsys):
     assert "part mic: hears speech 'hey jarvis, what time is it'" in out
     assert out.count("host voice: wake word hey_jarvis at ") == 3
     assert "heard 'What time is it?' -> \"It's 9:00 AM.\"" in out
-    assert "heard 'What is my battery level?' -> 'Your glasses battery is at 11 percent.'" \
+    assert "heard 'What is my battery level.' -> 'Your glasses battery is at 11 percent.'" \
         in out
     assert "host voice: say 'Your 1 minute timer is done.'" in out
-    assert "INFO  voice: heard Set a timer for one minute." in out
+    assert "INFO  voice: heard Set a timer for 1 minute." in out
     assert "speaker audio: " in out
 
 

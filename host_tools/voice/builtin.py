@@ -209,7 +209,8 @@ def register(r):
     r.intent("timer", ["(set|start|make) a timer for {duration}",
                        "(set|start|make) [a|an] {duration} timer", "timer for {duration}",
                        "{duration} timer", "set [the] timer (for|to) {duration}",
-                       "count down [from] {duration}", "(set|start) a timer {duration}"],
+                       "count down [from] {duration}", "(set|start) a timer {duration}",
+                       "set [a] time for {duration}"],
              "set timers")(_timer_set)
     r.intent("reminder", ["remind me to {text} (at|by) {time}", "remind me to {text} in {duration}",
                           "remind me (at|by) {time} to {text}", "remind me in {duration} to {text}",

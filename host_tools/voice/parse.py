@@ -30,6 +30,7 @@ def normalise(text):
     t = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     t = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", t)  # p.m. -> pm
     t = re.sub(r"(\d)[.:](\d\d)\b", r"\1:\2", t)  # 6.30 -> 6:30
+    t = re.sub(r"\b(at|by) (1[0-2]|[1-9])([0-5]\d)\b", r"\1 \2:\3", t)  # at 730 -> at 7:30
     t = re.sub(r"(\d)\s*%", r"\1 percent", t)
     t = re.sub(r"[^a-z0-9':\- ]+", " ", t)
     t = t.replace("-", " ")
