@@ -18,17 +18,18 @@ def _eval(family, queries, oos, snr_db):
 def test_the_piper_family_is_understood_and_nothing_out_of_scope_is_a_command():
     r = _eval("piper", SLICE, OOS, 20)
     assert r["wrong"] == 0, r["misses"]
-    assert r["intent_pct"] >= 90, r  # measured 95; the bench's target is 95
-    assert r["wer_pct"] <= 8, r  # measured 2
+    assert r["intent_pct"] >= 90, r  # measured 95.2; the bench's target is 95
+    assert r["wer_pct"] <= 8, r  # measured 5.5
 
 
 def test_the_piper_family_in_a_loud_room():
     r = _eval("piper", C.QUERIES[2::8], C.OUT_OF_SCOPE[1::6], 10)
     assert r["wrong"] == 0, r["misses"]
-    assert r["intent_pct"] >= 70, r  # measured 90: the VAD starts late in the noise
+    assert r["intent_pct"] >= 80, r  # measured 90 (70 with 160 ms of pre-roll, not 240)
 
 
 def test_the_espeak_family_is_understood_well_enough():
     r = _eval("espeak", C.QUERIES[::8], C.OUT_OF_SCOPE[::6], 20)
     assert r["wrong"] == 0, r["misses"]
-    assert r["intent_pct"] >= 40, r  # measured 45 (tiny.en on robotic speech); target 85
+    assert r["intent_pct"] >= 70, r  # measured 81.8 (45 before the 15 s window, the
+    # commands' prompt and the beam of 3); tiny.en on robotic speech; target 85
