@@ -9,8 +9,15 @@ from firmware.voice import capture as C
 from voice_e2e_util import VoiceRig, assert_nothing_left, spoken_time, transcribe
 
 
-def wake_rig(seed=7):
-    return VoiceRig(seed=seed, config={"voice_start": "wake"})
+def on_wake_rig(seed, scenario, echo_db=None):
+    """Run scenario(vr) on a rig whose glasses start queries by wake word."""
+    vr = VoiceRig(seed=seed, config={"voice_start": "wake"})
+    if echo_db is not None:
+        vr.world.couple_audio(echo_db)
+    try:
+        vr.run(scenario(vr))
+    finally:
+        vr.close()
 
 
 async def stream_end_after(vr, t_end, timeout_s=10.0):
@@ -20,10 +27,8 @@ async def stream_end_after(vr, t_end, timeout_s=10.0):
 
 
 def test_the_wake_word_starts_a_query_and_only_the_words_after_it_are_asked():
-    vr = wake_rig()
-    led = vr.world.part("privacy_led")
-
-    async def scenario():
+    async def scenario(vr):
+        led = vr.world.part("privacy_led")
         await vr.start()
         v, host = vr.voice, vr.host
         before = vr.phone_now()
@@ -40,17 +45,12 @@ def test_the_wake_word_starts_a_query_and_only_the_words_after_it_are_asked():
         assert got in {(d.hour, d.minute) for d in (before, after)}, got
         assert not led.is_on() and v.errors == 0
         assert_nothing_left(vr)
-    try:
-        vr.run(scenario())
-    finally:
-        vr.close()
+    on_wake_rig(7, scenario)
 
 
 def test_speech_without_the_wake_word_is_dropped_within_300_ms_and_never_transcribed():
-    vr = wake_rig(seed=8)
-    led = vr.world.part("privacy_led")
-
-    async def scenario():
+    async def scenario(vr):
+        led = vr.world.part("privacy_led")
         await vr.start()
         v, host = vr.voice, vr.host
         asr_calls = host.engines.compute.calls["asr"]
@@ -69,16 +69,12 @@ def test_speech_without_the_wake_word_is_dropped_within_300_ms_and_never_transcr
         assert host.engines.compute.calls["asr"] == asr_calls  # nothing was transcribed
         assert vr.tap.stream(mark)[0] is None  # no answer played
         assert_nothing_left(vr)
-    try:
-        vr.run(scenario())
-    finally:
-        vr.close()
+    on_wake_rig(8, scenario)
 
 
 def test_the_wake_word_during_an_answer_stops_it_and_is_the_next_query():
-    vr = wake_rig(seed=9)
 
-    async def scenario():
+    async def scenario(vr):
         await vr.start()
         v, host = vr.voice, vr.host
         vr.say_to_mic("hey jarvis, what can you do")  # a long answer
@@ -103,10 +99,7 @@ def test_the_wake_word_during_an_answer_stops_it_and_is_the_next_query():
         assert t is not None and t > end and got in {(d.hour, d.minute)
                                                      for d in (before, after)}, got
         assert_nothing_left(vr)
-    try:
-        vr.run(scenario())
-    finally:
-        vr.close()
+    on_wake_rig(9, scenario)
 
 
 def test_with_the_speaker_heard_by_the_mic_its_own_answer_is_never_a_query():
@@ -114,11 +107,8 @@ def test_with_the_speaker_heard_by_the_mic_its_own_answer_is_never_a_query():
     starts on the answer's own sound, the phone hears no wake word in it and drops the
     stream; the answer plays to its end, nothing is transcribed; the wake word said over
     the answer still stops it and is the next query."""
-    vr = wake_rig(seed=10)
-    vr.world.couple_audio(-12.0)
-    mic = vr.world.part("mic")
-
-    async def scenario():
+    async def scenario(vr):
+        mic = vr.world.part("mic")
         await vr.start()
         v, host = vr.voice, vr.host
         vr.say_to_mic("hey jarvis, what is my battery level")
@@ -144,7 +134,4 @@ def test_with_the_speaker_heard_by_the_mic_its_own_answer_is_never_a_query():
         got = spoken_time(transcribe(vr.tap.stream(mark)[1]))
         assert got in {(d.hour, d.minute) for d in (before, after)}, got
         assert_nothing_left(vr)
-    try:
-        vr.run(scenario())
-    finally:
-        vr.close()
+    on_wake_rig(10, scenario, echo_db=-12.0)
