@@ -162,6 +162,10 @@ class Connection:
         self.encrypted = False
         self.alive = True
         self.faded_until = 0.0
+        # the end of the last event's air time: the next event starts after it, so PDUs
+        # are delivered in the order they were sent (a PDU queued while an event's PDUs
+        # are still on air, its buffer freed by the first of them, must not overtake them)
+        self.busy_until = 0.0
         self._event = None  # TimerHandle of the next scheduled connection event
         self._timeout_handle = None
         self._fade_handle = None
@@ -220,7 +224,7 @@ class Connection:
         if not (self.queues[0] or self.queues[1]):
             return
         now = self.loop.time()
-        t = self.next_event_time(max(now, self.faded_until))
+        t = self.next_event_time(max(now, self.faded_until, self.busy_until))
         self._event = self.loop.call_at(t, self._run_event)
 
     def _run_event(self):
@@ -270,6 +274,7 @@ class Connection:
             n += 1
         self.events += 1
         self.exchanges += n
+        self.busy_until = now + elapsed / 1e6
         if q_c or q_p:
             self._event = self.loop.call_at(now + self.interval_s, self._run_event)
 

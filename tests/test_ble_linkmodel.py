@@ -87,6 +87,29 @@ def test_notification_goodput_follows_the_ceiling(tmp_path):
     assert 0.97 * ceiling <= goodput <= ceiling
 
 
+def test_a_burst_larger_than_the_controllers_buffers_arrives_in_order(tmp_path):
+    """20 notifications at once (a voice stream's pre-roll): the controller takes 12, the
+    rest wait for buffers that free as the first go on air; a connection update (the
+    phone's interval policy) lands while they are on air. None overtakes another: a PDU
+    queued then once went in an event that started before the last one's air time
+    ended."""
+    async def body(env):
+        c, got = await _paired(env)
+        model, = env.radio.glasses_connections()
+        events = model.events
+        for i in range(20):
+            assert env.glasses.gatt.send(i.to_bytes(4, "little") + bytes(166))
+        while model.events == events:  # the first event is on air now
+            await asyncio.sleep(0.0002)
+        model.set_parameters(12, 400)  # the interval again, from now
+        assert await until(env, lambda: len(got) == 20, timeout=5)
+        await c.disconnect()
+        return got
+
+    got = run_sim(tmp_path, body)
+    assert [int.from_bytes(d[:4], "little") for _, d in got] == list(range(20))
+
+
 def test_latency_is_quantised_to_connection_events(tmp_path):
     async def body(env):
         c, got = await _paired(env)

@@ -156,6 +156,9 @@ def test_the_demo_asks_out_loud_and_the_phone_answers(capsys):
     assert "host voice: say 'Your 1 minute timer is done.'" in out
     assert "INFO  voice: heard Set a timer for 1 minute." in out
     assert "speaker audio: " in out
+    # every utterance's packets reached the phone, its pre-roll burst too
+    summary = [ln for ln in out.splitlines() if "host: link open:" in ln][-1]
+    assert "0 retransmits, 0 bad frames, 0 audio lost" in summary, summary
 
 
 def test_say_needs_words(tmp_path, capsys):
