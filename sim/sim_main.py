@@ -105,6 +105,9 @@ def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=No
         try:
             loop.run_until_complete(task)
         except KeyboardInterrupt:
+            if view_task is not None:  # stop drawing first: a terminal that is not read
+                view_task.cancel()      # would block the loop while the run winds down
+                loop.run_until_complete(asyncio.gather(view_task, return_exceptions=True))
             g.stop()
             loop.run_until_complete(task)
     finally:

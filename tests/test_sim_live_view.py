@@ -15,6 +15,7 @@ import pyte
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXIT_S = 60  # Ctrl-C to exit, on a busy machine (it takes a few seconds)
 
 
 def _run_in_pty(tmp_path, cols, rows, seconds=7.0):
@@ -49,18 +50,23 @@ def _run_in_pty(tmp_path, cols, rows, seconds=7.0):
     shown = frames[-3:]
     os.kill(pid, signal.SIGINT)
     rest = b""
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
+    end = time.monotonic() + EXIT_S
+    status = None
+    while status is None and time.monotonic() < end:  # read all it writes until it exits
         r, _, _ = select.select([fd], [], [], 0.2)
         if r:
             try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            rest += chunk
-    os.waitpid(pid, 0)
+                rest += os.read(fd, 65536)
+            except OSError:  # the child closed the terminal
+                pass
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = st
+    if status is None:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise AssertionError("glasses sim did not exit within %d s of Ctrl-C; its last "
+                             "output: %r" % (EXIT_S, rest[-400:]))
     return shown, log.read_text().splitlines(), rest.decode(errors="replace")
 
 

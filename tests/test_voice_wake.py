@@ -112,12 +112,15 @@ def test_with_the_speaker_heard_by_the_mic_its_own_answer_is_never_a_query():
         await vr.start()
         v, host = vr.voice, vr.host
         vr.say_to_mic("hey jarvis, what is my battery level")
+        await vr.until(lambda: v.playback.busy() and v.job is not None, 30, step_s=0.01)
+        asr_calls = host.engines.compute.calls["asr"]  # the query's, speculation included
         await vr.until(lambda: v.answers == 1 or v.errors, 30)
         await vr.idle()
         assert mic.echo_samples > 16000  # the mic heard over a second of the answer
-        assert host.wake_drops >= 1  # a stream the VAD opened on it, dropped
+        assert v.capture.utterances >= 2  # the VAD opened a stream on it: no query
         assert v.asks == 1 and v.answers == 1 and v.errors == 0, v.status()
-        assert host.wakes == 1 and host.engines.compute.calls["asr"] == 1
+        assert host.wakes == 1  # and nothing of the echo was transcribed:
+        assert host.engines.compute.calls["asr"] == asr_calls
         # now the wake word over a long answer
         vr.say_to_mic("hey jarvis, what can you do")
         await vr.until(lambda: v.job is not None and v.playback.busy(), 20, step_s=0.01)

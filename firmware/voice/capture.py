@@ -314,6 +314,8 @@ class Capture:
         self.streaming = False
         self._stop_req = False
         self.last_end = why
+        if why == END_STOP:  # ended before the VAD heard its end: what follows is new
+            self.vad.end_utterance()
         self.privacy_led(False)
         # no wake word heard: ambient speech, not a query (never kept, no chime)
         delivered = self._delivered or self.awaiting_wake

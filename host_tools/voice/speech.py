@@ -25,8 +25,8 @@ RATE = 16000
 CHUNK_BYTES = 6400  # 200 ms per audio-chunk event
 # the cost model (compute "model", the simulator's default; measured on this machine
 # with bench/bench_voice.py and rounded up): CPU seconds
-ASR_S_PER_QUERY = 0.50  # Whisper encodes a 30 s window whatever the length
-ASR_S_PER_AUDIO_S = 0.02
+ASR_S_PER_QUERY = 0.20  # on its 15 s window (asr_server.py): nearly flat below 14 s
+ASR_S_PER_AUDIO_S = 0.01
 TTS_S_PER_AUDIO_S = 0.12
 WAKE_S_PER_AUDIO_S = 0.002
 LIGHT_ASR_S_PER_AUDIO_S = 0.10

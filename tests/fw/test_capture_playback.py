@@ -28,6 +28,7 @@ HEAP_BUDGET = {
     "test_playback_orders_packets_fills_gaps_and_refuses_unknown_codecs": 64000,
     "test_capture_refuses_a_ring_smaller_than_the_preroll": 8000,
     "test_speech_right_after_a_dropped_stream_is_a_new_utterance": 72000,
+    "test_speech_going_on_after_a_stop_is_a_new_utterance": 72000,
 }
 
 
@@ -318,6 +319,21 @@ def test_speech_right_after_a_dropped_stream_is_a_new_utterance():
     assert 2100 < starts[1] <= 2200 + 3 * 20 + 40, starts  # the speech's 3rd frame
     assert P.flags(sent[-1][1]) & P.F_END and not cap.streaming
     assert [on for _, on in led] == [True, False, True, False], led
+
+
+def test_speech_going_on_after_a_stop_is_a_new_utterance():
+    # the phone said the command was whole (stop()) while sound goes on without a pause
+    # (the wearer talking on, or the glasses' own answer starting): the next stream starts
+    # on it, instead of the VAD holding it as the ended utterance (where a wake word said
+    # over the answer was never streamed)
+    plan = [(50, "quiet"), (100, "speech"), (60, "quiet")]
+    s, world, cap, pb, mic, spk, src, led, sent = rig(plan, wake=True)
+    world.at = [(1600, cap.stop)]
+    yield from run_for(s, world, 4000)
+    yield
+    starts = [t for t, p in sent if P.flags(p) & P.F_START]
+    assert cap.utterances == 2 and len(starts) == 2, (cap.utterances, starts)
+    assert 1600 < starts[1] <= 1600 + 3 * 20 + 40, starts
 
 
 def test_capture_refuses_a_ring_smaller_than_the_preroll():
