@@ -305,16 +305,22 @@ def test_playback_orders_packets_fills_gaps_and_refuses_unknown_codecs():
     raises(ValueError, pb.play_phrase)  # this Playback has no phrase
 
 
+def _interrupted(plan, at_ms, end_by, run_ms):
+    # a wake-mode capture of plan; at at_ms its stream ends by cap.<end_by>() (the phone's
+    # word). Returns (cap, times of the packets that started a stream, sent, led).
+    s, world, cap, pb, mic, spk, src, led, sent = rig(plan, wake=True)
+    world.at = [(at_ms, getattr(cap, end_by))]
+    yield from run_for(s, world, run_ms)
+    yield
+    return cap, [t for t, p in sent if P.flags(p) & P.F_START], sent, led
+
+
 def test_speech_right_after_a_dropped_stream_is_a_new_utterance():
     # wake mode: the phone drops a stream at a pause with no wake word (abort()); speech
     # resuming 0.4 s later, inside the VAD's 600 ms hangover, starts a new stream with
     # its pre-roll instead of being taken for the dropped utterance going on
     plan = [(50, "quiet"), (40, "speech"), (20, "quiet"), (60, "speech"), (60, "quiet")]
-    s, world, cap, pb, mic, spk, src, led, sent = rig(plan, wake=True)
-    world.at = [(2100, cap.abort)]
-    yield from run_for(s, world, 5000)
-    yield
-    starts = [t for t, p in sent if P.flags(p) & P.F_START]
+    cap, starts, sent, led = yield from _interrupted(plan, 2100, "abort", 5000)
     assert cap.utterances == 2 and len(starts) == 2, (cap.utterances, starts)
     assert 2100 < starts[1] <= 2200 + 3 * 20 + 40, starts  # the speech's 3rd frame
     assert P.flags(sent[-1][1]) & P.F_END and not cap.streaming
@@ -327,11 +333,7 @@ def test_speech_going_on_after_a_stop_is_a_new_utterance():
     # on it, instead of the VAD holding it as the ended utterance (where a wake word said
     # over the answer was never streamed)
     plan = [(50, "quiet"), (100, "speech"), (60, "quiet")]
-    s, world, cap, pb, mic, spk, src, led, sent = rig(plan, wake=True)
-    world.at = [(1600, cap.stop)]
-    yield from run_for(s, world, 4000)
-    yield
-    starts = [t for t, p in sent if P.flags(p) & P.F_START]
+    cap, starts, sent, led = yield from _interrupted(plan, 1600, "stop", 4000)
     assert cap.utterances == 2 and len(starts) == 2, (cap.utterances, starts)
     assert 1600 < starts[1] <= 1600 + 3 * 20 + 40, starts
 
