@@ -277,6 +277,7 @@ class PtyBoard:
         def pre():
             os.setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C even from `make test &`
             _die_with_parent()
         self._proc = subprocess.Popen(self.argv, stdin=ds, stdout=ds, stderr=ds,
                                       cwd=self.cwd, preexec_fn=pre)

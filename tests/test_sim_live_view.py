@@ -18,10 +18,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXIT_S = 60  # Ctrl-C to exit, on a busy machine (it takes a few seconds)
 
 
+def _ctrl_c_reaches_it():
+    """In the child before exec: SIGINT to its default, as in a terminal. A suite started
+    in the background (`make test &`, some CI runners) inherits SIGINT ignored, and a
+    `glasses sim` started from it would never see the Ctrl-C this file sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _run_in_pty(tmp_path, cols, rows, seconds=7.0):
     log = tmp_path / "run.log"
     pid, fd = pty.fork()
     if pid == 0:  # the child: `glasses sim` on a terminal of that size
+        _ctrl_c_reaches_it()
         os.environ["GLASSES_CONFIG_DIR"] = str(tmp_path / "cfg")
         os.environ["TERM"] = "xterm-256color"
         os.environ["COLUMNS"], os.environ["LINES"] = str(cols), str(rows)
@@ -109,7 +117,8 @@ def test_under_a_pipe_ctrl_c_still_ends_with_the_summary_and_the_wav(tmp_path):
     env = dict(os.environ, GLASSES_CONFIG_DIR=str(tmp_path / "cfg"), PYTHONPATH=ROOT)
     p = subprocess.Popen(["sh", "-c", "'%s' sim --port 0 --scenario '%s' | cat"
                           % (glasses, sc)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         cwd=str(tmp_path), env=env, start_new_session=True)
+                         cwd=str(tmp_path), env=env, start_new_session=True,
+                         preexec_fn=_ctrl_c_reaches_it)
     seen = b""
     end = time.monotonic() + 60
     while time.monotonic() < end and b"host voice: say" not in seen:
