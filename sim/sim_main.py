@@ -101,19 +101,20 @@ def main(board=_boards.DEFAULT, seconds=None, seed=None, fast=False, scenario=No
     if use_live:
         from sim import view
         view_task = loop.create_task(view.live(g, state))
+
+    def stop_view():
+        if view_task is not None:  # cancelling a finished task does nothing
+            view_task.cancel()
+            loop.run_until_complete(asyncio.gather(view_task, return_exceptions=True))
     try:
         try:
             loop.run_until_complete(task)
         except KeyboardInterrupt:
-            if view_task is not None:  # stop drawing first: a terminal that is not read
-                view_task.cancel()      # would block the loop while the run winds down
-                loop.run_until_complete(asyncio.gather(view_task, return_exceptions=True))
+            stop_view()  # first: a terminal nobody reads would block the loop winding down
             g.stop()
             loop.run_until_complete(task)
     finally:
-        if view_task is not None:
-            view_task.cancel()
-            loop.run_until_complete(asyncio.gather(view_task, return_exceptions=True))
+        stop_view()
         if log_file is not None:
             log_file.close()
     spk = g.world.parts.get("speaker")

@@ -257,17 +257,12 @@ def evaluate(engines, voice_name, queries, oos, snr_db, seed=1):
     return asyncio.run(go())
 
 
-def wake_fires(pcm, model="hey_jarvis"):
-    """[(name, ms, probability)] where the wake-word model fires on this utterance: the
+def wake_peak(pcm, model="hey_jarvis"):
+    """([(name, ms, probability)] where the wake-word model fires on this utterance, the
+    highest probability it reached: what it would have fired on at a lower cutoff). The
     wake worker's own detector (host_tools/voice/wake_server.py), fresh per utterance as
     the phone streams each one; the whole utterance (the phone stops listening after 4 s
     of speech or its first pause without one: this hears more, never less)."""
-    return wake_peak(pcm, model)[0]
-
-
-def wake_peak(pcm, model="hey_jarvis"):
-    """(wake_fires(), the highest probability the detector reached: what it would have
-    fired on at a lower cutoff)."""
     from host_tools.voice.wake_server import Detector
     d = Detector([model])
     try:

@@ -131,8 +131,7 @@ class Vad:
     def end_utterance(self):
         """End the utterance in progress (the stream was dropped): the next start_frames
         loud frames start a new one. The floor is kept."""
-        if self.speaking:
-            self._stop()
+        self._stop()
         self.cooldown = False
 
     def _stop(self):

@@ -58,10 +58,12 @@ def repetitive(text):
     """Whisper's failure modes on noise: a short piece said over and over ("W-W-W-...",
     "you you you you")."""
     t = text.strip()
-    if len(t) < 24:
-        return False
-    raw = t.encode()
-    return len(raw) / max(1, len(zlib.compress(raw))) > 2.4
+    return len(t) >= 24 and compression_ratio(t) > 2.4
+
+
+def compression_ratio(text):
+    raw = text.encode()
+    return len(raw) / max(1, len(zlib.compress(raw))) if raw else 0.0
 
 
 def collapse_repeats(text):
@@ -129,7 +131,7 @@ def transcribe(model, pcm, terms=None):
     n = len(ids)
     logprob = r.scores[0] * n / (n + 1) if n else -10.0  # per token, as faster-whisper's
     no_speech = r.no_speech_prob if n else 1.0
-    ratio = len(raw.encode()) / max(1, len(zlib.compress(raw.encode()))) if raw else 0.0
+    ratio = compression_ratio(raw)
     rejected = "repetitive" if repetitive(text) else None
     conf = 0.0 if rejected or not text else math.exp(logprob) * (1.0 - no_speech)
     return {"text": "" if rejected else text, "confidence": round(conf, 4),

