@@ -30,6 +30,39 @@ def test_intents_numbers_repeat_stop_and_notifications():
         ctx.update({"mood": "fine"})
 
 
+def test_of_the_recognisers_hypotheses_the_command_is_acted_on_unless_two_commands_compete():
+    """intents.Registry.pick over the ASR's n-best ("alternatives", best first): these are
+    the beam's hypotheses for eSpeak NG voices in the corpus."""
+    reg = Assistant().registry
+
+    def res(*alts):
+        return {"text": alts[0][0], "confidence": alts[0][1], "alternatives": [
+            {"text": t, "confidence": c, "avg_logprob": lp} for t, c, lp in alts]}
+    # the best is no command, a close one is: that one, its own confidence
+    r = reg.pick(res(("Shift the volume to 10.", 0.66, -0.41),
+                     ("Set the volume to 10.", 0.6, -0.5)))
+    assert (r["text"], r["confidence"], r["heard"]) == (
+        "Set the volume to 10.", 0.6, "Shift the volume to 10.")
+    # a command far less likely than the best is not taken
+    far = res(("Shift the volume to 10.", 0.66, -0.41), ("Set the volume to 10.", 0.2, -1.6))
+    assert reg.pick(far) == far
+    # the best is a command: it stands, whatever the others are
+    best = res(("Repeat that.", 0.7, -0.33), ("Repeat now.", 0.66, -0.4))
+    assert reg.pick(best) == best
+    # two different commands about as likely: no guess ("Sorry, I didn't catch that")
+    r = reg.pick(res(("What can you do.", 0.75, -0.28), ("What can you say.", 0.63, -0.46),
+                     ("What did you say?", 0.57, -0.56), ("What did you say.", 0.5, -0.7)))
+    assert r["confidence"] == 0.0 and r["ambiguous"] == ["help", "repeat"], r
+    assert Assistant().answer(r["text"], r["confidence"])["intent"] == "unsure"
+    # the same two, the second far below the best: the best is acted on
+    r = reg.pick(res(("What can you do.", 0.75, -0.28), ("What did you say?", 0.3, -1.2)))
+    assert r["text"] == "What can you do." and r["confidence"] == 0.75
+    # nothing is a command, or no alternatives (an external Wyoming ASR): as it came
+    none = res(("Why are you good?", 0.63, -0.46), ("Wow, you're good.", 0.56, -0.57))
+    assert reg.pick(none) == none
+    assert reg.pick({"text": "stop", "confidence": 0.9}) == {"text": "stop", "confidence": 0.9}
+
+
 def test_the_time_is_the_phone_clock_the_host_passes_on():
     ctx = Context(now=lambda: NOW)
     a = Assistant(context=ctx)

@@ -6,12 +6,14 @@
 Why not the wyoming-faster-whisper server: its transcriber keeps faster-whisper's
 temperature fallback (a repetition loop on odd audio retries up to T=1.0: seconds per
 clip) with no token cap, and its transcript carries the text only. This one decodes
-at temperature 0 (a beam of 3) with a token cap on a window as long as the utterance (not
+at temperature 0 (a beam of 5) with a token cap on a window as long as the utterance (not
 Whisper's fixed 30 s), prompts the decoder with the transcribe event's transcript_terms
 (the host sends its commands' phrases: the recogniser leans towards them), undoes
 Whisper's repetition loop and rejects other repetitive output, and puts what the host's
 confidence floor needs into the transcript's context:
-{"confidence", "avg_logprob", "no_speech_prob", "compression_ratio", "cpu_s", "audio_s"}.
+{"confidence", "avg_logprob", "no_speech_prob", "compression_ratio", "cpu_s", "audio_s",
+"alternatives"}: the beam's other hypotheses too, which the host picks among
+(host_tools/voice/intents.py, Registry.pick).
 (The host can still be pointed at wyoming-faster-whisper or any Wyoming ASR service:
 settings.py, GLASSES_WYOMING_ASR.)
 
@@ -31,7 +33,8 @@ MAX_AUDIO_S = 30
 MAX_NEW_TOKENS = 48  # a spoken command or question is far shorter
 MIN_WINDOW_FRAMES = 1500  # 15 s: on a shorter window tiny.en loses words (10 s: -8 points)
 PAD_FRAMES = 100  # 1 s of quiet after the speech
-BEAM = 3  # beam search: +2..4 points of intents on the corpus for ~10 % more CPU than greedy
+BEAM = 5  # beam search: +3..5 points of intents on the corpus for ~10 % more CPU than greedy
+ALTERNATIVES = 5  # hypotheses the transcript carries (the host picks among them)
 PROMPT_TOKENS = 160  # of the host's vocabulary (Whisper takes up to 223)
 MAX_TERMS = 64
 RATE = 16000
@@ -108,7 +111,9 @@ def window_frames(n_samples):
 def transcribe(model, pcm, terms=None):
     """{"text", "confidence", ...} for 16 kHz int16 mono PCM. The encoder sees a window
     as long as the utterance (window_frames(), not Whisper's fixed 30 s: its cost grows
-    with the window, ~3x less CPU for a command); a beam of 3, no timestamps, a token cap."""
+    with the window, ~3x less CPU for a command); a beam of 5, no timestamps, a token cap.
+    "alternatives": the beam's hypotheses, best first ({"text", "confidence",
+    "avg_logprob"}; the host picks among them: intents.Registry.pick)."""
     import ctranslate2
     import numpy as np
     t0 = time.process_time()
@@ -121,24 +126,38 @@ def transcribe(model, pcm, terms=None):
     tok = _tokenizer(model)
     prompt = prompt_tokens(tok, terms) + list(tok.sot_sequence) + [tok.no_timestamps]
     enc = model.model.encode(ctranslate2.StorageView.from_array(x), to_cpu=False)
-    r = model.model.generate(enc, [prompt], beam_size=BEAM,
+    r = model.model.generate(enc, [prompt], beam_size=BEAM, num_hypotheses=ALTERNATIVES,
                              max_length=len(prompt) + MAX_NEW_TOKENS, return_scores=True,
                              return_no_speech_prob=True,
                              suppress_blank=True, suppress_tokens=[-1])[0]
-    ids = [i for i in r.sequences_ids[0] if i < tok.eot]
+    hyps = [_hypothesis(tok, ids, score, r.no_speech_prob)
+            for ids, score in zip(r.sequences_ids, r.scores)]
+    best = hyps[0]
+    rejected = "repetitive" if repetitive(best["text"]) else None
+    return {"text": "" if rejected else best["text"],
+            "confidence": 0.0 if rejected else best["confidence"],
+            "avg_logprob": best["avg_logprob"], "no_speech_prob": best["no_speech_prob"],
+            "compression_ratio": best["compression_ratio"], "rejected": rejected,
+            "heard": best["text"] if rejected else None, "window_s": t / 100,
+            "alternatives": [] if rejected else [
+                {k: h[k] for k in ("text", "confidence", "avg_logprob")}
+                for h in hyps if h["text"] and not repetitive(h["text"])],
+            "cpu_s": round(time.process_time() - t0, 4), "audio_s": len(pcm) / (2 * RATE)}
+
+
+def _hypothesis(tok, ids, score, no_speech_prob):
+    """One of the beam's hypotheses: its text (a repetition loop undone), confidence and
+    the figures behind it."""
+    ids = [i for i in ids if i < tok.eot]
     raw = tok.decode(ids).strip()
     text = collapse_repeats(raw)
     n = len(ids)
-    logprob = r.scores[0] * n / (n + 1) if n else -10.0  # per token, as faster-whisper's
-    no_speech = r.no_speech_prob if n else 1.0
-    ratio = compression_ratio(raw)
-    rejected = "repetitive" if repetitive(text) else None
-    conf = 0.0 if rejected or not text else math.exp(logprob) * (1.0 - no_speech)
-    return {"text": "" if rejected else text, "confidence": round(conf, 4),
-            "avg_logprob": round(logprob, 4), "no_speech_prob": round(no_speech, 4),
-            "compression_ratio": round(ratio, 3), "rejected": rejected,
-            "heard": text if rejected else None, "window_s": t / 100,
-            "cpu_s": round(time.process_time() - t0, 4), "audio_s": len(pcm) / (2 * RATE)}
+    logprob = score * n / (n + 1) if n else -10.0  # per token, as faster-whisper's
+    no_speech = no_speech_prob if n else 1.0
+    conf = math.exp(logprob) * (1.0 - no_speech) if text else 0.0
+    return {"text": text, "confidence": round(conf, 4), "avg_logprob": round(logprob, 4),
+            "no_speech_prob": round(no_speech, 4),
+            "compression_ratio": round(compression_ratio(raw), 3)}
 
 
 def info_event(model_dir):
@@ -149,7 +168,7 @@ def info_event(model_dir):
                      installed=True, description=model_dir, version=None,
                      languages=["en"])
     return Info(asr=[AsrProgram(name="glasses-asr", attribution=att, installed=True,
-                                description="faster-whisper, beam 3, T=0", version="1",
+                                description="faster-whisper, beam 5, T=0", version="1",
                                 models=[model])]).event()
 
 

@@ -1,6 +1,7 @@
 """The voice host's engines behind one contract (host.py and steps.py call these):
 
-    await eng.asr(pcm_bytes, rate)        -> {"text", "confidence", "search", ...}
+    await eng.asr(pcm_bytes, rate)        -> {"text", "confidence", "search", ...}: of the
+                                             recogniser's hypotheses, the one to act on
     await eng.assist(text, context)       -> {"answer", "actions", "intent"}
     async for chunk in eng.tts(text): ...    16 kHz int16 PCM chunks
     eng.wake_stream(on_detect)            -> WakeStream or None
@@ -86,7 +87,12 @@ class Engines:
                 pass
 
     async def asr(self, pcm, rate):
-        return await self.speech.asr(pcm, rate, self.terms())
+        res = await self.speech.asr(pcm, rate, self.terms())
+        try:
+            registry = self.assistant().registry
+        except Unavailable:
+            return res
+        return registry.pick(res)
 
     def terms(self):
         """The commands' phrases the recogniser leans towards (Registry.vocabulary());

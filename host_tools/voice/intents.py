@@ -22,6 +22,7 @@ from host_tools.voice import parse
 
 SLOTS = {"duration": parse.DURATION, "time": parse.TIME, "number": r"\d{1,3}",
          "text": r"[a-z0-9': ]+?"}
+CLOSE = 0.5  # per-token log-probability: a hypothesis this near the best is as likely
 _TOKEN = re.compile(r"\{(\w+)\}|\(|\)|\[|\]|\||[^\s()\[\]|{}]+")
 
 
@@ -151,6 +152,30 @@ class Registry:
             if slots is not None:
                 return i, slots
         return None, None
+
+    def pick(self, res):
+        """The recogniser's result (res["alternatives"]: its hypotheses, best first, each
+        {"text", "confidence", "avg_logprob"}) with the one to act on. Of the hypotheses
+        within CLOSE of the best's per-token log-probability: the best when it is a
+        command or none of them is; else the first that is one (the beam heard "Shift
+        the volume to 10" a little more likely than "Set the volume to 10"). When they are
+        different commands it is not clear which was said: confidence 0 (the assistant
+        answers "Sorry, I didn't catch that") and "ambiguous" names them."""
+        alts = res.get("alternatives") or []
+        if len(alts) < 2:
+            return res
+        top = alts[0]["avg_logprob"]
+        close = [(a, self.match(a["text"])[0]) for a in alts if top - a["avg_logprob"] <= CLOSE]
+        names = sorted({i.name for _, i in close if i is not None})
+        if len(names) > 1:
+            return dict(res, confidence=0.0, ambiguous=names)
+        for a, i in close:
+            if i is not None:
+                if a is alts[0]:
+                    return res
+                return dict(res, text=a["text"], confidence=a["confidence"],
+                            heard=res.get("text"))
+        return res
 
     def vocabulary(self):
         """One plain phrase per intent (its first example: first alternatives, no optional
