@@ -194,6 +194,22 @@ def test_the_cached_phrase_says_phone_not_reachable_and_fits():
     assert "reachable" in res["text"].lower(), res
 
 
+def test_a_worker_started_from_a_passing_thread_outlives_it():
+    """A worker gets SIGTERM when its parent dies (PR_SET_PDEATHSIG), which Linux sends
+    when the *thread* that forked it ends: started from asyncio.to_thread of a loop that
+    then closed (asyncio.run in a script), the worker died with that thread and every
+    later call restarted it. Workers are forked from one long-lived thread."""
+    import threading
+    import time
+    w = workers.worker_for(Settings.from_env({"GLASSES_WAKE_CUTOFF": "0.31"}), "wake")
+    t = threading.Thread(target=w.start_sync)
+    t.start()
+    t.join()
+    time.sleep(0.5)
+    assert w.proc.poll() is None, w._tail()
+    w.stop()
+
+
 def test_a_restarted_workers_cpu_counts_from_zero_never_negative():
     from host_tools.voice.speech import cpu_delta
     assert cpu_delta(2.5, 3.0) == 0.5

@@ -61,6 +61,23 @@ def die_with_parent():
         pass
 
 
+_spawner = None  # the one thread that starts workers (see _spawn)
+_spawn_lock = threading.Lock()
+
+
+def _spawn(argv, **kw):
+    """subprocess.Popen from a thread that lives as long as the host: PR_SET_PDEATHSIG
+    (die_with_parent) signals the child when the thread that forked it ends, not the
+    process, so a worker started from a passing thread (asyncio.to_thread of a loop that
+    then closes) would be killed with it."""
+    global _spawner
+    with _spawn_lock:
+        if _spawner is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _spawner = ThreadPoolExecutor(1, thread_name_prefix="glasses-worker-spawn")
+    return _spawner.submit(subprocess.Popen, argv, **kw).result()
+
+
 class Worker:
     def __init__(self, kind, argv=None, uri=None, what="", n=0):
         self.kind = kind  # "asr", "tts", "wake"
@@ -119,9 +136,8 @@ class Worker:
                 os.unlink(path)
             env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
             with open(self.log_path, "ab") as log:
-                self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                             stdout=log, stderr=log, env=env,
-                                             preexec_fn=die_with_parent)
+                self.proc = _spawn(self.argv, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=log, env=env, preexec_fn=die_with_parent)
             self.starts += 1
             end = time.monotonic() + ready_s
             while time.monotonic() < end:
@@ -218,8 +234,8 @@ def argv_for(settings, kind):
         return argv
     if kind == "light":
         return [py, "-m", "host_tools.voice.light_server", "--uri", "{uri}"]
-    argv = [py, "-m", "host_tools.voice.wake_server", "--uri", "{uri}", "--model",
-            settings.wake_word]
+    argv = [py, "-m", "host_tools.voice.wake_server", "--uri", "{uri}", "--engine",
+            settings.wake_engine, "--model", settings.wake_word]
     if settings.wake_cutoff is not None:
         argv += ["--cutoff", str(settings.wake_cutoff)]
     return argv
