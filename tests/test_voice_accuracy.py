@@ -2,7 +2,8 @@
 and the targets, are in `make bench`: bench/bench_voice_corpus.py): the Piper family at
 20 and at 10 dB SNR of room noise and the eSpeak NG family at 20 dB, each family's voices
 taking turns, through the glasses' VAD and ADPCM to the phone's Whisper worker and the
-assistant. Out-of-scope speech never becomes a command. ~40 s."""
+assistant. Out-of-scope speech never becomes a command; the wake word wakes the glasses
+in the robotic voices too and near misses do not. ~60 s."""
 import voice_corpus as C
 from host_tools.voice.compute import Compute
 from host_tools.voice.engines import Engines
@@ -33,3 +34,19 @@ def test_the_espeak_family_is_understood_well_enough():
     assert r["wrong"] == 0, r["misses"]
     assert r["intent_pct"] >= 70, r  # measured 81.8 (45 before the 15 s window, the
     # commands' prompt and the beam of 3); tiny.en on robotic speech; target 85
+
+
+def test_the_wake_word_wakes_in_every_voice_and_a_near_miss_does_not():
+    """The default detector (openWakeWord) and the recogniser's confirmation, as the host
+    decides (tests/voice_corpus.py woke()): the eSpeak NG voices at 10 dB (microWakeWord
+    alone hears 6 % of them at 20 dB), and near misses the detector fires on."""
+    eng = Engines(Compute("thread"))
+    names = C.FAMILIES["espeak"]
+    woke = [C.woke(eng, C.through_glasses(C.room(C.voice(names[i % len(names)], t), 10,
+                                                 6000 + i)))[1]
+            for i, t in enumerate(C.WAKE[::7])]
+    assert sum(woke) >= len(woke) - 1, woke  # measured: all
+    near = [C.woke(eng, C.through_glasses(C.room(C.voice(name, t), 20, 7000 + k)))
+            for t in C.NEAR_MISS[::3] for k, name in enumerate(C.FAMILIES["piper"][:2])]
+    assert any(fired for fired, _, _ in near)  # the detector alone is fooled ...
+    assert not any(w for _, w, _ in near), near  # ... the glasses are not

@@ -72,6 +72,29 @@ def test_speech_without_the_wake_word_is_dropped_within_300_ms_and_never_transcr
     on_wake_rig(8, scenario)
 
 
+def test_a_near_miss_the_detector_fires_on_is_turned_away_by_the_recogniser():
+    """ "hey Travis" fires openWakeWord (the detector alone would take it); Whisper on the
+    audio up to just after the detection hears "Travis": the stream is dropped, no chime,
+    no query, nothing answered."""
+    async def scenario(vr):
+        await vr.start()
+        v, host = vr.voice, vr.host
+        mark = vr.tap.mark()
+        _, end = vr.say_to_mic("hey travis, what is the date")
+        await vr.until(lambda: v.capture.streaming, 3, step_s=0.01)
+        await vr.until(lambda: host.wake_drops, 10, step_s=0.01)
+        assert host.wake_rejects == 1 and vr.now() < end  # turned away mid-sentence
+        await asyncio.sleep(end - vr.now() + 2.0)
+        # the rest of the sentence opened a stream of its own: no wake word in it
+        assert host.wake_rejects == 1 and host.wakes == 0 and host.wake_drops == 2
+        assert v.capture.last_end == C.END_ABORT and not v.capture.streaming
+        assert v.asks == 0 and v.answers == 0
+        assert vr.tap.stream(mark)[0] is None  # nothing played: no chime, no answer
+        assert any("not confirmed" in m and "travis" in m.lower() for m in host.messages)
+        assert_nothing_left(vr)
+    on_wake_rig(8, scenario)
+
+
 def test_the_wake_word_during_an_answer_stops_it_and_is_the_next_query():
 
     async def scenario(vr):

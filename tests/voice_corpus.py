@@ -92,6 +92,16 @@ OUT_OF_SCOPE = [
     "what is the time in Tokyo"]
 
 WAKE = ["hey jarvis, " + q[0] for q in QUERIES[:42]]
+# near misses: a greeting or a word that sounds like the wake word, which a detector may
+# fire on (openWakeWord does on several; microWakeWord too) and a wearer says every day
+NEAR_MISS = [
+    "hey travis, what is the date", "hey harvey, can you pass the salt",
+    "hey, the jar is in the cupboard", "hey service desk, I need some help",
+    "hey charlie, what's up", "a jar of honey, please", "hey, carve us a piece of cake",
+    "hey jasmine, where are you", "say hi to mavis for me", "hey marcus, is it raining",
+    "hey, just a minute", "the jar vase is broken", "hey darling, are you there",
+    "hey, are we nearly there", "hey java developers", "hey garvey, what time is it",
+    "hey jarrod, are you coming", "they service the jar every week"]
 
 ORDINARY = [
     "So yesterday I went down to the market by the river and bought bread and apples.",
@@ -257,18 +267,36 @@ def evaluate(engines, voice_name, queries, oos, snr_db, seed=1):
     return asyncio.run(go())
 
 
-def wake_peak(pcm, model="hey_jarvis"):
+def wake_peak(pcm, model="hey_jarvis", engine="openwakeword"):
     """([(name, ms, probability)] where the wake-word model fires on this utterance, the
     highest probability it reached: what it would have fired on at a lower cutoff). The
     wake worker's own detector (host_tools/voice/wake_server.py), fresh per utterance as
-    the phone streams each one; the whole utterance (the phone stops listening after 4 s
-    of speech or its first pause without one: this hears more, never less)."""
+    the phone streams each one, fed its 20 ms frames; the whole utterance (the phone stops
+    listening after 4 s of speech or its first pause without one: this hears more, never
+    less)."""
     from host_tools.voice.wake_server import Detector
-    d = Detector([model])
+    d = Detector([model], engine=engine)
+    pcm = pcm if isinstance(pcm, bytes) else pcm.tobytes()
     try:
-        return d.feed(pcm if isinstance(pcm, bytes) else pcm.tobytes()), d.best
+        fired = []
+        for off in range(0, len(pcm), 640):
+            fired += d.feed(pcm[off:off + 640])
+        return fired, d.best
     finally:
         d.close()
+
+
+def woke(engines, pcm):
+    """(the default detector fired, the glasses woke: it fired and the recogniser
+    confirmed it, as the host decides: host_tools/voice/wake.py, on the audio up to
+    VERIFY_TAIL_MS after the detection), with the detector's peak probability."""
+    from host_tools.voice.wake import VERIFY_TAIL_MS
+    fired, best = wake_peak(pcm)
+    if not fired:
+        return False, False, best
+    upto = (fired[0][1] + VERIFY_TAIL_MS) * 32
+    said, _ = asyncio.run(engines.wake_said(pcm[:upto]))
+    return True, said is not False, best
 
 
 _WHO = ["my brother", "the neighbours", "our teacher", "my boss", "the kids", "Harvey",

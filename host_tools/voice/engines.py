@@ -5,6 +5,7 @@
     await eng.assist(text, context)       -> {"answer", "actions", "intent"}
     async for chunk in eng.tts(text): ...    16 kHz int16 PCM chunks
     eng.wake_stream(on_detect)            -> WakeStream or None
+    await eng.wake_said(pcm)              -> (True/False/None, what the recogniser heard)
 
 Speech runs in worker processes (host_tools/voice/speech.py, workers.py); the assistant
 (a regex match over a few dozen templates, < 1 ms) runs inline, a configured chat backend
@@ -17,6 +18,7 @@ package; the others go on.
 import asyncio
 import importlib
 import os
+import re
 
 from host_tools.voice import assist as _assist
 from host_tools.voice.backend import BackendError, ChatBackend
@@ -25,6 +27,16 @@ from host_tools.voice.settings import Settings
 from host_tools.voice.speech import Speech
 
 ASSIST_S = 0.001  # the intent matcher, charged in virtual time
+WORD_LIKE = 0.75  # difflib ratio: "Jervis" is jarvis (0.83), "Travis" is not (0.67)
+
+
+def says_word(text, phrase):
+    """Whether a transcript has the wake phrase's own word (its last: jarvis, nabu,
+    alexa), spelt as a recogniser may spell it."""
+    import difflib
+    word = phrase.split()[-1].lower()
+    return any(difflib.SequenceMatcher(None, w, word).ratio() >= WORD_LIKE
+               for w in re.findall(r"[a-z']+", text.lower()))
 
 
 class Engines:
@@ -122,6 +134,21 @@ class Engines:
     async def tts(self, text):
         async for chunk in self.speech.tts(text):
             yield chunk
+
+    async def wake_said(self, pcm):
+        """Does the recogniser hear the wake word in this audio (the utterance up to just
+        after the detector fired)? (True or False, the text); (None, why) when it is not
+        asked (GLASSES_WAKE_VERIFY=0) or cannot say. Whisper is prompted with the phrase
+        alone."""
+        s = self.settings
+        if not s.wake_verify:
+            return None, "not verified (GLASSES_WAKE_VERIFY=0)"
+        try:
+            res = await self.speech.asr(pcm, 16000, [s.wake_phrase.title()])
+        except Exception as e:  # noqa: BLE001 (the detector's word stands)
+            return None, "the recogniser could not say: %s: %s" % (type(e).__name__, e)
+        text = str(res.get("text", ""))
+        return says_word(text, s.wake_phrase), text
 
     def wake_stream(self, on_detect):
         try:

