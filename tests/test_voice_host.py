@@ -197,6 +197,19 @@ def test_the_wake_engine_cutoff_and_confirmation_are_settings():
                            "GLASSES_WAKE_WORD": "hey_rhasspy"})
 
 
+def test_a_missing_wake_engine_names_its_package_and_the_host_goes_on(monkeypatch, tmp_path):
+    # no recogniser to confirm a wake word: the detector's word stands, with the reason
+    bad = eng(settings=Settings.from_env({"GLASSES_ASR_MODEL_DIR": str(tmp_path)}))
+    said, why = run(bad.wake_said(bytes(32000)))
+    assert said is None and "GLASSES_ASR_MODEL_DIR" in why, why
+    from host_tools.voice import settings as S
+    monkeypatch.setitem(S.WAKE_ENGINES, "openwakeword", ("pyopen-wakeword", "no_such_pkg"))
+    with pytest.raises(Unavailable, match="the pyopen-wakeword package is not installed.*"
+                                          "GLASSES_WAKE_ENGINE=openwakeword needs it"):
+        Settings().check("wake")
+    assert eng().wake_stream(lambda n, ms: None) is None  # no wake word; taps still work
+
+
 def test_a_new_openwakeword_stream_starts_as_the_library_would_from_cold():
     """The wake server copies the state the library's own start leaves (8 s of silence
     through its front end) into each stream, where the library would compute it: the
