@@ -95,6 +95,32 @@ def test_a_near_miss_the_detector_fires_on_is_turned_away_by_the_recogniser():
     on_wake_rig(8, scenario)
 
 
+def test_on_a_phone_too_busy_to_confirm_at_once_the_word_is_taken_and_a_no_leaves_it_unanswered(
+        monkeypatch):
+    """The recogniser slower than CONFIRM_WAIT_S (here: at once): the glasses are told the
+    wake word meanwhile (they would end the utterance as ambient), and a "no" that comes
+    after leaves the query unanswered; a "yes" is answered as usual."""
+    from host_tools.voice import wake
+    monkeypatch.setattr(wake, "CONFIRM_WAIT_S", 0.0)
+
+    async def scenario(vr):
+        await vr.start()
+        v, host = vr.voice, vr.host
+        mark = vr.tap.mark()
+        vr.say_to_mic("hey travis, what is the date")
+        await vr.until(lambda: host.wake_rejects == 1, 10, step_s=0.01)
+        await vr.idle()
+        assert host.wakes == 1 and v.errors == 0, v.status()
+        assert v.heard == "" and vr.tap.stream(mark)[0] is None  # nothing said
+        assert any("taken before the recogniser" in m for m in host.messages)
+        vr.say_to_mic("hey jarvis, what time is it")
+        await vr.until(lambda: v.answers == 2 or v.errors, 20)
+        await vr.idle()
+        assert host.wakes == 2 and host.wake_rejects == 1 and "time" in v.heard.lower()
+        assert_nothing_left(vr)
+    on_wake_rig(8, scenario)
+
+
 def test_the_wake_word_during_an_answer_stops_it_and_is_the_next_query():
 
     async def scenario(vr):

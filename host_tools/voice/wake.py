@@ -31,6 +31,7 @@ WHAT_DROP = 3  # no wake word: drop the stream
 MAX_SPEECH_S = 4.0  # a wake word comes first: this much speech without one is not a query
 VERIFY_TAIL_MS = 200  # audio after the detection the recogniser hears (the word's end)
 VERIFY_WAIT_S = 1.0  # at most this long for that audio to arrive
+CONFIRM_WAIT_S = 0.5  # then the word is taken; a "no" after it leaves the query unanswered
 _closing = set()  # wake streams' close() tasks, until they end
 
 
@@ -43,6 +44,7 @@ class Wake:
         self.heard_ms = None  # ms of audio from the stream's start where the model fired
         self.dropped = False
         self.verifying = None  # the task confirming a detection
+        self.rejected = False  # taken before the recogniser said no (a busy phone)
         self._settling = None  # the task waiting for the detector's verdict at a quiet
         self._more = asyncio.Event()  # set as audio arrives
         self._quiet = False
@@ -90,22 +92,34 @@ class Wake:
                 break
         if self.decided:
             return
+        said = loop.create_task(asyncio.wait_for(
+            self.host.wake_said(self.live.pcm()[:upto * 32]), self.host.asr_timeout_s))
+        await asyncio.wait([said], timeout=CONFIRM_WAIT_S)
+        if not said.done() and not self.decided:  # a busy phone: the glasses would end the
+            self.host.note("wake word %s at %d ms: taken before the recogniser has said "
+                           "(it is slow)" % (name, ms))  # utterance as ambient meanwhile
+            self._heard(name, ms)
         try:
-            said, text = await asyncio.wait_for(
-                self.host.wake_said(self.live.pcm()[:upto * 32]), self.host.asr_timeout_s)
+            said, text = await said
         except asyncio.TimeoutError:
             said, text = None, "the recogniser did not answer in %.0f s" % self.host.asr_timeout_s
-        if self.decided:
+        if self.dropped:
             return
         if said is False:
             self.host.wake_rejects += 1
-            self.drop("the detector's wake word %s at %d ms was not confirmed: the "
-                      "recogniser heard %r" % (name, ms, text))
+            why = ("the detector's wake word %s at %d ms was not confirmed: the recogniser "
+                   "heard %r" % (name, ms, text))
+            if self.heard_ms is None:
+                self.drop(why)
+            else:  # taken meanwhile: the query is not answered
+                self.rejected = True
+                self.host.note("utterance %d: %s" % (self.live.first, why))
             return
         if said is None:
             self.host.note("wake word %s at %d ms: %s; the detector's word stands"
                            % (name, ms, text))
-        self._heard(name, ms)
+        if self.heard_ms is None:
+            self._heard(name, ms)
 
     def _heard(self, name, ms):
         loop = asyncio.get_running_loop()
@@ -170,7 +184,7 @@ class Wake:
         if self.heard_ms is None:
             self.drop("no wake word by the end of the utterance")
             return None
-        return self.query_pcm(pcm)
+        return None if self.rejected else self.query_pcm(pcm)
 
     def close(self):
         for task in (self._settling, self.verifying):
