@@ -265,6 +265,19 @@ def test_a_worker_started_from_a_passing_thread_outlives_it():
     w.stop()
 
 
+def test_the_wake_worker_runs_beside_the_host_and_recognition_below_it():
+    """A late wake verdict drops a query (on a busy machine a niced detector fell behind);
+    the recogniser and the voice wait below the host and its radio."""
+    wake = workers.worker_for(Settings.from_env({"GLASSES_WAKE_CUTOFF": "0.32"}), "wake")
+    asr = workers.worker_for(Settings(), "asr")
+    wake.start_sync()
+    asr.start_sync()
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, wake.proc.pid) == own
+    assert os.getpriority(os.PRIO_PROCESS, asr.proc.pid) == min(19, own + 5)
+    wake.stop()
+
+
 def test_a_restarted_workers_cpu_counts_from_zero_never_negative():
     from host_tools.voice.speech import cpu_delta
     assert cpu_delta(2.5, 3.0) == 0.5

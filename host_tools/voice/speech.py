@@ -295,7 +295,7 @@ class WakeStream:
         finally:
             self.closed = True
 
-    async def settle(self, timeout_s=0.5):
+    async def settle(self, timeout_s=1.0):
         """Wait (at most timeout_s) until the worker has judged all audio fed so far: a
         detection it makes on that audio has been told by then."""
         if self.closed or self.error is not None or self._sender is None:

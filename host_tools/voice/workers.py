@@ -48,7 +48,7 @@ def log_tail(path):
     return useful[-1] if useful else ""
 
 
-def die_with_parent():
+def die_with_parent(nice=5):
     """A worker's preexec_fn: it gets SIGTERM when the host dies, and runs below it."""
     try:
         import ctypes
@@ -56,9 +56,15 @@ def die_with_parent():
     except (OSError, AttributeError):
         pass
     try:
-        os.nice(5)  # below the host and the radio: speech waits, the link does not
+        os.nice(nice)  # below the host and the radio: speech waits, the link does not
     except OSError:
         pass
+
+
+def die_with_parent_not_niced():
+    """The wake worker's: it is on the listening path (a late verdict drops a query) and
+    cheap (~7 % of a core while speech streams), so it runs beside the host."""
+    die_with_parent(0)
 
 
 _spawner = None  # the one thread that starts workers (see _spawn)
@@ -137,7 +143,9 @@ class Worker:
             env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
             with open(self.log_path, "ab") as log:
                 self.proc = _spawn(self.argv, stdin=subprocess.DEVNULL, stdout=log,
-                                   stderr=log, env=env, preexec_fn=die_with_parent)
+                                   stderr=log, env=env,
+                                   preexec_fn=die_with_parent_not_niced
+                                   if self.kind == "wake" else die_with_parent)
             self.starts += 1
             end = time.monotonic() + ready_s
             while time.monotonic() < end:
