@@ -87,6 +87,25 @@ def test_a_five_minute_timer_is_confirmed_and_set(vr):
     vr.run(scenario())
 
 
+def test_how_long_is_left_is_answered_with_the_timers_the_glasses_ask_with(vr):
+    # the phone's guess at a quiet point of the question comes before the glasses' ask,
+    # which tells it the timer: the guess made with no timers is answered again (make sim:
+    # 'You have no timers running.' just after one was set; a rung timer 'cancelled')
+    async def scenario():
+        await vr.start()
+        heard, _, _ = await ask_aloud(vr, "set a timer for five minutes")
+        assert heard == "timer set for five minutes", heard
+        heard, _, _ = await ask_aloud(vr, "how long is left on my timer")
+        assert heard.startswith("your five minute timer has four minutes"), heard
+        assert any(t.get("reanswered") for t in vr.host.timings), vr.host.timings
+        await asyncio.sleep(300)
+        assert vr.voice.status()["timers"] == 0  # it rang
+        heard, _, _ = await ask_aloud(vr, "cancel the timer")
+        assert heard == "you have no timers running", heard
+        assert_nothing_left(vr)
+    vr.run(scenario())
+
+
 def time_ok(heard, before, after):
     got = spoken_time(heard or "")
     return got is not None and got in {(d.hour, d.minute) for d in (before, after)}

@@ -44,7 +44,8 @@ public <answer> = <time> | <battery> | <timer> | phone not reachable | <said>;
     [<digit>];
 <ampm> = a m | p m;
 <battery> = your glasses battery is at <number> percent [and charging];
-<timer> = timer set for <number> (minute | minutes);
+<timer> = timer set for <number> (minute | minutes) | you have no timers running |
+    your <number> minute timer has <number> (minute | minutes) [<number> (second | seconds)] left;
 <said> = you have a new message from ana | your <number> minute timer is done;
 %s""" % (_U, numbers.JSGF_RULES)
 

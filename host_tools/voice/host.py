@@ -69,7 +69,7 @@ class VoiceHost:
         self.max_gap_fraction = max_gap_fraction
         self.pool = Pool()
         self.lives = OrderedDict()  # first seq -> Live
-        self.context = {}  # battery_pct / charging, as the glasses last said
+        self.context = {}  # battery_pct, charging, timers, volume: as the glasses last said
         self.out_seq = 0  # sequence numbers of the answers' packets
         self.messages = deque(maxlen=200)
         self.timings = deque(maxlen=50)  # per answered ask: where the time went
@@ -186,6 +186,7 @@ class VoiceHost:
             if key in args:
                 try:
                     self.engines.assistant().context.update({key: args[key]})
+                    self.context[key] = args[key]  # compared with a guess's (spec.refresh)
                 except Exception as e:  # noqa: BLE001 (a bad field is reported, not fatal)
                     self.note("ask: %s: %s" % (key, e), True)
         b = args.get("battery")
@@ -282,16 +283,7 @@ class VoiceHost:
             ctx = self._assist_context()
             if guess is not None:
                 self.speculations_used += 1
-                res, reply, gen, pre, timing = guess
-                if timing.pop("context") != ctx:  # the glasses told more since the guess
-                    if gen is not None:
-                        await gen.aclose()
-                    t1 = loop.time()
-                    reply = await self._assist(res, ctx)
-                    timing["assist_s"] = loop.time() - t1
-                    gen = self._tts_packets(reply.get("answer", ""))
-                    pre = []
-                    timing["reanswered"] = True
+                res, reply, gen, pre, timing = await spec.refresh(self, guess, ctx)
             else:
                 t0 = loop.time()
                 res = await self._asr(pcm)

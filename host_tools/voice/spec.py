@@ -61,6 +61,26 @@ async def guess(self, live, pcm, epoch, upto):
                                     "tts_first_s": t3 - t2, "heard_through": upto,
                                     "guess_start": t0, "hint": whole, "context": ctx}
 
+async def refresh(self, guess, ctx):
+    """The guess as the answer to the glasses' ask, whose context (ctx: their timers,
+    volume, battery, ...) may be newer than the one it was made with: then it is answered
+    again, and its speech kept only when the answer is the same ("how long is left"
+    guessed before the ask said a timer was set)."""
+    res, reply, gen, pre, timing = guess
+    if timing.pop("context") == ctx:
+        return guess
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    fresh = await self._assist(res, ctx)
+    timing["assist_s"] = loop.time() - t0
+    if (fresh.get("answer"), fresh.get("actions")) == (reply.get("answer"), reply.get("actions")):
+        return res, fresh, gen, pre, timing
+    if gen is not None:
+        await gen.aclose()
+    timing["reanswered"] = True
+    return res, fresh, self._tts_packets(fresh.get("answer", "")), [], timing
+
+
 def usable(self, first, last):
     live = self.lives.get(first)
     if live is None or live.spec is None or live.dirty:
