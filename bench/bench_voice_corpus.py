@@ -19,10 +19,13 @@ bench/run.py, `python bench/run.py voice_corpus`):
   utterances whose first ONSET_MS or more the glasses did not stream (their VAD started
   later than their pre-roll reaches back; or never), the cause of most misses at 10 dB.
 - wake_detect_pct: "hey jarvis, <query>" (WAKE) in both families at both SNRs through the
-  VAD and ADPCM: the share that wakes the glasses as the host decides it (the default
-  detector, openWakeWord, fires; the recogniser confirms it: host_tools/voice/wake.py);
-  per family; wake_detector_pct: the detector alone (and _at_0.5, its customary cutoff);
-  _microwakeword: microWakeWord alone at its model's own cutoff, side by side.
+  VAD (as the glasses take it waiting for the wake word: a pause is streamed on for the
+  phone's verdict) and ADPCM: the share that wakes the glasses as the host decides it
+  (the default detector, openWakeWord, fires; the recogniser confirms it:
+  host_tools/voice/wake.py); per family; wake_detector_pct: the detector alone (and
+  _at_0.5, its customary cutoff); _microwakeword: microWakeWord alone at its model's own
+  cutoff, side by side. wake_query_intent_pct_<family>(_<snr>db): woke, and the query
+  after the wake word (the audio after the detection, as the host cuts it) understood.
 - wake_near_miss_pct: NEAR_MISS ("hey Travis", "a jar of honey", ...) in the seven voices
   at 20 dB: the share that wakes the glasses; _detector_pct: that the detector fires on;
   _microwakeword: that microWakeWord fires on.
@@ -90,19 +93,27 @@ def _wake(engines, out):
         for k, snr in enumerate(SNRS):
             for i, text in enumerate(C.WAKE[::STEP]):
                 pcm = C.through_glasses(C.room(C.voice(names[i % len(names)], text), snr,
-                                               5000 + 1000 * k + i))
-                fired, woke, best = C.woke(engines, pcm)
-                if not woke:
-                    print("  wake missed: %r (%s, %d dB) %s" % (
-                        text, names[i % len(names)], snr,
-                        "not confirmed" if fired else "detector %.2f" % best),
-                        file=sys.stderr)
-                c.update(n=1, woke=woke, fired=fired, low=best > LOW_CUTOFF,
+                                               5000 + 1000 * k + i), wake=True)
+                ms, woke, best = C.wake_at(engines, pcm)
+                _, intent, want = C.QUERIES[i * STEP]
+                query = woke and C.query_after(engines, pcm, ms, intent, want)
+                if not query:
+                    print("  wake %s: %r (%s, %d dB) %s" % (
+                        "query missed" if woke else "missed", text, names[i % len(names)],
+                        snr, "" if woke else "not confirmed" if ms is not None else
+                        "detector %.2f" % best), file=sys.stderr)
+                c.update(n=1, woke=woke, fired=ms is not None, low=best > LOW_CUTOFF,
+                         query=query, **{"query_%d" % snr: query, "n_%d" % snr: 1},
                          micro=bool(C.wake_peak(pcm, engine="microwakeword")[0]))
         out["wake_detect_pct_" + fam] = _share(c["woke"], c["n"])
+        out["wake_query_intent_pct_" + fam] = _share(c["query"], c["n"])
+        for snr in SNRS:
+            out["wake_query_intent_pct_%s_%ddb" % (fam, snr)] = _share(
+                c["query_%d" % snr], c["n_%d" % snr])
         out["wake_detect_pct_%s_microwakeword" % fam] = _share(c["micro"], c["n"])
         tot += c
     out["wake_detect_pct"] = _share(tot["woke"], tot["n"])
+    out["wake_query_intent_pct"] = _share(tot["query"], tot["n"])
     out["wake_detector_pct"] = _share(tot["fired"], tot["n"])
     out["wake_detector_pct_at_%s" % LOW_CUTOFF] = _share(tot["low"], tot["n"])
     out["wake_detect_pct_microwakeword"] = _share(tot["micro"], tot["n"])

@@ -3,7 +3,8 @@ and the targets, are in `make bench`: bench/bench_voice_corpus.py): the Piper fa
 20 and at 10 dB SNR of room noise and the eSpeak NG family at 20 dB, each family's voices
 taking turns, through the glasses' VAD and ADPCM to the phone's Whisper worker and the
 assistant. Out-of-scope speech never becomes a command; the wake word wakes the glasses
-in the robotic voices too and near misses do not. ~60 s."""
+in the robotic voices too and near misses do not; the query after it is understood.
+~70 s."""
 import voice_corpus as C
 from host_tools.voice.compute import Compute
 from host_tools.voice.engines import Engines
@@ -50,3 +51,22 @@ def test_the_wake_word_wakes_in_every_voice_and_a_near_miss_does_not():
             for t in C.NEAR_MISS[::3] for k, name in enumerate(C.FAMILIES["piper"][:2])]
     assert any(fired for fired, _, _ in near)  # the detector alone is fooled ...
     assert not any(w for _, w, _ in near), near  # ... the glasses are not
+
+
+def test_the_query_after_the_wake_word_is_understood_in_a_loud_room():
+    """ "hey jarvis, <query>" in the Piper family at 10 dB, through the glasses waiting for
+    the wake word: the word's quiet end and the pause after it outlast the VAD's hangover,
+    and the glasses stream on for the phone's verdict (firmware/voice/capture.py wake
+    grace: without it 71 % of these queries were lost, the rest of the utterance a new
+    one awaiting a wake word); the host cuts the query QUERY_BACK_MS before the detection,
+    which fires late (into "what" of "what time is it" in quick speech)."""
+    eng = Engines(Compute("thread"))
+    names = C.FAMILIES["piper"]
+    got = []
+    for i in range(5, len(C.WAKE), 6):
+        pcm = C.through_glasses(C.room(C.voice(names[i % len(names)], C.WAKE[i]), 10,
+                                       6000 + i), wake=True)
+        ms, woke, _ = C.wake_at(eng, pcm)
+        _, intent, want = C.QUERIES[i]
+        got.append(woke and C.query_after(eng, pcm, ms, intent, want))
+    assert sum(got) >= len(got) - 1, got  # the bench: 100 % of 42 (71.4 without the grace)

@@ -187,3 +187,16 @@ def test_with_the_speaker_heard_by_the_mic_its_own_answer_is_never_a_query():
         assert got in {(d.hour, d.minute) for d in (before, after)}, got
         assert_nothing_left(vr)
     on_wake_rig(10, scenario, echo_db=-12.0)
+
+
+def test_the_wake_phrase_is_taken_off_the_front_of_a_query_and_nowhere_else():
+    # the host cuts the query a little before the detection (wake.QUERY_BACK_MS): the
+    # recogniser may hear the word's end ("Jarvis, what time is it?")
+    from host_tools.voice.engines import without_wake_word as w
+    assert w("Jarvis, what time is it?", "hey jarvis") == "what time is it?"
+    assert w("Hey Jarvis, set a timer.", "hey jarvis") == "set a timer."
+    assert w("Jervis what day is it", "hey jarvis") == "what day is it"
+    for text in ("What time is it?", "Travis, set a timer", "Hey, what time is it",
+                 "Jarvis.", "Tell Jarvis the time", "Okay Nabu, stop"):
+        assert w(text, "hey jarvis") == text, text
+    assert w("Okay Nabu, stop.", "okay nabu") == "stop."

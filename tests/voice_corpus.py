@@ -159,30 +159,44 @@ def _capture_default(name):
 
 
 PREROLL = _capture_default("preroll_frames")  # the glasses' pre-roll, frames of 20 ms
+WAKE_GRACE = _capture_default("wake_grace_ms") // 20  # frames
 
 
-def glasses_frames(pcm):
+def glasses_frames(pcm, wake=False):
     """(index of the first frame streamed, [the frames streamed]) as the glasses' VAD
-    (listening) takes the utterance, with their pre-roll; (None, []) if it never started."""
+    (listening) takes the utterance, with their pre-roll; (None, []) if it never started.
+    wake: as the glasses awaiting the phone's verdict on a wake word take it (Capture's
+    wake grace): a pause the VAD ends the utterance at is streamed on for the grace, and
+    speech within it is the same utterance (the verdict comes meanwhile)."""
     vad = V.Vad()
     frames = [pcm[i:i + 320] for i in range(0, len(pcm) - 319, 320)]
     for k, f in enumerate(frames):
         if vad.feed(f, 320) == V.EV_START:
             first = max(0, k - PREROLL)
             out = frames[first:k + 1]
+            grace = 0
             for g in frames[k + 1:]:
                 out.append(g)
-                if vad.feed(g, 320) in (V.EV_END, V.EV_MAX):
+                ev = vad.feed(g, 320)
+                if ev == V.EV_START:
+                    grace = 0
+                elif ev == V.EV_END and wake:
+                    grace = WAKE_GRACE
+                elif ev in (V.EV_END, V.EV_MAX):
                     break
+                elif grace:
+                    grace -= 1
+                    if not grace:
+                        break
             return first, out
     return None, []
 
 
-def through_glasses(pcm):
-    """The utterance as the phone gets it: the glasses' VAD (as when listening), ADPCM
-    packets of 20 ms with their pre-roll, decoded by the phone. Empty if the VAD never
-    started."""
-    return to_phone(glasses_frames(pcm)[1])
+def through_glasses(pcm, wake=False):
+    """The utterance as the phone gets it: the glasses' VAD (as when listening; wake: as
+    when waiting for the wake word), ADPCM packets of 20 ms with their pre-roll, decoded
+    by the phone. Empty if the VAD never started."""
+    return to_phone(glasses_frames(pcm, wake)[1])
 
 
 def to_phone(frames):
@@ -290,13 +304,33 @@ def woke(engines, pcm):
     """(the default detector fired, the glasses woke: it fired and the recogniser
     confirmed it, as the host decides: host_tools/voice/wake.py, on the audio up to
     VERIFY_TAIL_MS after the detection), with the detector's peak probability."""
+    ms, ok, best = wake_at(engines, pcm)
+    return ms is not None, ok, best
+
+
+def wake_at(engines, pcm):
+    """As woke(), with the ms of the detection (None: it did not fire) first."""
     from host_tools.voice.wake import VERIFY_TAIL_MS
     fired, best = wake_peak(pcm)
     if not fired:
-        return False, False, best
-    upto = (fired[0][1] + VERIFY_TAIL_MS) * 32
-    said, _ = asyncio.run(engines.wake_said(pcm[:upto]))
-    return True, said is not False, best
+        return None, False, best
+    ms = fired[0][1]
+    said, _ = asyncio.run(engines.wake_said(pcm[:(ms + VERIFY_TAIL_MS) * 32]))
+    return ms, said is not False, best
+
+
+def query_after(engines, pcm, ms, intent, want):
+    """Whether the query after a wake word detected at ms (the audio from QUERY_BACK_MS
+    before it, as the host cuts it: host_tools/voice/wake.py query_pcm) is understood: the
+    right intent with the right slots."""
+    from host_tools.voice.wake import QUERY_BACK_MS
+
+    async def go():
+        res = await engines.asr(pcm[max(0, ms - QUERY_BACK_MS) * 32:], 16000)
+        return await engines.assist(res["text"], {"timers": [[200, 300], [500, 600]],
+                                                  "volume": 5}, res["confidence"])
+    reply = asyncio.run(go())
+    return reply["intent"] == intent and slots_ok(reply, want)
 
 
 _WHO = ["my brother", "the neighbours", "our teacher", "my boss", "the kids", "Harvey",

@@ -52,7 +52,7 @@ class Capture:
                  vad=None, mode=MODE_VAD, ring_frames=24, preroll_frames=12,
                  max_ms=15000, offline_bytes=32768, offline_keep_ms=60000, on_end=None,
                  on_handover=None, silence_ms=0, gate=None, handover_ok=None,
-                 audio_room=None, wake=False):
+                 audio_room=None, wake=False, wake_grace_ms=1000):
         if preroll_frames + 4 > ring_frames:
             raise ValueError("capture: ring_frames must exceed preroll_frames by 4+")
         self.i2s = None
@@ -71,6 +71,12 @@ class Capture:
         self.wake = wake  # a VAD start waits for the phone to hear the wake word
         self.awaiting_wake = False  # this utterance: no wake word confirmed yet
         self._woke = False  # ... the phone confirmed it (confirm_wake())
+        # the VAD heard a pause in an utterance still awaiting the phone's verdict on its
+        # wake word ("hey jarvis" ... "what time is it"; at 10 dB SNR the word's quiet
+        # end and the pause after it outlast the hangover): it streams on this long for
+        # the verdict (a drop comes within 300 ms of the speech's end), then ends
+        self.grace_frames = wake_grace_ms // FRAME_MS
+        self._grace = 0  # frames of that grace left (0: none running)
         self.silence_frames = silence_ms // FRAME_MS  # 0: a started utterance may be silent
         self.max_frames = max_ms // FRAME_MS
         self.ring = FrameRing(ring_frames)
@@ -147,6 +153,7 @@ class Capture:
         self._woke = True
         self._heard = False
         self._length = 0
+        self._grace = 0
         if self.playback is not None:
             self.playback.play_chime(chimes.START)
         return True
@@ -256,14 +263,21 @@ class Capture:
         self._length += 1
         if ev == V.EV_START or ev == V.EV_SPEECH:
             self._heard = True
+            self._grace = 0  # speech goes on: the same utterance
         end = V.EV_NONE
         if self._stop_req:
             end = END_STOP
+        elif ev == V.EV_END and self.awaiting_wake and self.grace_frames:
+            self._grace = self.grace_frames
         elif ev == V.EV_END or ev == V.EV_MAX:
             if self.mode == MODE_VAD and self._heard:
                 end = ev
             elif ev == V.EV_MAX:
                 end = ev
+        elif self._grace and self.awaiting_wake:
+            self._grace -= 1
+            if not self._grace:
+                end = V.EV_END  # no verdict: ambient speech (the phone is slow, or away)
         elif ((self.tapped or self._woke) and not self._heard and self.silence_frames and
               self._length >= self.silence_frames):
             end = END_SILENT
@@ -281,6 +295,7 @@ class Capture:
         self.tapped = tapped
         self.awaiting_wake = self.wake and not tapped
         self._woke = False
+        self._grace = 0
         self._delivered = True
         self._first = True
         self._handing = False  # a handover in progress gives way (the LED stays on)

@@ -39,6 +39,21 @@ def says_word(text, phrase):
                for w in re.findall(r"[a-z']+", text.lower()))
 
 
+def without_wake_word(text, phrase):
+    """The transcript without the wake phrase it starts with ("Jarvis, what time is it?"
+    -> "what time is it?": the host cuts the query a little before the detection, which
+    fires at the word's end or later); the text itself when it does not start with it."""
+    words = phrase.lower().split()
+    for k in range(1, len(words) + 1):
+        m = re.match(r"\W*((?:[a-z']+\W+){%d})(.*)$" % k, text, re.I | re.S)
+        if m is None:
+            break
+        said = re.findall(r"[a-z']+", m.group(1).lower())
+        if says_word(said[-1], phrase) and all(w in words for w in said[:-1]):
+            return m.group(2) if m.group(2).strip() else text
+    return text
+
+
 class Engines:
     def __init__(self, compute, settings=None, env=None, plugins=None):
         self.compute = compute
@@ -99,12 +114,23 @@ class Engines:
                 pass
 
     async def asr(self, pcm, rate):
-        res = await self.speech.asr(pcm, rate, self.terms())
+        res = self._unwake(await self.speech.asr(pcm, rate, self.terms()))
         try:
             registry = self.assistant().registry
         except Unavailable:
             return res
         return registry.pick(res)
+
+    def _unwake(self, res):
+        """The result with the wake phrase taken off the front of each hypothesis."""
+        if self.settings.profile == "light" or not res.get("text"):
+            return res
+        phrase = self.settings.wake_phrase
+        res = dict(res, text=without_wake_word(res["text"], phrase))
+        if res.get("alternatives"):
+            res["alternatives"] = [dict(a, text=without_wake_word(a["text"], phrase))
+                                   for a in res["alternatives"]]
+        return res
 
     def terms(self):
         """The commands' phrases the recogniser leans towards (Registry.vocabulary());

@@ -32,6 +32,9 @@ MAX_SPEECH_S = 4.0  # a wake word comes first: this much speech without one is n
 VERIFY_TAIL_MS = 200  # audio after the detection the recogniser hears (the word's end)
 VERIFY_WAIT_S = 1.0  # at most this long for that audio to arrive
 CONFIRM_WAIT_S = 0.5  # then the word is taken; a "no" after it leaves the query unanswered
+QUERY_BACK_MS = 300  # the query starts this long before the detection (it fires late on
+# quick speech: into the query's first word); the recogniser's "Jarvis," is taken off
+# (engines.without_wake_word)
 _closing = set()  # wake streams' close() tasks, until they end
 
 
@@ -170,7 +173,7 @@ class Wake:
         """The query: the audio after the wake word (all of it without one)."""
         if self.heard_ms is None:
             return pcm
-        return pcm[self.heard_ms * 32:]
+        return pcm[max(0, self.heard_ms - QUERY_BACK_MS) * 32:]
 
     async def query(self, pcm):
         """The query in the utterance's audio (the glasses asked) once the wake word is

@@ -27,8 +27,10 @@ HEAP_BUDGET = {
     "test_offline_query_expires": 56000,
     "test_playback_orders_packets_fills_gaps_and_refuses_unknown_codecs": 64000,
     "test_capture_refuses_a_ring_smaller_than_the_preroll": 8000,
-    "test_speech_right_after_a_dropped_stream_is_a_new_utterance": 72000,
+    "test_speech_right_after_a_dropped_stream_is_a_new_utterance": 88000,
     "test_speech_going_on_after_a_stop_is_a_new_utterance": 72000,
+    "test_a_pause_after_the_wake_word_streams_on_for_the_phones_verdict": 88000,
+    "test_with_no_verdict_the_paused_stream_ends_after_its_grace": 96000,
 }
 
 
@@ -336,6 +338,38 @@ def test_speech_going_on_after_a_stop_is_a_new_utterance():
     cap, starts, sent, led = yield from _interrupted(plan, 1600, "stop", 4000)
     assert cap.utterances == 2 and len(starts) == 2, (cap.utterances, starts)
     assert 1600 < starts[1] <= 1600 + 3 * 20 + 40, starts
+
+
+def test_a_pause_after_the_wake_word_streams_on_for_the_phones_verdict():
+    # "hey jarvis" (0.8 s), 0.9 s of quiet (longer than the VAD's 600 ms hangover: at
+    # 10 dB SNR the word's quiet end counts as pause too), "what time is it" (1.2 s). The
+    # phone's verdict comes 0.2 s after the VAD heard the pause: the stream went on
+    # meanwhile, so the query is in the same utterance (it ended as ambient speech, and
+    # the query, a new one awaiting a wake word, was dropped)
+    plan = [(50, "quiet"), (40, "speech"), (45, "quiet"), (60, "speech"), (60, "quiet")]
+    vad_end = (50 + 40) * 20 + 600
+    cap, starts, sent, led = yield from _interrupted(plan, vad_end + 200, "confirm_wake",
+                                                     6000)
+    assert cap.utterances == 1 and len(starts) == 1, (cap.utterances, starts)
+    query_end = (50 + 40 + 45 + 60) * 20
+    t_end = [t for t, p in sent if P.flags(p) & P.F_END]
+    assert len(t_end) == 1 and query_end + 500 <= t_end[0] <= query_end + 700, t_end
+    assert not cap.awaiting_wake and not cap.streaming
+    assert [on for _, on in led] == [True, False], led
+
+
+def test_with_no_verdict_the_paused_stream_ends_after_its_grace():
+    # the same with 2 s of quiet and no word from the phone (away, or slow): the stream
+    # ends the grace (1 s) after the VAD heard the pause, as ambient speech; the speech
+    # after it is a new utterance
+    plan = [(50, "quiet"), (40, "speech"), (100, "quiet"), (60, "speech"), (60, "quiet")]
+    vad_end = (50 + 40) * 20 + 600
+    cap, starts, sent, led = yield from _interrupted(plan, 9000, "confirm_wake", 6000)
+    assert len(starts) == 2, starts
+    t_end = [t for t, p in sent if P.flags(p) & P.F_END]
+    assert vad_end + 1000 - 40 <= t_end[0] <= vad_end + 1000 + 60, (t_end, vad_end)
+    assert starts[1] >= (50 + 40 + 100) * 20, starts
+    assert cap.awaiting_wake  # the second: no wake word either
 
 
 def test_capture_refuses_a_ring_smaller_than_the_preroll():
