@@ -48,6 +48,33 @@ def test_the_wake_word_starts_a_query_and_only_the_words_after_it_are_asked():
     on_wake_rig(7, scenario)
 
 
+def test_hey_jarvis_then_the_chime_then_the_question_is_one_query():
+    # the wearer says the wake word alone and waits for the start chime before asking:
+    # the glasses listen on after it (the pause is streamed while the phone decides, then
+    # up to voice_silence_ms for the question), and the question is answered
+    async def scenario(vr):
+        await vr.start()
+        v, host = vr.voice, vr.host
+        before = vr.phone_now()
+        _, end = vr.say_to_mic("hey jarvis")
+        await vr.until(lambda: host.wakes == 1, 5, step_s=0.01)
+        await vr.until(lambda: not v.capture.awaiting_wake, 1, step_s=0.01)
+        assert v.capture.streaming  # the glasses listen on for the question
+        await asyncio.sleep(1.2)  # the chime, and a breath
+        mark = vr.tap.mark()
+        vr.say_to_mic("what time is it")
+        await vr.until(lambda: v.answers == 1 or v.errors, 20)
+        await vr.idle()
+        after = vr.phone_now()
+        assert v.asks == 1 and v.capture.utterances == 1 and host.wake_drops == 0, list(
+            host.messages)
+        assert "time" in v.heard.lower(), v.heard
+        got = spoken_time(transcribe(vr.tap.stream(mark)[1]))
+        assert got in {(d.hour, d.minute) for d in (before, after)}, got
+        assert_nothing_left(vr)
+    on_wake_rig(9, scenario)
+
+
 def test_speech_without_the_wake_word_is_dropped_within_300_ms_and_never_transcribed():
     async def scenario(vr):
         led = vr.world.part("privacy_led")

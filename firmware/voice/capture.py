@@ -261,7 +261,9 @@ class Capture:
             for i in range(first, idx):  # the pre-roll, oldest first
                 self._send(r.peek(i), 0)
         self._length += 1
-        if ev == V.EV_START or ev == V.EV_SPEECH:
+        if ev == V.EV_START or (ev == V.EV_SPEECH and not self.vad.quiet):
+            # (a frame of the VAD's hangover is not speech: after confirm_wake() in the
+            # pause after "hey jarvis" it would end the query before it was asked)
             self._heard = True
             self._grace = 0  # speech goes on: the same utterance
         end = V.EV_NONE

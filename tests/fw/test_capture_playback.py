@@ -31,6 +31,7 @@ HEAP_BUDGET = {
     "test_speech_going_on_after_a_stop_is_a_new_utterance": 72000,
     "test_a_pause_after_the_wake_word_streams_on_for_the_phones_verdict": 88000,
     "test_with_no_verdict_the_paused_stream_ends_after_its_grace": 96000,
+    "test_the_wake_word_confirmed_in_the_pause_after_it_waits_for_the_question": 96000,
 }
 
 
@@ -356,6 +357,20 @@ def test_a_pause_after_the_wake_word_streams_on_for_the_phones_verdict():
     assert len(t_end) == 1 and query_end + 500 <= t_end[0] <= query_end + 700, t_end
     assert not cap.awaiting_wake and not cap.streaming
     assert [on for _, on in led] == [True, False], led
+
+
+def test_the_wake_word_confirmed_in_the_pause_after_it_waits_for_the_question():
+    # the phone's verdict comes during the VAD's hangover after "hey jarvis" (0.3 s into
+    # a 2 s pause): the rest of the hangover is not the question; the stream goes on until
+    # the question said after the pause has ended (the hangover's frames counted as speech
+    # heard after the word and ended the query before it was said)
+    plan = [(50, "quiet"), (40, "speech"), (100, "quiet"), (60, "speech"), (60, "quiet")]
+    cap, starts, sent, led = yield from _interrupted(plan, (50 + 40) * 20 + 300,
+                                                     "confirm_wake", 8000)
+    assert cap.utterances == 1 and len(starts) == 1, (cap.utterances, starts)
+    query_end = (50 + 40 + 100 + 60) * 20
+    t_end = [t for t, p in sent if P.flags(p) & P.F_END]
+    assert len(t_end) == 1 and query_end + 500 <= t_end[0] <= query_end + 700, t_end
 
 
 def test_with_no_verdict_the_paused_stream_ends_after_its_grace():
