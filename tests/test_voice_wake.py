@@ -140,6 +140,7 @@ def test_on_a_phone_too_busy_to_confirm_at_once_the_word_is_taken_and_a_no_leave
         assert host.wakes == 1 and v.errors == 0, v.status()
         assert v.heard == "" and vr.tap.stream(mark)[0] is None  # nothing said
         assert any("taken before the recogniser" in m for m in host.messages)
+        assert any("the recogniser said no after" in m for m in host.messages)
         vr.say_to_mic("hey jarvis, what time is it")
         await vr.until(lambda: v.answers == 2 or v.errors, 20)
         await vr.idle()

@@ -95,17 +95,23 @@ class Wake:
                 break
         if self.decided:
             return
+        t0 = loop.time()
         said = loop.create_task(asyncio.wait_for(
             self.host.wake_said(self.live.pcm()[:upto * 32]), self.host.asr_timeout_s))
         await asyncio.wait([said], timeout=CONFIRM_WAIT_S)
-        if not said.done() and not self.decided:  # a busy phone: the glasses would end the
+        slow = not said.done() and not self.decided
+        if slow:  # a busy phone: the glasses would end the utterance as ambient meanwhile
             self.host.note("wake word %s at %d ms: taken before the recogniser has said "
-                           "(it is slow)" % (name, ms))  # utterance as ambient meanwhile
+                           "(it is slow)" % (name, ms))
             self._heard(name, ms)
         try:
             said, text = await said
         except asyncio.TimeoutError:
             said, text = None, "the recogniser did not answer in %.0f s" % self.host.asr_timeout_s
+        if slow:
+            self.host.note("wake word %s at %d ms: the recogniser said %s after %.2f s"
+                           % (name, ms, {True: "yes", False: "no"}.get(said, "nothing"),
+                              loop.time() - t0))
         if self.dropped:
             return
         if said is False:
