@@ -123,6 +123,7 @@ ESPEAK = [("espeak-m3-160", "en-us+m3", 160), ("espeak-us-150", "en-us", 150),
           ("espeak-m1-175", "en-us+m1", 175), ("espeak-f3-140", "en-us+f3", 140)]
 FAMILIES = {"piper": [n for n, _ in PIPER], "espeak": [n for n, _, _ in ESPEAK]}
 NOT_A_COMMAND = ("fallback", "unsure", "none", "backend")
+CONTEXT = {"timers": [[200, 300], [500, 600]], "volume": 5}  # the glasses' state, as asked
 
 
 def voice(name, text):
@@ -257,8 +258,7 @@ def evaluate(engines, voice_name, queries, oos, snr_db, seed=1):
             clipped.append(None if first is None else max(0, 20 * first - 1000 * LEAD_S))
             pcm = to_phone(frames)
             res = await engines.asr(pcm, 16000)
-            reply = await engines.assist(res["text"], {"timers": [[200, 300], [500, 600]],
-                                                       "volume": 5}, res["confidence"])
+            reply = await engines.assist(res["text"], CONTEXT, res["confidence"])
             got = reply["intent"]
             e, n = wer(text, res["text"])
             errs += e
@@ -323,12 +323,11 @@ def query_after(engines, pcm, ms, intent, want):
     """Whether the query after a wake word detected at ms (the audio from QUERY_BACK_MS
     before it, as the host cuts it: host_tools/voice/wake.py query_pcm) is understood: the
     right intent with the right slots."""
-    from host_tools.voice.wake import QUERY_BACK_MS
+    from host_tools.voice.wake import query_start
 
     async def go():
-        res = await engines.asr(pcm[max(0, ms - QUERY_BACK_MS) * 32:], 16000)
-        return await engines.assist(res["text"], {"timers": [[200, 300], [500, 600]],
-                                                  "volume": 5}, res["confidence"])
+        res = await engines.asr(pcm[query_start(ms):], 16000)
+        return await engines.assist(res["text"], CONTEXT, res["confidence"])
     reply = asyncio.run(go())
     return reply["intent"] == intent and slots_ok(reply, want)
 

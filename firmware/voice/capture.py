@@ -276,7 +276,7 @@ class Capture:
                 end = ev
             elif ev == V.EV_MAX:
                 end = ev
-        elif self._grace and self.awaiting_wake:
+        elif self._grace:  # (only while awaiting: confirm_wake() and _begin() clear it)
             self._grace -= 1
             if not self._grace:
                 end = V.EV_END  # no verdict: ambient speech (the phone is slow, or away)

@@ -38,6 +38,12 @@ QUERY_BACK_MS = 300  # the query starts this long before the detection (it fires
 _closing = set()  # wake streams' close() tasks, until they end
 
 
+def query_start(heard_ms):
+    """Where the query starts in the utterance's 16 kHz int16 audio (a byte offset) for a
+    wake word detected at heard_ms."""
+    return max(0, heard_ms - QUERY_BACK_MS) * 32
+
+
 class Wake:
     """The wake-word state of one live utterance (host_tools/voice/endpoint.py Live)."""
 
@@ -179,7 +185,7 @@ class Wake:
         """The query: the audio after the wake word (all of it without one)."""
         if self.heard_ms is None:
             return pcm
-        return pcm[max(0, self.heard_ms - QUERY_BACK_MS) * 32:]
+        return pcm[query_start(self.heard_ms):]
 
     async def query(self, pcm):
         """The query in the utterance's audio (the glasses asked) once the wake word is
